@@ -1,0 +1,151 @@
+//! The seed kernels.
+
+/// `ceil(sqrt(n))` in integers, so that the bound is exact for every `u64` (an `f64` square root
+/// rounds for n > 2^52 and could skip the last divisor).
+fn ceil_sqrt(n: u64) -> u64 {
+    let r = n.isqrt();
+    if r * r == n {
+        r
+    } else {
+        r + 1
+    }
+}
+
+/// Whether `n` is prime, by trial division with every `i` in `2..=ceil(sqrt(n))`, as the seed does.
+///
+/// Deliberately not optimised (no skipping of even divisors): every engine in the benchmark must
+/// do the same amount of work.
+#[allow(clippy::manual_is_multiple_of)] // the seed's `n % i == 0`, kept as written
+pub fn is_prime(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    if n == 2 {
+        return true;
+    }
+    let max = ceil_sqrt(n);
+    let mut i = 2;
+    while i <= max {
+        if n % i == 0 {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Sum of the primes below `n`. `u128` because the sum outgrows `u64` long before `n` does;
+/// callers decide how to present it (a JS number only when it is exact).
+pub fn sum_primes(n: u64) -> u128 {
+    (2..n).filter(|&x| is_prime(x)).map(u128::from).sum()
+}
+
+/// 2^53: every integer below it is exactly representable as a JS number (an f64).
+pub const MAX_EXACT_F64: u128 = 1 << 53;
+
+/// `value` as an f64 when that is exact (below 2^53), so a sum is never silently rounded.
+pub fn exact_f64(value: u128) -> Option<f64> {
+    (value < MAX_EXACT_F64).then_some(value as f64)
+}
+
+/// The kernels a native pool can run, by the name JS uses for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    IsPrime,
+    SumPrimes,
+}
+
+impl Kernel {
+    pub fn from_name(name: &str) -> Option<Kernel> {
+        match name {
+            "isPrime" => Some(Kernel::IsPrime),
+            "sumPrimes" | "sumPrimesBigInt" => Some(Kernel::SumPrimes),
+            _ => None,
+        }
+    }
+
+    /// Runs the kernel; `isPrime` answers 0 or 1 so that every kernel shares one result type.
+    pub fn run(self, n: u64) -> u128 {
+        match self {
+            Kernel::IsPrime => u128::from(is_prime(n)),
+            Kernel::SumPrimes => sum_primes(n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_primes_match_a_sieve() {
+        let limit = 10_000usize;
+        let mut sieve = vec![true; limit];
+        sieve[0] = false;
+        sieve[1] = false;
+        for i in 2..limit {
+            if sieve[i] {
+                let mut j = i * i;
+                while j < limit {
+                    sieve[j] = false;
+                    j += i;
+                }
+            }
+        }
+        for (n, &expected) in sieve.iter().enumerate() {
+            assert_eq!(is_prime(n as u64), expected, "is_prime({n})");
+        }
+    }
+
+    #[test]
+    fn squares_of_primes_are_not_prime() {
+        // The bound must include ceil(sqrt(n)) itself, or p*p slips through.
+        for p in [2u64, 3, 5, 7, 11, 101, 65_521, 1_000_003] {
+            assert!(!is_prime(p * p), "{p}^2");
+        }
+    }
+
+    #[test]
+    fn large_values() {
+        assert!(is_prime(9_007_199_254_740_881)); // largest prime below 2^53
+        assert!(is_prime(2_147_483_647)); // Mersenne prime M31
+        assert!(!is_prime(u64::MAX)); // divisible by 3; no overflow in the bound
+        assert!(!is_prime(9_007_199_254_740_881 * 2));
+    }
+
+    #[test]
+    fn known_sums() {
+        assert_eq!(sum_primes(0), 0);
+        assert_eq!(sum_primes(2), 0);
+        assert_eq!(sum_primes(3), 2);
+        assert_eq!(sum_primes(10), 17);
+        assert_eq!(sum_primes(100_000), 454_396_537);
+    }
+
+    #[test]
+    fn seed_workload_checksum() {
+        let total: u128 = (0..200u64).map(|i| sum_primes(i * 500)).sum();
+        assert_eq!(total, 31_007_039_440);
+    }
+
+    #[test]
+    fn exact_f64_refuses_what_a_js_number_would_round() {
+        assert_eq!(exact_f64(454_396_537), Some(454_396_537.0));
+        assert_eq!(exact_f64(MAX_EXACT_F64 - 1), Some(9_007_199_254_740_991.0));
+        assert_eq!(exact_f64(MAX_EXACT_F64), None);
+        assert_eq!(exact_f64(u128::MAX), None);
+    }
+
+    #[test]
+    fn kernel_names() {
+        assert_eq!(Kernel::from_name("isPrime"), Some(Kernel::IsPrime));
+        assert_eq!(Kernel::from_name("sumPrimes"), Some(Kernel::SumPrimes));
+        assert_eq!(
+            Kernel::from_name("sumPrimesBigInt"),
+            Some(Kernel::SumPrimes)
+        );
+        assert_eq!(Kernel::from_name("nope"), None);
+        assert_eq!(Kernel::IsPrime.run(97), 1);
+        assert_eq!(Kernel::SumPrimes.run(10), 17);
+    }
+}

@@ -1,0 +1,14 @@
+//! Pure-Rust core of `napi-multiprocessing`.
+//!
+//! Two rooms, no Node.js dependency so that `cargo test` covers them on their own:
+//! - [`kernels`]: the seed benchmark's CPU-bound functions, written exactly as the classic
+//!   Python tutorial writes them (trial division by every `i` in `2..=ceil(sqrt(n))`), because the
+//!   point of the benchmark is to compare engines running the *same* algorithm.
+//! - [`pool`]: a rayon thread pool owned by one JS `Pool`, with dynamic scheduling, cooperative
+//!   cancellation and a per-item completion hook (used for live progress).
+
+pub mod kernels;
+pub mod pool;
+
+pub use kernels::{exact_f64, is_prime, sum_primes, Kernel};
+pub use pool::{Cancelled, KernelPool, PoolBuildError};

@@ -1,0 +1,20 @@
+/**
+ * napi-multiprocessing: Python's `multiprocessing` programming model for Node.js.
+ * Everything public is exported from here; each concept lives in its own module under `src/`.
+ */
+export { Pool, type PoolOptions, type MapAsyncOptions, type BackendKind } from './src/pool.js';
+export { AsyncResult, type ResultCallbacks } from './src/async_result.js';
+export { task, type TaskHandle, type TaskLike, type TaskArgs, type TaskResult } from './src/task.js';
+export { native, type Native, type NativeKernel } from './src/native.js';
+export {
+  TimeoutError,
+  Empty,
+  Full,
+  EOFError,
+  BrokenBarrierError,
+  ProcessError,
+  WorkerCrashedError,
+  PoolTerminatedError,
+  RemoteError,
+  AuthenticationError,
+} from './src/errors.js';

@@ -1,0 +1,108 @@
+/**
+ * `AsyncResult`: Python's `ApplyResult`/`MapResult`, made awaitable. Times are in milliseconds.
+ */
+import { TimeoutError, codedError } from './errors.js';
+import { validateTimeout } from './validate.js';
+
+export interface ResultCallbacks<R> {
+  /** Called exactly once with the result when the work succeeds. */
+  callback?: (value: R) => void;
+  /** Called exactly once with the error when the work fails. */
+  errorCallback?: (error: unknown) => void;
+}
+
+type State<R> = { status: 'pending' } | { status: 'fulfilled'; value: R } | { status: 'rejected'; error: unknown };
+
+/** A callback that throws must not break the result it reports on; surface it as a warning. */
+function runCallback(kind: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.emitWarning(`napi-multiprocessing: the ${kind} threw; the result is unaffected.\n${detail}`, {
+      code: 'NAPI_MULTIPROCESSING_CALLBACK_ERROR',
+    });
+  }
+}
+
+export class AsyncResult<R> implements PromiseLike<R> {
+  readonly #promise: Promise<R>;
+  #state: State<R> = { status: 'pending' };
+
+  /** @internal Pools create AsyncResults; users receive them from applyAsync/mapAsync. */
+  constructor(work: Promise<R>, callbacks: ResultCallbacks<R> = {}) {
+    this.#promise = work.then(
+      (value) => {
+        this.#state = { status: 'fulfilled', value };
+        if (callbacks.callback) runCallback('callback', () => callbacks.callback!(value));
+        return value;
+      },
+      (error: unknown) => {
+        this.#state = { status: 'rejected', error };
+        if (callbacks.errorCallback) runCallback('errorCallback', () => callbacks.errorCallback!(error));
+        throw error;
+      },
+    );
+    // A failure nobody asks about is not a crash (Python never raises it either).
+    this.#promise.catch(() => {});
+  }
+
+  then<T1 = R, T2 = never>(
+    onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
+    onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
+  ): Promise<T1 | T2> {
+    return this.#promise.then(onfulfilled, onrejected);
+  }
+
+  /** The result; rejects with the task's error, or with TimeoutError once `timeoutMs` passes (the work goes on). */
+  get(timeoutMs?: number): Promise<R> {
+    const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    if (timeout === undefined || this.#state.status !== 'pending') return this.#promise;
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)), timeout);
+      this.#promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Resolves once the result is ready, or once `timeoutMs` passes; never rejects. */
+  wait(timeoutMs?: number): Promise<void> {
+    const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    const settled = this.#promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    if (timeout === undefined || this.#state.status !== 'pending') return settled;
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeout);
+      void settled.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  ready(): boolean {
+    return this.#state.status !== 'pending';
+  }
+
+  /** Whether the work succeeded; throws (code ERR_RESULT_NOT_READY) while it is still running. */
+  successful(): boolean {
+    if (this.#state.status === 'pending') {
+      throw codedError('ERR_RESULT_NOT_READY', 'The result is not ready yet; await it or call wait() first');
+    }
+    return this.#state.status === 'fulfilled';
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'AsyncResult';
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The one interface every Pool backend implements (as tinypool puts threads and processes behind
+ * one worker interface). The Pool owns the Python semantics (state, chunking, ordering, callbacks);
+ * a backend only runs batches of calls and manages its workers.
+ */
+import type { TaskSpec } from '../task.js';
+
+export type BackendKind = 'thread' | 'process' | 'native';
+
+export interface BackendOptions {
+  processes: number;
+  initializer?: TaskSpec;
+  initargs: unknown[];
+  maxtasksperchild?: number;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  /**
+   * Rejects a task this backend cannot run, synchronously, with a TypeError that says why (for
+   * example a JS function given to the native backend).
+   */
+  check(spec: TaskSpec): void;
+  /**
+   * Runs one batch: `calls[i]` holds the arguments of one call of `spec`. Resolves with the results
+   * in order, or rejects with the first call's error (the whole batch fails, as a chunk does in
+   * Python). A worker that dies rejects the batches it held with WorkerCrashedError.
+   */
+  run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]>;
+  /** No more batches will come: finish what was submitted, then release every worker. */
+  drain(): Promise<void>;
+  /** Stop now: pending batches reject with PoolTerminatedError; resolves when no worker is left. */
+  terminate(): Promise<void>;
+}

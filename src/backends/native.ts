@@ -1,0 +1,99 @@
+/**
+ * `backend: 'native'`: kernels from `native` on a rayon thread pool owned by the Pool.
+ *
+ * Each batch becomes one off-thread napi task; inside it rayon schedules every item as its own
+ * stealable job, so a batch whose items grow in cost still keeps every thread busy. When no
+ * native binary loads, the same kernels run in pure TypeScript on the main thread, one item per
+ * macrotask so the event loop keeps turning (slower, but the results and the API are the same).
+ */
+import { PoolTerminatedError } from '../errors.js';
+import { binding, checkKernelInput, fromNative, native, type KernelName } from '../native.js';
+import type { TaskSpec } from '../task.js';
+import { describeTask } from '../task.js';
+import type { Backend, BackendOptions } from './backend.js';
+
+type NativePoolHandle = InstanceType<NonNullable<typeof binding>['NativePool']>;
+
+export class NativeBackend implements Backend {
+  readonly kind = 'native' as const;
+  #pool: NativePoolHandle | null;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #rejectors = new Set<(error: Error) => void>();
+  #terminated = false;
+
+  constructor(options: BackendOptions) {
+    this.#pool = binding ? new binding.NativePool(options.processes) : null;
+  }
+
+  check(spec: TaskSpec): void {
+    if (spec.kind !== 'kernel') {
+      throw new TypeError(
+        `The native backend runs only native kernels (native.isPrime, native.sumPrimes, native.sumPrimesBigInt); ` +
+          `got ${describeTask(spec)}. Use backend 'thread' or 'process' for JavaScript functions.`,
+      );
+    }
+  }
+
+  run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+    if (this.#terminated) return Promise.reject(new PoolTerminatedError());
+    this.check(spec);
+    const name = (spec as { name: KernelName }).name;
+    let work: Promise<unknown[]>;
+    try {
+      const inputs = calls.map((args) => checkKernelInput(name, args[0], 'n'));
+      work = this.#pool ? this.#runNative(name, inputs) : runInTypeScript(name, inputs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // terminate() must settle every pending batch at once, even while rayon is still busy.
+    const settled = new Promise<unknown[]>((resolve, reject) => {
+      this.#rejectors.add(reject);
+      work.then(resolve, reject).finally(() => this.#rejectors.delete(reject));
+    });
+    const tracked = work.catch(() => {});
+    this.#inFlight.add(tracked);
+    void tracked.finally(() => this.#inFlight.delete(tracked));
+    return settled;
+  }
+
+  #runNative(name: KernelName, inputs: (number | bigint)[]): Promise<unknown[]> {
+    const pool = this.#pool!;
+    const call = inputs.some((x) => typeof x === 'bigint')
+      ? pool.mapBigints(name, inputs.map((x) => BigInt(x)))
+      : pool.mapNumbers(name, inputs as number[]);
+    return call.catch((error: unknown) => {
+      throw fromNative(error);
+    }) as Promise<unknown[]>;
+  }
+
+  async drain(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+    this.#shutdown();
+  }
+
+  async terminate(): Promise<void> {
+    this.#terminated = true;
+    const error = new PoolTerminatedError();
+    for (const reject of this.#rejectors) reject(error);
+    this.#rejectors.clear();
+    this.#shutdown();
+    // Items already running in rayon cannot be interrupted; wait for them so no thread outlives us.
+    while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
+  }
+
+  #shutdown(): void {
+    this.#pool?.shutdown();
+    this.#pool = null;
+    this.#terminated = true;
+  }
+}
+
+async function runInTypeScript(name: KernelName, inputs: (number | bigint)[]): Promise<unknown[]> {
+  const kernel = native[name] as (n: number | bigint) => unknown;
+  const out: unknown[] = [];
+  for (const n of inputs) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    out.push(kernel(n));
+  }
+  return out;
+}

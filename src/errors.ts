@@ -1,0 +1,109 @@
+/**
+ * Every error class the package throws, in one module (as piscina keeps its errors), each with a
+ * stable `name` and `code` so callers can branch without parsing messages.
+ */
+
+/** Base of the package's own errors: a stable `code`, and `name` taken from the subclass. */
+export class MultiprocessingError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    Object.defineProperty(this, 'name', {
+      value: new.target.name,
+      enumerable: false,
+      configurable: true,
+      writable: true,
+    });
+  }
+}
+
+/** A timeout passed (`AsyncResult.get`, lock acquisition, queue get/put, join). */
+export class TimeoutError extends MultiprocessingError {
+  constructor(message = 'The operation timed out', options?: ErrorOptions) {
+    super(message, 'ERR_TIMEOUT', options);
+  }
+}
+
+/** Python's `queue.Empty`. */
+export class Empty extends MultiprocessingError {
+  constructor(message = 'The queue is empty', options?: ErrorOptions) {
+    super(message, 'ERR_QUEUE_EMPTY', options);
+  }
+}
+
+/** Python's `queue.Full`. */
+export class Full extends MultiprocessingError {
+  constructor(message = 'The queue is full', options?: ErrorOptions) {
+    super(message, 'ERR_QUEUE_FULL', options);
+  }
+}
+
+/** The other end of a Pipe (or a closed queue) will never send again. */
+export class EOFError extends MultiprocessingError {
+  constructor(message = 'The other end of the connection is closed', options?: ErrorOptions) {
+    super(message, 'ERR_EOF', options);
+  }
+}
+
+/** A Barrier was aborted or reset while a party waited on it. */
+export class BrokenBarrierError extends MultiprocessingError {
+  constructor(message = 'The barrier is broken', options?: ErrorOptions) {
+    super(message, 'ERR_BROKEN_BARRIER', options);
+  }
+}
+
+/** Misuse of a Process, or a process-level failure. */
+export class ProcessError extends MultiprocessingError {
+  constructor(message: string, code = 'ERR_PROCESS', options?: ErrorOptions) {
+    super(message, code, options);
+  }
+}
+
+/**
+ * A worker died while it held tasks (exit, uncaught error in a timer, signal, out of memory).
+ * Python's Pool hangs forever in this case; ours rejects exactly the tasks that worker held.
+ */
+export class WorkerCrashedError extends MultiprocessingError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(message: string, details: { exitCode?: number | null; signal?: string | null } = {}, options?: ErrorOptions) {
+    super(message, 'ERR_WORKER_CRASHED', options);
+    this.exitCode = details.exitCode ?? null;
+    this.signal = details.signal ?? null;
+  }
+}
+
+/** The Pool was terminated before this result was produced. */
+export class PoolTerminatedError extends MultiprocessingError {
+  constructor(message = 'The pool was terminated before the task finished', options?: ErrorOptions) {
+    super(message, 'ERR_POOL_TERMINATED', options);
+  }
+}
+
+/**
+ * Carries the worker-side stack of an error thrown by a task. The caller receives an error of the
+ * original class and message whose `cause` is a RemoteError (as CPython chains `RemoteTraceback`).
+ */
+export class RemoteError extends MultiprocessingError {
+  /** The stack text as the worker printed it. */
+  readonly remoteStack: string;
+  constructor(remoteStack: string, options?: ErrorOptions) {
+    super(`\n"""\n${remoteStack}\n"""`, 'ERR_REMOTE', options);
+    this.remoteStack = remoteStack;
+  }
+}
+
+/** A manager or listener rejected (or failed) the authkey handshake. */
+export class AuthenticationError extends MultiprocessingError {
+  constructor(message = 'Authentication failed', options?: ErrorOptions) {
+    super(message, 'ERR_AUTHENTICATION', options);
+  }
+}
+
+/** A plain Error with a `code`, for state errors SPEC.md names by code only. */
+export function codedError(code: string, message: string): Error & { code: string } {
+  const error = new Error(message) as Error & { code: string };
+  error.code = code;
+  return error;
+}

@@ -1,0 +1,443 @@
+/**
+ * `Pool`: Python's `multiprocessing.Pool` for Node.js. The Python semantics (state machine,
+ * chunking, result order, callbacks, errors) live here; the backends in `./backends` only run
+ * batches of calls on their workers.
+ */
+import { availableParallelism } from 'node:os';
+
+import { AsyncResult, type ResultCallbacks } from './async_result.js';
+import type { Backend, BackendKind } from './backends/backend.js';
+import { NativeBackend } from './backends/native.js';
+import { PoolTerminatedError, codedError } from './errors.js';
+import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
+import { invalidType, outOfRange, validateInteger } from './validate.js';
+
+export type { BackendKind } from './backends/backend.js';
+
+export interface PoolOptions {
+  /** Number of workers (threads or processes). Default: `os.availableParallelism()`. */
+  processes?: number;
+  /** `'thread'` (worker_threads, default), `'process'` (child processes) or `'native'` (rayon threads). */
+  backend?: BackendKind;
+  /** Runs once in every worker before its first task. */
+  initializer?: TaskLike;
+  initargs?: unknown[];
+  /** A worker is replaced after it has run this many tasks. */
+  maxtasksperchild?: number;
+}
+
+export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
+  chunksize?: number;
+}
+
+type BackendFactory = (options: ConstructorParameters<typeof NativeBackend>[0]) => Backend;
+
+/** Backends register here so this module does not import worker code it may never need. */
+const backendFactories = new Map<BackendKind, BackendFactory>([['native', (o) => new NativeBackend(o)]]);
+
+/** @internal Used by the thread and process backends to plug themselves in. */
+export function registerBackend(kind: BackendKind, factory: BackendFactory): void {
+  backendFactories.set(kind, factory);
+}
+
+type Input<T> = Iterable<T> | AsyncIterable<T>;
+type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return value != null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return value != null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+function checkIterable(value: unknown, name: string): void {
+  if (typeof value === 'string' || (!isIterable(value) && !isAsyncIterable(value))) {
+    throw invalidType(name, 'an iterable or async iterable (strings are not accepted)', value);
+  }
+}
+
+function checkChunksize(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  return validateInteger(value, 'chunksize', 1, 2 ** 31 - 1);
+}
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+function checkArgsTuple(args: unknown, index: number): unknown[] {
+  if (!Array.isArray(args)) throw invalidType(`iterableOfArgTuples[${index}]`, 'an array of arguments', args);
+  return args;
+}
+
+let poolIds = 0;
+
+export class Pool {
+  /** Number of workers. */
+  readonly processes: number;
+  readonly backend: BackendKind;
+  readonly #backend: Backend;
+  #state: 'running' | 'closed' | 'terminated' = 'running';
+  /** Everything submitted and not yet settled, so close()+join() can wait for it. */
+  readonly #pending = new Set<Promise<unknown>>();
+  #finished: Promise<void> | undefined;
+  readonly #id = ++poolIds;
+
+  constructor(options: PoolOptions = {}) {
+    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
+    this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
+    if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
+      const error = new TypeError(
+        `The "backend" option must be one of 'thread', 'process' or 'native'. Received ${String(backend)}`,
+      ) as TypeError & { code: string };
+      error.code = 'ERR_INVALID_ARG_VALUE';
+      throw error;
+    }
+    this.backend = backend;
+    if (maxtasksperchild !== undefined && maxtasksperchild !== null) {
+      validateInteger(maxtasksperchild, 'maxtasksperchild', 1);
+    }
+    if (!Array.isArray(initargs)) throw invalidType('initargs', 'an array', initargs);
+    let initSpec: TaskSpec | undefined;
+    if (initializer !== undefined && initializer !== null) {
+      initSpec = toTaskSpec(initializer, 'initializer');
+      if (backend === 'native') {
+        throw new TypeError('The "initializer" option is not supported by the native backend: rayon threads do not run JavaScript');
+      }
+    }
+    const factory = backendFactories.get(backend);
+    if (!factory) throw new Error(`The '${backend}' backend is not available in this build`);
+    this.#backend = factory({
+      processes: this.processes,
+      initializer: initSpec,
+      initargs,
+      maxtasksperchild: maxtasksperchild ?? undefined,
+    });
+  }
+
+  #notRunning(): Error {
+    return codedError(
+      'ERR_POOL_NOT_RUNNING',
+      `Pool not running: it was ${this.#state === 'closed' ? 'closed' : 'terminated'}; no new work is accepted`,
+    );
+  }
+
+  #spec(fn: unknown): TaskSpec {
+    const spec = toTaskSpec(fn, 'fn');
+    this.#backend.check(spec);
+    return spec;
+  }
+
+  /** Keeps `work` in the set join() waits for, until it settles. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#pending.add(tracked);
+    void tracked.then(() => this.#pending.delete(tracked));
+    return work;
+  }
+
+  /**
+   * Submits one batch of an operation that was accepted while the pool was running. close()
+   * lets such batches through (queued work still runs); terminate() does not.
+   */
+  #run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
+    return this.#backend.run(spec, calls);
+  }
+
+  /** Runs `fn(...args)` on a worker and resolves with its result. */
+  apply<T extends TaskLike>(fn: T, args?: TaskArgs<T>): Promise<TaskResult<T>> {
+    return this.applyAsync(fn, args).get();
+  }
+
+  /** Like apply, returning an AsyncResult at once; `callback`/`errorCallback` each run exactly once. */
+  applyAsync<T extends TaskLike>(
+    fn: T,
+    args?: TaskArgs<T>,
+    callbacks: ResultCallbacks<TaskResult<T>> = {},
+  ): AsyncResult<TaskResult<T>> {
+    let work: Promise<TaskResult<T>>;
+    try {
+      if (this.#state !== 'running') throw this.#notRunning();
+      const spec = this.#spec(fn);
+      const list = args === undefined ? [] : args;
+      if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
+      work = this.#track(this.#run(spec, [list]).then(([value]) => value as TaskResult<T>));
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    return new AsyncResult(work, checkCallbacks(callbacks));
+  }
+
+  /** Python's `map`: results in input order, settled once every chunk has finished. */
+  map<T extends TaskLike>(fn: T, iterable: Input<TaskArgs<T>[0]>, chunksize?: number): Promise<TaskResult<T>[]> {
+    return this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>;
+  }
+
+  mapAsync<T extends TaskLike>(
+    fn: T,
+    iterable: Input<TaskArgs<T>[0]>,
+    options: MapAsyncOptions<TaskResult<T>[]> = {},
+  ): AsyncResult<TaskResult<T>[]> {
+    const { chunksize, ...callbacks } = options ?? {};
+    return new AsyncResult(this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>, checkCallbacks(callbacks));
+  }
+
+  /** Like map, with each item an array of arguments: `fn(...item)`. */
+  starmap<T extends TaskLike>(fn: T, iterableOfArgTuples: Input<TaskArgs<T>>, chunksize?: number): Promise<TaskResult<T>[]> {
+    return this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>;
+  }
+
+  starmapAsync<T extends TaskLike>(
+    fn: T,
+    iterableOfArgTuples: Input<TaskArgs<T>>,
+    options: MapAsyncOptions<TaskResult<T>[]> = {},
+  ): AsyncResult<TaskResult<T>[]> {
+    const { chunksize, ...callbacks } = options ?? {};
+    return new AsyncResult(
+      this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>,
+      checkCallbacks(callbacks),
+    );
+  }
+
+  #mapAll(fn: unknown, iterable: unknown, chunksize: unknown, star: boolean): Promise<unknown[]> {
+    try {
+      if (this.#state !== 'running') throw this.#notRunning();
+      const spec = this.#spec(fn);
+      checkIterable(iterable, star ? 'iterableOfArgTuples' : 'iterable');
+      const size = checkChunksize(chunksize);
+      // A sync iterable is read now, so the batches are queued before this call returns (as
+      // Python's map_async does); an async one is read first, and still counts as accepted.
+      const items = isIterable(iterable) ? Array.from(iterable) : collect(iterable as AsyncIterable<unknown>);
+      const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star);
+      return this.#track(Array.isArray(items) ? run(items) : items.then(run));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
+    if (items.length === 0) return [];
+    const calls = star ? items.map((args, i) => checkArgsTuple(args, i)) : items.map((x) => [x]);
+    // Python's default: about four chunks per worker.
+    const size = chunksize ?? Math.ceil(calls.length / (this.processes * 4));
+    const batches: Promise<unknown[]>[] = [];
+    for (let start = 0; start < calls.length; start += size) batches.push(this.#run(spec, calls.slice(start, start + size)));
+    // As Python (3.8+): keep the first error, but settle only when every chunk has finished.
+    const outcomes = await Promise.allSettled(batches);
+    const failed = firstFailure(outcomes, batches);
+    if (failed) throw (await failed).reason;
+    return outcomes.flatMap((o) => (o as PromiseFulfilledResult<unknown[]>).value);
+  }
+
+  /** Lazily mapped results in input order; chunks are submitted as the iterable yields. */
+  imap<T extends TaskLike>(fn: T, iterable: Input<TaskArgs<T>[0]>, chunksize = 1): AsyncIterableIterator<TaskResult<T>> {
+    return this.#imap(fn, iterable, chunksize, true) as AsyncIterableIterator<TaskResult<T>>;
+  }
+
+  /** Like imap, in completion order. */
+  imapUnordered<T extends TaskLike>(
+    fn: T,
+    iterable: Input<TaskArgs<T>[0]>,
+    chunksize = 1,
+  ): AsyncIterableIterator<TaskResult<T>> {
+    return this.#imap(fn, iterable, chunksize, false) as AsyncIterableIterator<TaskResult<T>>;
+  }
+
+  #imap(fn: unknown, iterable: unknown, chunksize: unknown, ordered: boolean): AsyncIterableIterator<unknown> {
+    let setupError: unknown;
+    let feed: ChunkFeed | undefined;
+    try {
+      if (this.#state !== 'running') throw this.#notRunning();
+      const spec = this.#spec(fn);
+      checkIterable(iterable, 'iterable');
+      const size = checkChunksize(chunksize) ?? 1;
+      // Start at once, as Python does: work begins before the first next().
+      feed = new ChunkFeed(iterable as Input<unknown>, size, (calls) => this.#track(this.#run(spec, calls)));
+      this.#track(feed.fed);
+    } catch (error) {
+      setupError = error;
+    }
+    return (async function* () {
+      if (!feed) throw setupError;
+      try {
+        yield* ordered ? feed.inOrder() : feed.inCompletionOrder();
+      } finally {
+        feed.stop();
+      }
+    })();
+  }
+
+  /** No new work; what was submitted still runs. */
+  close(): void {
+    if (this.#state === 'running') this.#state = 'closed';
+  }
+
+  /** Stops now: pending results reject with PoolTerminatedError, and every worker is stopped. */
+  terminate(): Promise<void> {
+    if (this.#state !== 'terminated') {
+      this.#state = 'terminated';
+      this.#finished = this.#backend.terminate();
+    }
+    return this.#finished!;
+  }
+
+  /** Waits for the workers to finish and exit; only after close() or terminate(). */
+  async join(): Promise<void> {
+    if (this.#state === 'running') {
+      throw codedError('ERR_POOL_RUNNING', 'Pool is still running; call close() or terminate() before join()');
+    }
+    if (this.#state === 'closed' && !this.#finished) {
+      this.#finished = (async () => {
+        while (this.#pending.size > 0) await Promise.all(this.#pending);
+        await this.#backend.drain();
+      })();
+    }
+    await this.#finished;
+  }
+
+  /** `await using pool = new Pool()`: close() then join(), so submitted work finishes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    await this.join();
+  }
+
+  get [Symbol.toStringTag](): string {
+    return `Pool#${this.#id}(${this.backend}, ${this.processes}, ${this.#state})`;
+  }
+}
+
+function checkCallbacks<R>(callbacks: ResultCallbacks<R>): ResultCallbacks<R> {
+  if (callbacks === null || typeof callbacks !== 'object') throw invalidType('options', 'of type object', callbacks);
+  if (callbacks.callback !== undefined && typeof callbacks.callback !== 'function') {
+    throw invalidType('callback', 'of type function', callbacks.callback);
+  }
+  if (callbacks.errorCallback !== undefined && typeof callbacks.errorCallback !== 'function') {
+    throw invalidType('errorCallback', 'of type function', callbacks.errorCallback);
+  }
+  return callbacks;
+}
+
+/** The batch that failed first in time (Python keeps the first error it sees). */
+function firstFailure(outcomes: PromiseSettledResult<unknown[]>[], batches: Promise<unknown[]>[]) {
+  const failures = batches.filter((_, i) => outcomes[i]!.status === 'rejected');
+  if (failures.length === 0) return undefined;
+  return Promise.race(failures.map((p) => p.then(() => null as never, (reason: unknown) => ({ reason }))));
+}
+
+/**
+ * Pulls an iterable (sync or async) into chunks, submits each chunk as soon as it is full, and
+ * hands out the outcomes in input order or completion order. An error thrown by the iterable
+ * takes the place of the item it failed to produce.
+ */
+class ChunkFeed {
+  readonly #chunks: Promise<Outcome>[] = [];
+  readonly #completed: Outcome[] = [];
+  #done = false;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #yielded = 0;
+
+  /** Settles once the iterable is exhausted (or failed, or the consumer stopped). */
+  readonly fed: Promise<void>;
+
+  constructor(
+    iterable: Input<unknown>,
+    readonly size: number,
+    readonly submit: (calls: unknown[][]) => Promise<unknown[]>,
+  ) {
+    this.fed = this.#pull(iterable);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #waitForChange(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #add(outcome: Promise<Outcome>): void {
+    this.#chunks.push(outcome);
+    void outcome.then((o) => {
+      this.#completed.push(o);
+      this.#notify();
+    });
+    this.#notify();
+  }
+
+  #flush(batch: unknown[][]): void {
+    this.#add(
+      this.submit(batch).then(
+        (values): Outcome => ({ ok: true, values }),
+        (error: unknown): Outcome => ({ ok: false, error }),
+      ),
+    );
+  }
+
+  async #pull(iterable: Input<unknown>): Promise<void> {
+    let batch: unknown[][] = [];
+    try {
+      const iterator = isAsyncIterable(iterable)
+        ? iterable[Symbol.asyncIterator]()
+        : (iterable as Iterable<unknown>)[Symbol.iterator]();
+      for (;;) {
+        if (this.#stopped) {
+          await iterator.return?.();
+          return;
+        }
+        const step = await iterator.next();
+        if (step.done) break;
+        batch.push([step.value]);
+        if (batch.length >= this.size) {
+          this.#flush(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) this.#flush(batch);
+    } catch (error) {
+      if (batch.length > 0) this.#flush(batch);
+      this.#add(Promise.resolve({ ok: false, error }));
+    } finally {
+      this.#done = true;
+      this.#notify();
+    }
+  }
+
+  async *inOrder(): AsyncGenerator<unknown> {
+    for (let i = 0; ; i++) {
+      while (i >= this.#chunks.length) {
+        if (this.#done) return;
+        await this.#waitForChange();
+      }
+      const outcome = await this.#chunks[i]!;
+      if (!outcome.ok) throw outcome.error;
+      yield* outcome.values;
+    }
+  }
+
+  async *inCompletionOrder(): AsyncGenerator<unknown> {
+    for (;;) {
+      while (this.#yielded >= this.#completed.length) {
+        if (this.#done && this.#yielded >= this.#chunks.length) return;
+        await this.#waitForChange();
+      }
+      const outcome = this.#completed[this.#yielded++]!;
+      if (!outcome.ok) throw outcome.error;
+      yield* outcome.values;
+    }
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+}

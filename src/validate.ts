@@ -1,0 +1,72 @@
+/**
+ * Argument checks in Node's own style (`ERR_INVALID_ARG_TYPE` TypeErrors, `ERR_OUT_OF_RANGE`
+ * RangeErrors), so that every message names the argument and says what was received.
+ */
+
+type CodedError<E extends Error> = E & { code: string };
+
+function coded<E extends Error>(error: E, code: string): CodedError<E> {
+  (error as CodedError<E>).code = code;
+  return error as CodedError<E>;
+}
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  switch (typeof value) {
+    case 'function':
+      return `function ${value.name || '<anonymous>'}`;
+    case 'object':
+      return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+    case 'string': {
+      const shown = value.length > 28 ? `${value.slice(0, 25)}...` : value;
+      return `type string ('${shown}')`;
+    }
+    case 'bigint':
+      return `type bigint (${value}n)`;
+    default:
+      return `type ${typeof value} (${String(value)})`;
+  }
+}
+
+export function invalidType(name: string, expected: string, value: unknown): CodedError<TypeError> {
+  return coded(
+    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`),
+    'ERR_INVALID_ARG_TYPE',
+  );
+}
+
+export function outOfRange(name: string, expected: string, value: unknown): CodedError<RangeError> {
+  const shown = typeof value === 'bigint' ? `${value}n` : String(value);
+  return coded(
+    new RangeError(`The value of "${name}" is out of range. It must be ${expected}. Received ${shown}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** An integer in [min, max]; NaN and fractions are out of range, other types are TypeErrors. */
+export function validateInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number') throw invalidType(name, 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+/** A timeout in milliseconds: undefined/null for "no timeout", else a finite number >= 0. */
+export function validateTimeout(value: unknown, name = 'timeout'): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number') throw invalidType(name, 'of type number (milliseconds)', value);
+  if (Number.isNaN(value) || value < 0) throw outOfRange(name, 'a number of milliseconds >= 0', value);
+  return value;
+}
+
+export function validateFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw invalidType(name, 'of type function', value);
+}
+
+export function validateObject(value: unknown, name: string): asserts value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidType(name, 'of type object', value);
+  }
+}
