@@ -1,64 +1,118 @@
 /**
- * The seed experiment: sumPrimes(n) for n = 0, 500, …, 99500 (200 tasks), run by each engine, each
- * checked against the checksum 31007039440. benny (benchmark.js) times the runs; the speedups are
- * ratios measured side by side in this one run, which is what to compare on a noisy machine.
+ * Workload `seed`: the seed experiment, sumPrimes(n) for n = 0, 500, …, 99500 (200 tasks; --n and
+ * --step scale it), run by every engine and checked against the checksum (31007039440 by default).
+ * Each engine is a benny suite of its own, so only one pool is alive at a time and no engine's
+ * workers steal the cores another is being timed on.
  */
-import b from 'benny';
+import { type BenchRecord, expectedSeedChecksum, median, pythonScript, seedInputs, type Workload } from './common.js';
+import {
+  detectPython,
+  type Engine,
+  jsSingle,
+  nativeSingle,
+  ourPool,
+  piscina,
+  runPython,
+  tinypool,
+  workerpool,
+} from './engines.js';
+import { applySpeedups, emptyRecord, engineSteps, measureEngine, outcomeText, type SuiteContext } from './measure.js';
 
-import { native, Pool } from '../index.js';
-import { sumPrimesNumber } from '../src/kernels.js';
+export const BASELINE = jsSingle.name;
 
-const SEED_CHECKSUM = 31007039440;
-const inputs = Array.from({ length: 200 }, (_, i) => i * 500);
-const threads = Number(process.env.BENCH_THREADS ?? 2);
-
-function check(engine: string, total: number): void {
-  if (total !== SEED_CHECKSUM) throw new Error(`${engine}: checksum ${total}, expected ${SEED_CHECKSUM}`);
+/** In the order of the issue: our engines, then the libraries; CPython comes last, as the reference. */
+export function seedEngines(threads: number): Engine[] {
+  return [
+    jsSingle,
+    ourPool('thread', threads),
+    ourPool('process', threads),
+    nativeSingle,
+    ourPool('native', threads),
+    piscina(threads),
+    tinypool(threads),
+    workerpool(threads),
+  ];
 }
 
-const sum = (xs: number[]) => xs.reduce((a, v) => a + v, 0);
+/** CPython has no JIT, so its single-thread run needs no warm-up, and fewer runs keep it short. */
+const pythonSingleRuns = (runs: number) => Math.min(runs, 3);
 
-export async function runSeedSuite(): Promise<Record<string, number>> {
-  const pool = new Pool({ backend: 'native', processes: threads });
-  const hz: Record<string, number> = {};
-  await b.suite(
-    `seed: sumPrimes(0..99500 step 500), checksum ${SEED_CHECKSUM}, ${threads} threads`,
-    b.add('JS single thread', () => check('JS single thread', sum(inputs.map(sumPrimesNumber)))),
-    b.add('native single thread', () => check('native single thread', sum(inputs.map(native.sumPrimes)))),
-    b.add(`native Pool (${threads} rayon threads)`, async () => check('native Pool', sum(await pool.map(native.sumPrimes, inputs)))),
-    b.cycle((result) => {
-      hz[result.name] = result.ops;
-      process.stdout.write(`  ${result.name}: ${(1000 / result.ops).toFixed(1)} ms per run (±${result.margin}%)\n`);
-    }),
-    b.complete(),
-  );
-  await pool.terminate();
-  return hz;
+export function seedSteps(threads: number, runs: number): number {
+  return seedEngines(threads).reduce((total, e) => total + engineSteps(e, runs), 0) + 2;
 }
 
-function callsPerSecond(): number {
-  // napi call overhead: a tight loop of isPrime(97), best of five 1-million-call rounds.
-  let best = 0;
-  let found = 0;
-  for (let round = 0; round < 5; round++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < 1_000_000; i++) if (native.isPrime(97)) found++;
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    best = Math.max(best, 1_000_000 / seconds);
+/** A generous per-run limit from the baseline: a stuck engine becomes an error row, not a hang. */
+export function runTimeoutMs(baselineMs: number | null | undefined): number {
+  return Math.max(60_000, 30 * (baselineMs ?? 10_000));
+}
+
+export async function runSeed(ctx: SuiteContext, workload: Workload = 'seed'): Promise<BenchRecord[]> {
+  const { n, step, threads } = ctx.options;
+  const inputs = seedInputs(n, step);
+  const expected = expectedSeedChecksum(n, step);
+  const records: BenchRecord[] = [];
+  let timeoutMs = runTimeoutMs(null);
+  for (const engine of seedEngines(threads)) {
+    const record = await measureEngine(ctx, workload, engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs);
+    if (engine === jsSingle && record.status === 'ok') timeoutMs = runTimeoutMs(record.medianMs);
+    records.push(record);
   }
-  if (found !== 5_000_000) throw new Error('isPrime(97) must be true');
-  return best;
+  records.push(await runCPython(ctx, 'single', inputs.length, expected, timeoutMs));
+  records.push(await runCPython(ctx, 'pool', inputs.length, expected, timeoutMs));
+  applySpeedups(records, BASELINE);
+  return records;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`native binary loaded: ${native.available}`);
-  const hz = await runSeedSuite();
-  const js = hz['JS single thread']!;
-  const single = hz['native single thread']!;
-  const pooled = Object.entries(hz).find(([name]) => name.startsWith('native Pool'))![1];
-  console.log(`\nchecksum ${SEED_CHECKSUM} matched by every engine`);
-  console.log(`native single vs JS single:   ${(single / js).toFixed(2)}x`);
-  console.log(`native Pool vs native single: ${(pooled / single).toFixed(2)}x (limit ${threads}.0x)`);
-  console.log(`native Pool vs JS single:     ${(pooled / js).toFixed(2)}x`);
-  console.log(`native.isPrime(97):           ${(callsPerSecond() / 1e6).toFixed(1)} million calls/s`);
+async function runCPython(
+  ctx: SuiteContext,
+  mode: 'single' | 'pool',
+  items: number,
+  expected: number,
+  runTimeout: number,
+): Promise<BenchRecord> {
+  const { n, step, threads, runs } = ctx.options;
+  const name = mode === 'single' ? 'CPython single thread' : 'CPython multiprocessing.Pool';
+  const record = emptyRecord(
+    'seed',
+    { name, kind: 'external', threads: mode === 'single' ? 1 : threads, items, expectedChecksum: expected },
+    ctx.machine,
+  );
+  ctx.progress.begin(`seed: ${name}`);
+  try {
+    const python = await detectPython();
+    if (!python) {
+      record.status = 'skipped';
+      record.note = 'external reference skipped: python3 not found (set $PYTHON to use another interpreter)';
+      return record;
+    }
+    const measured = mode === 'single' ? pythonSingleRuns(runs) : runs;
+    const warmup = mode === 'single' ? 0 : 1;
+    // CPython is some 20x slower than V8 on this loop: its limit scales with the runs it makes.
+    const timeoutMs = runTimeout * (measured + warmup) * 3;
+    const out = await runPython(
+      pythonScript,
+      ['--mode', mode, '--n', String(n), '--step', String(step), '--processes', String(threads), '--runs', String(measured), '--warmup', String(warmup)],
+      timeoutMs,
+    );
+    record.runs = out.runsMs.length;
+    record.medianMs = record.wallMs = median(out.runsMs);
+    record.minMs = Math.min(...out.runsMs);
+    record.maxMs = Math.max(...out.runsMs);
+    record.startupMs = out.startupMs;
+    const wrong = out.checksums.find((c) => c !== expected);
+    record.checksum = wrong ?? out.checksums[0] ?? null;
+    record.checksumOk = wrong === undefined;
+    record.status = wrong === undefined ? 'ok' : 'error';
+    record.note =
+      wrong === undefined
+        ? `external reference: ${out.python}${mode === 'pool' ? `, start method ${out.startMethod}` : ', no warm-up (no JIT)'}`
+        : `checksum ${wrong}, expected ${expected}`;
+  } catch (error) {
+    record.status = 'error';
+    record.note = error instanceof Error ? error.message : String(error);
+  } finally {
+    ctx.progress.step();
+    ctx.progress.end(outcomeText(record));
+  }
+  return record;
 }

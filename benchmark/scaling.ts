@@ -1,0 +1,55 @@
+/**
+ * Workload `scaling`: the seed workload on each of our backends with 1, 2, … cpuCount() workers,
+ * to show how the time falls (or does not) as cores are added. Speedups are over the JS single
+ * thread, measured in the same invocation.
+ */
+import { availableParallelism } from 'node:os';
+
+import * as lib from '../index.js';
+import { type BenchRecord, expectedSeedChecksum, seedInputs } from './common.js';
+import { jsSingle, ourPool } from './engines.js';
+import { applySpeedups, engineSteps, measureEngine, type SuiteContext } from './measure.js';
+import { BASELINE, runTimeoutMs } from './seed.js';
+
+export const SCALING_BACKENDS = ['thread', 'process', 'native'] as const;
+
+/** SPEC's cpuCount() once the package exports it; the same figure from node:os until then. */
+export function cpuCount(): number {
+  const exported = (lib as Record<string, unknown>).cpuCount;
+  return typeof exported === 'function' ? Number(exported()) : availableParallelism();
+}
+
+export const scalingRuns = (runs: number) => Math.min(runs, 3);
+
+export function scalingSteps(runs: number, hasBaseline: boolean): number {
+  const r = scalingRuns(runs);
+  const pools = SCALING_BACKENDS.length * cpuCount() * engineSteps({ pooled: true }, r);
+  return pools + (hasBaseline ? 0 : engineSteps(jsSingle, r));
+}
+
+/** `baseline` is the seed workload's JS single-thread row when the seed ran with the same inputs. */
+export async function runScaling(ctx: SuiteContext, baseline?: BenchRecord): Promise<BenchRecord[]> {
+  const { n, step } = ctx.options;
+  const sub = { ...ctx, options: { ...ctx.options, runs: scalingRuns(ctx.options.runs) } };
+  const inputs = seedInputs(n, step);
+  const expected = expectedSeedChecksum(n, step);
+  const records: BenchRecord[] = [];
+  const base: BenchRecord =
+    baseline?.status === 'ok'
+      ? { ...baseline, workload: 'scaling' }
+      : await measureEngine(sub, 'scaling', jsSingle, (r) => r.map('sumPrimes', inputs), expected, inputs.length, runTimeoutMs(null));
+  base.series = 'JS single thread';
+  records.push(base);
+  const timeoutMs = runTimeoutMs(base.medianMs);
+  for (const backend of SCALING_BACKENDS) {
+    for (let workers = 1; workers <= cpuCount(); workers++) {
+      const engine = ourPool(backend, workers);
+      const label = `${engine.name}, ${workers} worker${workers === 1 ? '' : 's'}`;
+      const record = await measureEngine(sub, 'scaling', engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs, label);
+      record.series = engine.name;
+      records.push(record);
+    }
+  }
+  applySpeedups(records, BASELINE);
+  return records;
+}
