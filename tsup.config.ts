@@ -1,8 +1,8 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
 // One ESM and one CommonJS build of the public entry, with .d.ts for both. The native loader stays
 // outside the bundle (native/binding.cjs) so the platform package is resolved at run time.
-export default defineConfig({
+const library: Options = {
   entry: { index: 'index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
@@ -13,4 +13,35 @@ export default defineConfig({
   sourcemap: false,
   splitting: false,
   external: [/\.\.\/native\/binding\.cjs$/],
-});
+};
+
+// The `napi-multiprocessing` bin (bench CLI), ESM only. It imports the library through the
+// sibling dist/index.js rather than bundling a second copy, so the CLI measures exactly what users
+// import. benny is bundled (npx users do not have our devDependencies); the pools it compares with
+// stay external and optional: a missing one becomes a "not installed" row.
+const cli: Options = {
+  entry: { cli: 'bin/cli.ts' },
+  format: ['esm'],
+  dts: false,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  sourcemap: false,
+  splitting: false,
+  noExternal: ['benny'],
+  external: ['piscina', 'tinypool', 'workerpool'],
+  banner: {
+    // Bundled CommonJS (benny, benchmark.js) calls require(); an ES module has none of its own.
+    js: "#!/usr/bin/env node\nimport { createRequire as __nmpCreateRequire } from 'node:module';\nconst require = __nmpCreateRequire(import.meta.url);",
+  },
+  esbuildPlugins: [
+    {
+      name: 'library-entry-external',
+      setup(build) {
+        build.onResolve({ filter: /^(\.\.\/)+index\.js$/ }, () => ({ path: './index.js', external: true }));
+      },
+    },
+  ],
+};
+
+export default defineConfig([library, cli]);
