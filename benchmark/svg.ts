@@ -135,7 +135,7 @@ export function renderBarChart(chart: Chart): string {
 const speedupText = (r: BenchRecord) => `${r.speedup!.toFixed(2)}×  (${formatMs(r.medianMs!)})`;
 
 export function formatMs(ms: number): string {
-  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1_000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s`;
   return `${ms >= 100 ? ms.toFixed(0) : ms.toFixed(1)} ms`;
 }
 
