@@ -158,10 +158,12 @@ function reply(results: JobResult[], ms: number): void {
 }
 
 let queue: Promise<void> = Promise.resolve();
+let processName = '';
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
     case 'init': {
+      processName = message.name;
       setCurrentProcess({ name: message.name, daemon: message.role === 'pool' });
       try {
         if (message.initializer) {
@@ -192,7 +194,7 @@ async function handle(message: ToWorker): Promise<void> {
         const spec = message.target;
         const explained = explainScope(error, spec);
         const text = explained instanceof Error ? (explained.stack ?? String(explained)) : String(explained);
-        process.stderr.write(`Process ${spec.kind === 'inline' ? spec.name || '<anonymous>' : ''} failed:\n${text}\n`);
+        process.stderr.write(`Process ${processName}:\n${text}\n`);
         sendThenExit({ t: 'target-done', ok: false, error: serializeError(explained) }, 1);
       }
       return;
