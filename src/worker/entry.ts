@@ -172,7 +172,9 @@ async function handle(message: ToWorker): Promise<void> {
         }
         send({ t: 'ready' });
       } catch (error) {
-        send({ t: 'startup-error', error: serializeError(error) });
+        // Nothing may run in a worker whose initializer failed: report, then end this worker.
+        sendThenExit({ t: 'startup-error', error: serializeError(error) }, 1);
+        await new Promise(() => {});
       }
       return;
     }
