@@ -1,33 +1,27 @@
 import { defineConfig, type Options } from 'tsup';
 
-// One ESM and one CommonJS build of the public entry, with .d.ts for both. The native loader stays
-// outside the bundle (native/binding.cjs) so the platform package is resolved at run time.
-const library: Options = {
-  entry: { index: 'index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  shims: true,
-  clean: true,
+// The public entry as ESM and CommonJS with .d.ts for both, and the worker program (ESM only:
+// both builds start it by path). The native loader stays outside the bundle
+// (native/binding.cjs) so the platform package is resolved at run time.
+const shared = {
   target: 'node20',
   platform: 'node',
   sourcemap: false,
   splitting: false,
+  shims: true,
   external: [/\.\.\/native\/binding\.cjs$/],
-};
+} as const;
 
 // The `napi-multiprocessing` bin (bench CLI), ESM only. It imports the library through the
 // sibling dist/index.js rather than bundling a second copy, so the CLI measures exactly what users
 // import. benny is bundled (npx users do not have our devDependencies); the pools it compares with
 // stay external and optional: a missing one becomes a "not installed" row.
 const cli: Options = {
+  ...shared,
   entry: { cli: 'bin/cli.ts' },
   format: ['esm'],
   dts: false,
   clean: false,
-  target: 'node20',
-  platform: 'node',
-  sourcemap: false,
-  splitting: false,
   noExternal: ['benny'],
   external: ['piscina', 'tinypool', 'workerpool'],
   banner: {
@@ -44,4 +38,8 @@ const cli: Options = {
   ],
 };
 
-export default defineConfig([library, cli]);
+export default defineConfig([
+  { ...shared, entry: { index: 'index.ts' }, format: ['esm', 'cjs'], dts: true, clean: true },
+  { ...shared, entry: { worker: 'src/worker/entry.ts' }, format: ['esm'], dts: false, clean: false },
+  cli,
+]);

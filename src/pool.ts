@@ -6,8 +6,9 @@
 import { availableParallelism } from 'node:os';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import type { Backend, BackendKind } from './backends/backend.js';
+import type { Backend, BackendKind, Batch } from './backends/backend.js';
 import { NativeBackend } from './backends/native.js';
+import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
 import { invalidType, outOfRange, validateInteger } from './validate.js';
@@ -24,21 +25,24 @@ export interface PoolOptions {
   initargs?: unknown[];
   /** A worker is replaced after it has run this many tasks. */
   maxtasksperchild?: number;
+  /**
+   * Thread backend only: V8 heap limits for each worker (as `worker_threads` takes them). A worker
+   * that exceeds them ends with WorkerCrashedError instead of taking the whole process down.
+   */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
 
 export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
   chunksize?: number;
 }
 
-type BackendFactory = (options: ConstructorParameters<typeof NativeBackend>[0]) => Backend;
+type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
 
-/** Backends register here so this module does not import worker code it may never need. */
-const backendFactories = new Map<BackendKind, BackendFactory>([['native', (o) => new NativeBackend(o)]]);
-
-/** @internal Used by the thread and process backends to plug themselves in. */
-export function registerBackend(kind: BackendKind, factory: BackendFactory): void {
-  backendFactories.set(kind, factory);
-}
+const backendFactories = new Map<BackendKind, BackendFactory>([
+  ['native', (o) => new NativeBackend(o)],
+  ['thread', (o) => new WorkerBackend('thread', o)],
+  ['process', (o) => new WorkerBackend('process', o)],
+]);
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
 type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -88,7 +92,7 @@ export class Pool {
 
   constructor(options: PoolOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
-    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits } = options;
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
     if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
       const error = new TypeError(
@@ -116,6 +120,7 @@ export class Pool {
       initializer: initSpec,
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
+      resourceLimits,
     });
   }
 
@@ -147,9 +152,9 @@ export class Pool {
    * Submits one batch of an operation that was accepted while the pool was running. close()
    * lets such batches through (queued work still runs); terminate() does not.
    */
-  #run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+  #run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
-    return this.#backend.run(spec, calls);
+    return this.#backend.run(spec, batch);
   }
 
   /** Runs `fn(...args)` on a worker and resolves with its result. */
@@ -169,7 +174,7 @@ export class Pool {
       const spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      work = this.#track(this.#run(spec, [list]).then(([value]) => value as TaskResult<T>));
+      work = this.#track(this.#run(spec, { items: [list], star: true }).then(([value]) => value as TaskResult<T>));
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -225,11 +230,13 @@ export class Pool {
 
   async #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
     if (items.length === 0) return [];
-    const calls = star ? items.map((args, i) => checkArgsTuple(args, i)) : items.map((x) => [x]);
+    if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // Python's default: about four chunks per worker.
-    const size = chunksize ?? Math.ceil(calls.length / (this.processes * 4));
+    const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
     const batches: Promise<unknown[]>[] = [];
-    for (let start = 0; start < calls.length; start += size) batches.push(this.#run(spec, calls.slice(start, start + size)));
+    for (let start = 0; start < items.length; start += size) {
+      batches.push(this.#run(spec, { items: items.slice(start, start + size), star }));
+    }
     // As Python (3.8+): keep the first error, but settle only when every chunk has finished.
     const outcomes = await Promise.allSettled(batches);
     const failed = firstFailure(outcomes, batches);
@@ -260,7 +267,7 @@ export class Pool {
       checkIterable(iterable, 'iterable');
       const size = checkChunksize(chunksize) ?? 1;
       // Start at once, as Python does: work begins before the first next().
-      feed = new ChunkFeed(iterable as Input<unknown>, size, (calls) => this.#track(this.#run(spec, calls)));
+      feed = new ChunkFeed(iterable as Input<unknown>, size, (items) => this.#track(this.#run(spec, { items, star: false })));
       this.#track(feed.fed);
     } catch (error) {
       setupError = error;
@@ -351,7 +358,7 @@ class ChunkFeed {
   constructor(
     iterable: Input<unknown>,
     readonly size: number,
-    readonly submit: (calls: unknown[][]) => Promise<unknown[]>,
+    readonly submit: (items: unknown[]) => Promise<unknown[]>,
   ) {
     this.fed = this.#pull(iterable);
   }
@@ -375,7 +382,7 @@ class ChunkFeed {
     this.#notify();
   }
 
-  #flush(batch: unknown[][]): void {
+  #flush(batch: unknown[]): void {
     this.#add(
       this.submit(batch).then(
         (values): Outcome => ({ ok: true, values }),
@@ -385,7 +392,7 @@ class ChunkFeed {
   }
 
   async #pull(iterable: Input<unknown>): Promise<void> {
-    let batch: unknown[][] = [];
+    let batch: unknown[] = [];
     try {
       const iterator = isAsyncIterable(iterable)
         ? iterable[Symbol.asyncIterator]()
@@ -397,7 +404,7 @@ class ChunkFeed {
         }
         const step = await iterator.next();
         if (step.done) break;
-        batch.push([step.value]);
+        batch.push(step.value);
         if (batch.length >= this.size) {
           this.#flush(batch);
           batch = [];

@@ -10,7 +10,7 @@ import { PoolTerminatedError } from '../errors.js';
 import { binding, checkKernelInput, fromNative, native, type KernelName } from '../native.js';
 import type { TaskSpec } from '../task.js';
 import { describeTask } from '../task.js';
-import type { Backend, BackendOptions } from './backend.js';
+import type { Backend, BackendOptions, Batch } from './backend.js';
 
 type NativePoolHandle = InstanceType<NonNullable<typeof binding>['NativePool']>;
 
@@ -34,13 +34,13 @@ export class NativeBackend implements Backend {
     }
   }
 
-  run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+  run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
     if (this.#terminated) return Promise.reject(new PoolTerminatedError());
     this.check(spec);
     const name = (spec as { name: KernelName }).name;
     let work: Promise<unknown[]>;
     try {
-      const inputs = calls.map((args) => checkKernelInput(name, args[0], 'n'));
+      const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
       work = this.#pool ? this.#runNative(name, inputs) : runInTypeScript(name, inputs);
     } catch (error) {
       return Promise.reject(error);
