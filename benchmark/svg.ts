@@ -70,26 +70,34 @@ export function renderBarChart(chart: Chart): string {
   const axisMax = Math.ceil(max / step) * step;
   const x = (v: number) => left + (plotWidth * v) / axisMax;
 
-  const body: string[] = [];
+  // Drawn in layers: grid, bars, the 1× line over the bars, then the text with a white halo so
+  // that a value crossing the line stays legible.
+  const bars: string[] = [];
+  const texts: string[] = [];
+  const halo = 'stroke="#ffffff" stroke-width="5" stroke-linejoin="round" paint-order="stroke"';
   let y = top;
   let group: string | undefined;
   for (const row of chart.rows) {
     if (row.group !== undefined && row.group !== group) {
       group = row.group;
       y += 6;
-      body.push(`<text x="20" y="${y + 22}" ${font} font-size="20" font-weight="bold" fill="#222">${escapeXml(group)}</text>`);
+      texts.push(`<text x="20" y="${y + 22}" ${font} font-size="20" font-weight="bold" fill="#222">${escapeXml(group)}</text>`);
       y += groupHeight;
     }
     const mid = y + rowHeight / 2;
-    body.push(
+    texts.push(
       `<text x="${labelWidth}" y="${mid + 7}" ${font} font-size="20" text-anchor="end" fill="#222">${escapeXml(row.label)}</text>`,
     );
     if (row.value !== null && Number.isFinite(row.value)) {
       const w = Math.max(2, x(row.value) - left);
-      body.push(`<rect x="${left}" y="${y + 6}" width="${w.toFixed(1)}" height="${rowHeight - 12}" rx="3" fill="${row.color}"/>`);
-      body.push(`<text x="${(left + w + 10).toFixed(1)}" y="${mid + 7}" ${font} font-size="20" font-weight="bold" fill="#222">${escapeXml(row.text)}</text>`);
+      bars.push(`<rect x="${left}" y="${y + 6}" width="${w.toFixed(1)}" height="${rowHeight - 12}" rx="3" fill="${row.color}"/>`);
+      texts.push(
+        `<text x="${(left + w + 10).toFixed(1)}" y="${mid + 7}" ${font} font-size="20" font-weight="bold" fill="#222" ${halo}>${escapeXml(row.text)}</text>`,
+      );
     } else {
-      body.push(`<text x="${left + 10}" y="${mid + 7}" ${font} font-size="18" font-style="italic" fill="#777">${escapeXml(row.text)}</text>`);
+      texts.push(
+        `<text x="${left + 10}" y="${mid + 7}" ${font} font-size="18" font-style="italic" fill="#777" ${halo}>${escapeXml(row.text)}</text>`,
+      );
     }
     y += rowHeight;
   }
@@ -101,18 +109,19 @@ export function renderBarChart(chart: Chart): string {
     grid.push(`<line x1="${gx}" y1="${top - 4}" x2="${gx}" y2="${plotBottom}" stroke="#e6e6e6" stroke-width="1"/>`);
     grid.push(`<text x="${gx}" y="${plotBottom + 24}" ${font} font-size="16" text-anchor="middle" fill="#555">${fmtTick(v)}×</text>`);
   }
+  const reference: string[] = [];
   if (chart.reference !== undefined) {
     const rx = x(chart.reference).toFixed(1);
-    grid.push(`<line x1="${rx}" y1="${top - 4}" x2="${rx}" y2="${plotBottom}" stroke="#444" stroke-width="2" stroke-dasharray="6 5"/>`);
+    reference.push(`<line x1="${rx}" y1="${top - 4}" x2="${rx}" y2="${plotBottom}" stroke="#444" stroke-width="2" stroke-dasharray="6 5"/>`);
   }
 
-  const legendY = plotBottom + 64;
+  const legendY = plotBottom + 96;
   const legend: string[] = [];
   let lx = 20;
   for (const item of chart.legend) {
     legend.push(`<rect x="${lx}" y="${legendY - 16}" width="20" height="20" rx="3" fill="${item.color}"/>`);
     legend.push(`<text x="${lx + 28}" y="${legendY}" ${font} font-size="18" fill="#333">${escapeXml(item.label)}</text>`);
-    lx += 28 + item.label.length * 10 + 36;
+    lx += 28 + item.label.length * 10.5 + 40;
   }
   const height = legendY + 30;
 
@@ -124,8 +133,10 @@ export function renderBarChart(chart: Chart): string {
     `<text x="20" y="44" ${font} font-size="30" font-weight="bold" fill="#111">${escapeXml(chart.title)}</text>`,
     `<text x="20" y="78" ${font} font-size="18" fill="#555">${escapeXml(chart.subtitle)}</text>`,
     ...grid,
-    ...body,
-    `<text x="${left + plotWidth / 2}" y="${plotBottom + 50}" ${font} font-size="17" text-anchor="middle" fill="#555">${escapeXml(chart.axisLabel)}</text>`,
+    ...bars,
+    ...reference,
+    ...texts,
+    `<text x="${left + plotWidth / 2}" y="${plotBottom + 54}" ${font} font-size="17" text-anchor="middle" fill="#555">${escapeXml(chart.axisLabel)}</text>`,
     ...legend,
     `</svg>`,
     '',

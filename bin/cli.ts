@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
       if (rows.length === 0) continue;
       const svg =
         workload === 'seed'
-          ? seedChart(rows, options.threads, `seed (${rows[0]!.items} tasks)`)
+          ? seedChart(rows, options.threads, 'seed workload')
           : workload === 'scaling'
             ? scalingChart(rows)
             : overheadChart(rows);
