@@ -172,7 +172,7 @@ export interface Timed {
 }
 
 /**
- * Times `run` with benny: one warm-up run first, then at least `runs` measured runs; the sample
+ * Times `run` with benny: one warm-up run first (`options.warmup`, or `run` itself), then at least `runs` measured runs; the sample
  * statistics come from benchmark.js (its per-run times, of which we report median/min/max).
  *
  * Three things about benny shape this wrapper:
@@ -187,7 +187,7 @@ export async function timeWithBenny(
   caseName: string,
   runs: number,
   run: () => Promise<number>,
-  options: { onRun?: () => void; timeoutMs: number },
+  options: { onRun?: () => void; timeoutMs: number; warmup?: () => Promise<number> },
 ): Promise<Timed> {
   const values = new Set<number>();
   let failure: unknown;
@@ -196,7 +196,10 @@ export async function timeWithBenny(
     values.add(await withTimeout(run(), options.timeoutMs, caseName));
   };
 
-  await guarded(); // the warm-up: JIT, worker caches, lazily started workers
+  // The warm-up: JIT, worker module caches, lazily started workers. A smaller one may be given
+  // where a full-size run takes many seconds and warms nothing more.
+  if (options.warmup) await withTimeout(options.warmup(), options.timeoutMs, `${caseName} (warm-up)`);
+  else await guarded();
   options.onRun?.();
 
   const body = async (): Promise<void> => {

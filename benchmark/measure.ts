@@ -69,6 +69,7 @@ export async function measureEngine(
   items: number,
   timeoutMs: number,
   label = engine.name,
+  warmup?: (runner: Runner) => Promise<number>,
 ): Promise<BenchRecord> {
   const { progress, options } = ctx;
   const record = emptyRecord(
@@ -88,6 +89,7 @@ export async function measureEngine(
     const timed = await timeWithBenny(workload, label, options.runs, () => work(active), {
       onRun: phase.tick,
       timeoutMs,
+      warmup: warmup && (() => warmup(active)),
     });
     record.runs = timed.runs;
     record.medianMs = record.wallMs = timed.medianMs;

@@ -63,6 +63,12 @@ export function overheadSteps(threads: number, runs: number, quick: boolean): nu
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/**
+ * A tenth of a run warms a pool's message path as well as a whole one does, and the slowest
+ * libraries take over ten seconds per 100,000 round trips on 2 cores.
+ */
+const warmupSize = (items: number) => Math.max(100, Math.ceil(items / 10));
+
 export async function runOverhead(ctx: SuiteContext): Promise<BenchRecord[]> {
   const { threads, quick } = ctx.options;
   const sizes = overheadSizes(quick);
@@ -86,6 +92,7 @@ export async function runOverhead(ctx: SuiteContext): Promise<BenchRecord[]> {
         submissions.length,
         timeoutMs,
         `${engine.name}: ${fmt(submissions.length)} × ${ours ? 'applyAsync' : engine.name === 'workerpool' ? 'exec' : 'run'}`,
+        (r) => r.each('noop', submissions.slice(0, warmupSize(submissions.length))),
       ),
     );
     records.push(
@@ -98,6 +105,7 @@ export async function runOverhead(ctx: SuiteContext): Promise<BenchRecord[]> {
         mapItems.length,
         timeoutMs,
         `${engine.name}: map of ${fmt(mapItems.length)}${ours ? '' : ' (chunked like Pool.map)'}`,
+        (r) => r.map('noop', mapItems.slice(0, warmupSize(mapItems.length))),
       ),
     );
   }

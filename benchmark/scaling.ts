@@ -21,23 +21,23 @@ export function cpuCount(): number {
 
 export const scalingRuns = (runs: number) => Math.min(runs, 3);
 
-export function scalingSteps(runs: number, hasBaseline: boolean): number {
+export function scalingSteps(runs: number): number {
   const r = scalingRuns(runs);
-  const pools = SCALING_BACKENDS.length * cpuCount() * engineSteps({ pooled: true }, r);
-  return pools + (hasBaseline ? 0 : engineSteps(jsSingle, r));
+  return SCALING_BACKENDS.length * cpuCount() * engineSteps({ pooled: true }, r) + engineSteps(jsSingle, r);
 }
 
-/** `baseline` is the seed workload's JS single-thread row when the seed ran with the same inputs. */
-export async function runScaling(ctx: SuiteContext, baseline?: BenchRecord): Promise<BenchRecord[]> {
+/**
+ * The JS single-thread baseline is measured again here rather than taken from the seed workload:
+ * on a shared machine the load a minute earlier is not the load now, and a ratio is only fair
+ * between runs made close together.
+ */
+export async function runScaling(ctx: SuiteContext): Promise<BenchRecord[]> {
   const { n, step } = ctx.options;
   const sub = { ...ctx, options: { ...ctx.options, runs: scalingRuns(ctx.options.runs) } };
   const inputs = seedInputs(n, step);
   const expected = expectedSeedChecksum(n, step);
   const records: BenchRecord[] = [];
-  const base: BenchRecord =
-    baseline?.status === 'ok'
-      ? { ...baseline, workload: 'scaling' }
-      : await measureEngine(sub, 'scaling', jsSingle, (r) => r.map('sumPrimes', inputs), expected, inputs.length, runTimeoutMs(null));
+  const base = await measureEngine(sub, 'scaling', jsSingle, (r) => r.map('sumPrimes', inputs), expected, inputs.length, runTimeoutMs(null));
   base.series = 'JS single thread';
   records.push(base);
   const timeoutMs = runTimeoutMs(base.medianMs);

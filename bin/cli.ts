@@ -22,7 +22,7 @@ import { runOverhead, overheadSteps } from '../benchmark/overhead.js';
 import { Progress } from '../benchmark/progress.js';
 import { type BenchDocument, renderTables } from '../benchmark/report.js';
 import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
-import { BASELINE, runSeed, seedSteps } from '../benchmark/seed.js';
+import { runSeed, seedSteps } from '../benchmark/seed.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
 
 const HELP = `Usage: napi-multiprocessing bench [options]
@@ -152,7 +152,7 @@ export async function main(argv: string[]): Promise<number> {
   const steps =
     (workloads.includes('seed') ? seedSteps(options.threads, options.runs) : 0) +
     (workloads.includes('overhead') ? overheadSteps(options.threads, options.runs, options.quick) : 0) +
-    (workloads.includes('scaling') ? scalingSteps(options.runs, workloads.includes('seed')) : 0);
+    (workloads.includes('scaling') ? scalingSteps(options.runs) : 0);
   const progress = new Progress(steps);
   const ctx: SuiteContext = { options, progress, machine };
 
@@ -161,10 +161,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const workload of workloads) {
       if (workload === 'seed') records.push(...(await runSeed(ctx)));
       if (workload === 'overhead') records.push(...(await runOverhead(ctx)));
-      if (workload === 'scaling') {
-        const baseline = records.find((r) => r.workload === 'seed' && r.name === BASELINE);
-        records.push(...(await runScaling(ctx, baseline)));
-      }
+      if (workload === 'scaling') records.push(...(await runScaling(ctx)));
     }
   } finally {
     progress.finish();
