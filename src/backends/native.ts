@@ -42,6 +42,7 @@ export class NativeBackend implements Backend {
     try {
       const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
       work = this.#pool ? this.#runNative(name, inputs) : runInTypeScript(name, inputs);
+      if (batch.single) work = work.then((values) => values[0] as never);
     } catch (error) {
       return Promise.reject(error);
     }
