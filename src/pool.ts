@@ -337,7 +337,12 @@ export class Pool {
   }
 
   get [Symbol.toStringTag](): string {
-    return `Pool#${this.#id}(${this.backend}, ${this.processes}, ${this.#state})`;
+    return 'Pool';
+  }
+
+  /** `console.log(pool)` shows the backend, size and state. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Pool #${this.#id} { backend: '${this.backend}', processes: ${this.processes}, state: '${this.#state}' }`;
   }
 }
 
