@@ -257,6 +257,8 @@ async function main(tmp) {
   const addon = `${binaryName}.${abi}.node`;
   log(`host target ${target.triple}: platform package ${hostPackage}, binary ${addon}`);
 
+  await checkReleaseConfig(pkg);
+
   for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'native/binding.cjs', 'native/binding.d.ts', `native/${addon}`]) {
     check(`built tree has ${file} (run \`npm run build\` first)`, existsSync(join(ROOT, file)));
   }
@@ -386,6 +388,48 @@ async function main(tmp) {
     await stopRegistry(server);
     log('verdaccio stopped');
   }
+}
+
+/**
+ * The release configuration agrees with itself: one npm/<platform> package per napi target, named
+ * and constrained the way napi-rs' loader and npm's platform filtering expect, and a release
+ * workflow that builds and tests every target.
+ */
+async function checkReleaseConfig(pkg) {
+  const { parseTriple } = await import(requireFromRoot.resolve('@napi-rs/cli'));
+  const { load } = requireFromRoot('js-yaml');
+  const targets = pkg.napi.targets.map((triple) => parseTriple(triple));
+  const libcOf = { gnu: ['glibc'], musl: ['musl'] };
+  for (const t of targets) {
+    const file = join(ROOT, 'npm', t.platformArchABI, 'package.json');
+    check(`release config: npm/${t.platformArchABI}/package.json exists for ${t.triple}`, existsSync(file));
+    const p = JSON.parse(await readFile(file, 'utf8'));
+    const main = `${pkg.napi.binaryName}.${t.platformArchABI}.node`;
+    const expected = {
+      name: `${pkg.name}-${t.platformArchABI}`,
+      version: pkg.version,
+      os: [t.platform],
+      cpu: [t.arch],
+      libc: t.platform === 'linux' ? libcOf[t.abi] : undefined,
+      main,
+      files: [main],
+      engines: pkg.engines,
+    };
+    const actual = Object.fromEntries(Object.keys(expected).map((k) => [k, p[k]]));
+    check(`release config: ${expected.name} has matching name/version/os/cpu/libc/main/files/engines`, isDeepStrictEqual(actual, expected), { actual, expected });
+  }
+  const dirs = readdirSync(join(ROOT, 'npm')).sort();
+  const abis = targets.map((t) => t.platformArchABI).sort();
+  check(`release config: npm/ holds exactly the napi targets' packages (${abis.join(', ')})`, isDeepStrictEqual(dirs, abis), dirs);
+
+  const workflow = load(await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8'));
+  const triples = pkg.napi.targets.slice().sort();
+  const matrixTargets = (job) => (workflow.jobs[job]?.strategy?.matrix?.settings ?? []).map((s) => s.target);
+  const built = matrixTargets('build').sort();
+  check('release config: release.yml builds every napi target', isDeepStrictEqual(built, triples), { built, triples });
+  const tested = [...new Set([...matrixTargets('test'), ...matrixTargets('test-musl')])].sort();
+  check('release config: release.yml tests every napi target on a runner of its own', isDeepStrictEqual(tested, triples), { tested, triples });
+  check('release config: prepublishOnly runs napi pre-publish', /\bnapi pre-publish\b/.test(pkg.scripts?.prepublishOnly ?? ''), pkg.scripts);
 }
 
 function checkRootFiles(what, files) {
