@@ -226,6 +226,11 @@ async function runChecks(label, project, env, expectNative, hostPackage) {
       isDeepStrictEqual(report.poolMap, expectedMap),
       { got: report.poolMap, expected: expectedMap },
     );
+    check(
+      `${label} [${style}]: new Pool({ processes: 2 }).map((x) => x * x, xs) runs on worker threads from the installed package`,
+      isDeepStrictEqual(report.threadMap, XS.map((x) => x * x)),
+      { got: report.threadMap },
+    );
     const fromHostPackage = `node_modules${sep}${hostPackage}${sep}`;
     if (expectNative) {
       check(

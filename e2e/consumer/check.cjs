@@ -20,6 +20,15 @@ async function main() {
     await pool.join();
   }
   // emitWarning delivers on the next tick; let it arrive before counting.
+  // The worker-thread backend too: proves dist/worker.js ships and starts from node_modules.
+  const threads = new Pool({ processes: 2 });
+  let threadMap;
+  try {
+    threadMap = await threads.map((x) => x * x, xs);
+  } finally {
+    threads.close();
+    await threads.join();
+  }
   await new Promise((resolve) => setImmediate(resolve));
   process.stdout.write(
     JSON.stringify({
@@ -27,6 +36,7 @@ async function main() {
       available: native.available,
       sum100k: native.sumPrimes(100000),
       poolMap,
+      threadMap,
       // Every .node file this process loaded: proves which package the binary came from.
       loadedAddons: Object.keys(require.cache).filter((file) => file.endsWith('.node')),
       warnings,

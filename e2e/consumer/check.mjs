@@ -19,6 +19,15 @@ try {
   pool.close();
   await pool.join();
 }
+// The worker-thread backend too: proves dist/worker.js ships and starts from node_modules.
+const threads = new Pool({ processes: 2 });
+let threadMap;
+try {
+  threadMap = await threads.map((x) => x * x, xs);
+} finally {
+  threads.close();
+  await threads.join();
+}
 await new Promise((resolve) => setImmediate(resolve));
 
 // The package's loader uses createRequire, which shares this cache with every other require.
@@ -29,6 +38,7 @@ process.stdout.write(
     available: native.available,
     sum100k: native.sumPrimes(100000),
     poolMap,
+    threadMap,
     loadedAddons: Object.keys(cache).filter((file) => file.endsWith('.node')),
     warnings,
   }) + '\n',
