@@ -94,3 +94,23 @@ test('cpuCount and currentProcess, in the main thread and in pool workers', asyn
   const inWorker = await pool.apply(task<() => { name: string }>(new URL('./fixtures/current.mjs', import.meta.url), 'current'));
   t.regex(inWorker.name, /^PoolWorker-\d+$/);
 });
+
+test('a daemon Process does not keep Node alive and is stopped when the parent exits; a non-daemon does', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const { isProcessAlive, eventually } = await import('./helpers/pool.js');
+  const script = fileURLToPath(new URL('./fixtures/daemon-parent.ts', import.meta.url));
+  const run = (mode: string) =>
+    new Promise<{ ms: number; pid: number }>((resolve, reject) => {
+      const start = performance.now();
+      execFile(process.execPath, ['--import=tsx', script, mode], { timeout: 30_000 }, (error, stdout) => {
+        if (error) reject(error);
+        else resolve({ ms: performance.now() - start, pid: Number(stdout.trim()) });
+      });
+    });
+  const daemon = await run('daemon');
+  t.true(await eventually(() => !isProcessAlive(daemon.pid)), 'the daemon child is gone with its parent');
+  const normal = await run('normal');
+  t.true(normal.ms > 1400, `the parent waited for its non-daemon child (${normal.ms.toFixed(0)} ms)`);
+  t.false(isProcessAlive(normal.pid));
+});

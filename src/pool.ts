@@ -85,8 +85,9 @@ export class Pool {
   readonly backend: BackendKind;
   readonly #backend: Backend;
   #state: 'running' | 'closed' | 'terminated' = 'running';
-  /** Everything submitted and not yet settled, so close()+join() can wait for it. */
-  readonly #pending = new Set<Promise<unknown>>();
+  /** Operations submitted and not yet settled, so close()+join() can wait for them. */
+  #outstanding = 0;
+  #drained: (() => void) | undefined;
   #finished: Promise<void> | undefined;
   readonly #id = ++poolIds;
 
@@ -139,14 +140,19 @@ export class Pool {
 
   /** Keeps `work` in the set join() waits for, until it settles. */
   #track<T>(work: Promise<T>): Promise<T> {
-    const tracked = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#pending.add(tracked);
-    void tracked.then(() => this.#pending.delete(tracked));
+    this.#outstanding++;
+    work.then(this.#settleOne, this.#settleOne);
     return work;
   }
+
+  // One shared handler (not a closure per task): applyAsync is a hot path.
+  readonly #settleOne = (): void => {
+    if (--this.#outstanding === 0 && this.#drained) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  };
 
   /**
    * Submits one batch of an operation that was accepted while the pool was running. close()
@@ -174,7 +180,7 @@ export class Pool {
       const spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      work = this.#track(this.#run(spec, { items: [list], star: true }).then(([value]) => value as TaskResult<T>));
+      work = this.#track(this.#run(spec, { items: [list], star: true, single: true }) as Promise<TaskResult<T>>);
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -228,20 +234,34 @@ export class Pool {
     }
   }
 
-  async #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
-    if (items.length === 0) return [];
+  #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
+    if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // Python's default: about four chunks per worker.
     const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
-    const batches: Promise<unknown[]>[] = [];
-    for (let start = 0; start < items.length; start += size) {
-      batches.push(this.#run(spec, { items: items.slice(start, start + size), star }));
-    }
+    const results = new Array<unknown>(items.length);
+    let left = Math.ceil(items.length / size);
+    let failure: { reason: unknown } | undefined;
     // As Python (3.8+): keep the first error, but settle only when every chunk has finished.
-    const outcomes = await Promise.allSettled(batches);
-    const failed = firstFailure(outcomes, batches);
-    if (failed) throw (await failed).reason;
-    return outcomes.flatMap((o) => (o as PromiseFulfilledResult<unknown[]>).value);
+    return new Promise<unknown[]>((resolve, reject) => {
+      const finishOne = () => {
+        if (--left > 0) return;
+        if (failure) reject(failure.reason);
+        else resolve(results);
+      };
+      for (let start = 0; start < items.length; start += size) {
+        this.#run(spec, { items: items.slice(start, start + size), star }).then(
+          (values) => {
+            for (let i = 0; i < values.length; i++) results[start + i] = values[i];
+            finishOne();
+          },
+          (reason: unknown) => {
+            failure ??= { reason };
+            finishOne();
+          },
+        );
+      }
+    });
   }
 
   /** Lazily mapped results in input order; chunks are submitted as the iterable yields. */
@@ -303,7 +323,7 @@ export class Pool {
     }
     if (this.#state === 'closed' && !this.#finished) {
       this.#finished = (async () => {
-        while (this.#pending.size > 0) await Promise.all(this.#pending);
+        if (this.#outstanding > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
         await this.#backend.drain();
       })();
     }
@@ -317,7 +337,12 @@ export class Pool {
   }
 
   get [Symbol.toStringTag](): string {
-    return `Pool#${this.#id}(${this.backend}, ${this.processes}, ${this.#state})`;
+    return 'Pool';
+  }
+
+  /** `console.log(pool)` shows the backend, size and state. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Pool #${this.#id} { backend: '${this.backend}', processes: ${this.processes}, state: '${this.#state}' }`;
   }
 }
 
@@ -330,13 +355,6 @@ function checkCallbacks<R>(callbacks: ResultCallbacks<R>): ResultCallbacks<R> {
     throw invalidType('errorCallback', 'of type function', callbacks.errorCallback);
   }
   return callbacks;
-}
-
-/** The batch that failed first in time (Python keeps the first error it sees). */
-function firstFailure(outcomes: PromiseSettledResult<unknown[]>[], batches: Promise<unknown[]>[]) {
-  const failures = batches.filter((_, i) => outcomes[i]!.status === 'rejected');
-  if (failures.length === 0) return undefined;
-  return Promise.race(failures.map((p) => p.then(() => null as never, (reason: unknown) => ({ reason }))));
 }
 
 /**

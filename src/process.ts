@@ -161,8 +161,13 @@ export class Process<T extends TaskLike = TaskLike> {
   }
 
   get [Symbol.toStringTag](): string {
+    return 'Process';
+  }
+
+  /** `console.log(p)` shows name, state and exit code, as Python's repr does. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     const state = this.#exitCode !== null ? `exitcode=${this.#exitCode}` : this.#handle ? 'started' : 'initial';
-    return `Process(${this.name}, ${state}${this.daemon ? ' daemon' : ''})`;
+    return `<Process name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
   }
 }
 

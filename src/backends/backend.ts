@@ -18,6 +18,8 @@ export interface BackendOptions {
 export interface Batch {
   items: unknown[];
   star: boolean;
+  /** One call whose promise resolves with the value itself rather than a one-element array. */
+  single?: boolean;
 }
 
 export interface Backend {

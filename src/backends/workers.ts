@@ -23,11 +23,14 @@ import type { Backend, BackendOptions, Batch } from './backend.js';
 interface PendingJob {
   job: Job;
   spec: TaskSpec;
-  resolve: (values: unknown[]) => void;
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   transfer: TransferListItem[];
+  single: boolean;
   message?: number;
 }
+
+const NO_TRANSFER: TransferListItem[] = [];
 
 interface Slot {
   readonly handle: WorkerHandle;
@@ -49,6 +52,7 @@ interface TaskStats {
   meanMs: number | undefined;
 }
 
+const SERIAL = { batch: 1, prefetch: 1 } as const;
 const CHEAP_MS = 0.25;
 const MEDIUM_MS = 2;
 const MAX_BATCH = 512;
@@ -58,6 +62,7 @@ let messageIds = 0;
 
 /** One task id per distinct task, shared by all pools, so a worker compiles each task once. */
 const taskIds = new Map<string, number>();
+const taskIdBySpec = new WeakMap<TaskSpec, number>();
 function taskKey(spec: TaskSpec): string {
   switch (spec.kind) {
     case 'inline':
@@ -69,12 +74,15 @@ function taskKey(spec: TaskSpec): string {
   }
 }
 function taskIdOf(spec: TaskSpec): number {
+  let id = taskIdBySpec.get(spec);
+  if (id !== undefined) return id;
   const key = taskKey(spec);
-  let id = taskIds.get(key);
+  id = taskIds.get(key);
   if (id === undefined) {
     id = taskIds.size + 1;
     taskIds.set(key, id);
   }
+  taskIdBySpec.set(spec, id);
   return id;
 }
 
@@ -87,7 +95,6 @@ export class WorkerBackend implements Backend {
   readonly #options: WorkerBackendOptions;
   readonly #slots = new Set<Slot>();
   readonly #queue: PendingJob[] = [];
-  readonly #specs = new Map<number, TaskSpec>();
   readonly #stats = new Map<number, TaskStats>();
   #state: 'running' | 'draining' | 'terminated' = 'running';
   #nextJobId = 0;
@@ -108,21 +115,29 @@ export class WorkerBackend implements Backend {
 
   run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
-    const transfer: TransferListItem[] = [];
+    let transfer = NO_TRANSFER;
     let items: unknown[];
     try {
-      items = encode(batch.items, transfer, this.kind === 'process' ? refuseForProcess : undefined) as unknown[];
+      const collected: TransferListItem[] = [];
+      items = encode(batch.items, collected, this.kind === 'process' ? refuseForProcess : undefined) as unknown[];
+      if (collected.length > 0) transfer = collected;
     } catch (error) {
       return Promise.reject(error);
     }
     const sid = taskIdOf(spec);
-    this.#specs.set(sid, spec);
     if (this.#failing) {
       this.#failing = false;
       this.#replenish();
     }
     return new Promise<unknown[]>((resolve, reject) => {
-      this.#queue.push({ job: { id: ++this.#nextJobId, sid, items, star: batch.star }, spec, resolve, reject, transfer });
+      this.#queue.push({
+        job: { id: ++this.#nextJobId, sid, items, star: batch.star },
+        spec,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        transfer,
+        single: batch.single === true,
+      });
       this.#dispatch();
     });
   }
@@ -164,21 +179,27 @@ export class WorkerBackend implements Backend {
   }
 
   /** How many jobs to put in one message, and how many messages a worker may hold. */
-  #policy(sid: number): { batch: number; prefetch: number } {
+  #policy(sid: number, workers: number): { batch: number; prefetch: number } {
     const mean = this.#stats.get(sid)?.meanMs;
-    if (mean === undefined || mean >= MEDIUM_MS) return { batch: 1, prefetch: 1 };
-    const share = Math.ceil(this.#queue.length / Math.max(1, this.#live().length));
+    if (mean === undefined || mean >= MEDIUM_MS) return SERIAL;
+    const share = Math.ceil(this.#queue.length / Math.max(1, workers));
     if (mean >= CHEAP_MS) return { batch: Math.min(16, share), prefetch: 2 };
     return { batch: Math.min(MAX_BATCH, share), prefetch: 2 };
   }
 
   #dispatch(): void {
     if (this.#state === 'terminated') return;
+    if (this.#queue.length === 0) {
+      this.#maybeIdle();
+      return;
+    }
+    const live = this.#live();
     while (this.#queue.length > 0) {
       let sent = false;
-      for (const slot of this.#live()) {
+      for (const slot of live) {
         if (this.#queue.length === 0) break;
-        const { batch, prefetch } = this.#policy(this.#queue[0]!.job.sid);
+        if (slot.retiring) continue;
+        const { batch, prefetch } = this.#policy(this.#queue[0]!.job.sid, live.length);
         if (slot.messages.size >= prefetch) continue;
         const max = this.#options.maxtasksperchild;
         const room = max === undefined ? batch : Math.min(batch, max - slot.assigned);
@@ -264,7 +285,8 @@ export class WorkerBackend implements Backend {
       else slot.messages.set(pending.message!, left);
       if (result.ok) {
         try {
-          pending.resolve(decode(result.value) as unknown[]);
+          const values = decode(result.value) as unknown[];
+          pending.resolve(pending.single ? values[0] : values);
         } catch (error) {
           pending.reject(error);
         }
