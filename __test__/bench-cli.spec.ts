@@ -5,7 +5,7 @@
  * timings are too noisy for that, and speed is what the benchmark reports, not what it promises.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +24,9 @@ interface Run {
   stderr: string;
 }
 
-function runCli(args: string[], timeoutMs = 240_000): Promise<Run> {
+function runCli(args: string[], timeoutMs = 240_000, bin = cli): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
@@ -178,4 +178,24 @@ test('--help prints the usage and exits 0', async (t) => {
   t.is(run.code, 0);
   t.regex(run.stdout, /Usage: napi-multiprocessing bench/);
   t.regex(run.stdout, /--workload W\s+seed \| overhead \| scaling \| all/);
+});
+
+test('the bin runs where our devDependencies are not installed (as after npm install napi-multiprocessing)', async (t) => {
+  t.timeout(120_000);
+  // The files the package ships, and nothing from node_modules: benny must be bundled in the bin,
+  // and the pools we compare with must show up as "not installed" instead of breaking the run.
+  const shipped = mkdtempSync(join(tmpdir(), 'nmp-shipped-'));
+  try {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] };
+    for (const entry of [...manifest.files, 'native']) {
+      if (existsSync(join(root, entry))) cpSync(join(root, entry), join(shipped, entry), { recursive: true });
+    }
+    writeFileSync(join(shipped, 'package.json'), readFileSync(join(root, 'package.json')));
+    const run = await runCli(['bench', '--quick', '--runs', '1', '--n', '5000'], 100_000, join(shipped, 'dist', 'cli.js'));
+    t.is(run.code, 0, run.stderr);
+    t.regex(run.stdout, /\| JS single thread +\| +1 \|.*✓ \| ok/);
+    for (const name of ['piscina', 'tinypool', 'workerpool']) t.regex(run.stdout, new RegExp(`\\| ${name} .*\\| not installed`));
+  } finally {
+    rmSync(shipped, { recursive: true, force: true });
+  }
 });

@@ -51,7 +51,7 @@ export function engineSteps(engine: { pooled: boolean }, runs: number): number {
 export function outcomeText(record: BenchRecord): string {
   if (record.status === 'ok') {
     const startup = record.startupMs === null ? '' : `, start-up ${record.startupMs.toFixed(0)} ms`;
-    return `${record.medianMs!.toFixed(1)} ms median of ${record.runs}${startup}`;
+    return `${record.medianMs!.toFixed(1)} ms median of ${record.runs} run${record.runs === 1 ? '' : 's'}${startup}`;
   }
   return `${record.status}${record.note ? ` (${record.note})` : ''}`;
 }

@@ -80,7 +80,7 @@ export function renderTables(records: BenchRecord[], options: BenchOptions, mach
   if (seed.length) {
     out.push(
       `\n### seed: sumPrimes(n) for n = 0, ${options.step}, …, ${options.n - options.step} (${seed[0]!.items} tasks), ` +
-        `median of ${options.runs} runs after a warm-up\n`,
+        `median of ${options.runs} run${options.runs === 1 ? '' : 's'} after a warm-up\n`,
     );
     out.push(seedTable(seed));
   }
