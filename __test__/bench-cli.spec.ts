@@ -13,7 +13,12 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
+import { describeMachine } from '../benchmark/common.js';
+import { type Engine, Unavailable } from '../benchmark/engines.js';
+import { measureEngine, type SuiteContext } from '../benchmark/measure.js';
+import { Progress } from '../benchmark/progress.js';
 import type { BenchDocument } from '../benchmark/report.js';
+import { renderBarChart } from '../benchmark/svg.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist', 'cli.js');
@@ -198,4 +203,74 @@ test('the bin runs where our devDependencies are not installed (as after npm ins
   } finally {
     rmSync(shipped, { recursive: true, force: true });
   }
+});
+
+// The row rules, on engines made to fail in each way the real ones can.
+const machine = describeMachine(true, null);
+const ctx = (): SuiteContext => ({
+  options: { quick: true, n: 1000, step: 500, threads: 1, runs: 2 },
+  progress: new Progress(10, process.stderr, false),
+  machine,
+});
+
+function fakeEngine(start: Engine['start']): Engine {
+  return { name: 'fake', kind: 'ours', threads: 1, pooled: true, start };
+}
+
+test('an engine that is not built yet keeps its row, with the reason', async (t) => {
+  const engine = fakeEngine(async () => {
+    throw new Unavailable('not built yet', "new Pool({ backend: 'thread' }) says: not available in this build");
+  });
+  const record = await measureEngine(ctx(), 'seed', engine, (r) => r.map('sumPrimes', [0]), 0, 1, 5_000);
+  t.is(record.status, 'not built yet');
+  t.regex(record.note!, /not available in this build/);
+  t.is(record.medianMs, null);
+  t.is(record.checksum, null);
+});
+
+test('a wrong checksum is an error row that shows the wrong value, and the pool is closed', async (t) => {
+  let closed = 0;
+  const engine = fakeEngine(async () => ({
+    startupMs: 1,
+    map: async () => 41,
+    each: async () => 41,
+    close: async () => void closed++,
+  }));
+  const record = await measureEngine(ctx(), 'seed', engine, (r) => r.map('sumPrimes', [0]), 42, 1, 5_000);
+  t.is(record.status, 'error');
+  t.is(record.checksum, 41);
+  t.false(record.checksumOk);
+  t.regex(record.note!, /checksum 41, expected 42/);
+  t.is(closed, 1);
+});
+
+test('a run that never settles becomes an error row instead of a hung benchmark', async (t) => {
+  let closed = 0;
+  const engine = fakeEngine(async () => ({
+    startupMs: 1,
+    map: () => new Promise<number>(() => {}),
+    each: () => new Promise<number>(() => {}),
+    close: async () => void closed++,
+  }));
+  const record = await measureEngine(ctx(), 'seed', engine, (r) => r.map('sumPrimes', [0]), 0, 1, 200);
+  t.is(record.status, 'error');
+  t.regex(record.note!, /did not finish/);
+  t.is(closed, 1);
+});
+
+test('the chart escapes names and draws rows without numbers as their status', (t) => {
+  const svg = renderBarChart({
+    title: 'A <title> & more',
+    subtitle: 'sub',
+    axisLabel: 'x',
+    reference: 1,
+    rows: [
+      { label: 'fast & "quoted"', value: 2, text: '2.00×', color: '#000' },
+      { label: 'missing', value: null, text: 'not built yet', color: '#000' },
+    ],
+    legend: [{ label: "it's", color: '#000' }],
+  });
+  t.is(XMLValidator.validate(svg), true);
+  t.true(svg.includes('fast &amp; &quot;quoted&quot;'));
+  t.true(svg.includes('not built yet'));
 });
