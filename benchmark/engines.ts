@@ -128,11 +128,7 @@ export function ourPool(backend: 'thread' | 'process' | 'native', threads: numbe
           sumPrimes: backend === 'native' ? native.sumPrimes : task(tasksModule, 'sumPrimes'),
           noop: task(tasksModule, 'noop'),
         };
-        if (backend === 'native') {
-          await Promise.all(Array.from({ length: threads }, () => pool.apply(native.sumPrimes, [0])));
-        } else {
-          await Promise.all(Array.from({ length: threads }, () => pool.apply(fns.sumPrimes as never, [0] as never)));
-        }
+        await Promise.all(Array.from({ length: threads }, () => pool.apply(fns.sumPrimes as never, [0] as never)));
         const startupMs = performance.now() - begin;
         return {
           startupMs,
