@@ -44,8 +44,8 @@ export interface Engine {
   start(): Promise<Runner>;
 }
 
-async function startup(threads: number, call: () => Promise<unknown>): Promise<number> {
-  const begin = performance.now();
+/** From `begin` (before the pool's constructor) until `threads` concurrent trivial calls answered. */
+async function startup(begin: number, threads: number, call: () => Promise<unknown>): Promise<number> {
   await Promise.all(Array.from({ length: threads }, call));
   return performance.now() - begin;
 }
@@ -164,13 +164,14 @@ async function optional<T>(name: string, load: () => Promise<T>): Promise<T> {
  * which is what a user would write to batch a large map.
  */
 function perCallLibrary(
+  begin: number,
   threads: number,
   submit: (fn: string, arg: unknown) => Promise<unknown>,
   close: () => Promise<unknown>,
 ): Promise<Runner> {
   return (async () => {
     try {
-      const startupMs = await startup(threads, () => submit('sumPrimes', 0));
+      const startupMs = await startup(begin, threads, () => submit('sumPrimes', 0));
       const runner: Runner = {
         startupMs,
         each: async (fn, inputs) => sum((await Promise.all(inputs.map((x) => submit(fn, x)))) as number[]),
@@ -201,8 +202,9 @@ export function piscina(threads: number): Engine {
     note: `new Piscina({ filename, minThreads: ${threads}, maxThreads: ${threads} }).run(x, { name })`,
     async start() {
       const { Piscina } = await optional('piscina', () => import('piscina'));
+      const begin = performance.now();
       const pool = new Piscina({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
-      return perCallLibrary(threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
+      return perCallLibrary(begin, threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
     },
   };
 }
@@ -216,8 +218,9 @@ export function tinypool(threads: number): Engine {
     note: `new Tinypool({ filename, minThreads: ${threads}, maxThreads: ${threads} }).run(x, { name })`,
     async start() {
       const { default: Tinypool } = await optional('tinypool', () => import('tinypool'));
+      const begin = performance.now();
       const pool = new Tinypool({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
-      return perCallLibrary(threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
+      return perCallLibrary(begin, threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
     },
   };
 }
@@ -231,8 +234,10 @@ export function workerpool(threads: number): Engine {
     note: `workerpool.pool(script, { minWorkers: ${threads}, maxWorkers: ${threads}, workerType: 'thread' }).exec(name, [x])`,
     async start() {
       const { default: wp } = await optional('workerpool', () => import('workerpool'));
+      const begin = performance.now();
       const pool = wp.pool(workerpoolScript, { minWorkers: threads, maxWorkers: threads, workerType: 'thread' });
       return perCallLibrary(
+        begin,
         threads,
         (name, arg) => pool.exec(name, [arg]) as unknown as Promise<unknown>,
         async () => {
