@@ -121,11 +121,20 @@ async function runJob(job: Job): Promise<JobResult> {
   try {
     const fn = await fnFor(job.sid);
     const items = decode(job.items) as unknown[];
-    const out = new Array<unknown>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      let value = job.star ? fn(...(items[i] as unknown[])) : fn(items[i]);
-      if (isThenable(value)) value = await value;
-      out[i] = value;
+    // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
+    // serialised back to the parent, several times slower for a big chunk (measured).
+    const out: unknown[] = [];
+    // Two tight loops rather than a branch per item: a big map chunk is the hot path here.
+    if (job.star) {
+      for (let i = 0; i < items.length; i++) {
+        const value = fn(...(items[i] as unknown[]));
+        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+      }
+    } else {
+      for (let i = 0; i < items.length; i++) {
+        const value = fn(items[i]);
+        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+      }
     }
     return { id: job.id, ok: true, value: out };
   } catch (error) {
