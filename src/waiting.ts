@@ -51,10 +51,12 @@ export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
       step = steps.next(pending.value);
       continue;
     }
-    // A pending waitAsync does not keep Node's event loop alive. A finite wait must still end with
-    // its timeout, so a timer holds the loop open meanwhile. An endless wait holds nothing: when no
-    // other thread or handle could ever wake it, letting the process end beats hanging forever.
-    const keepAlive = w.timeout === Infinity ? undefined : setTimeout(noop, Math.min(w.timeout + 1, 2 ** 31 - 1));
+    // A pending waitAsync does not keep Node's event loop alive, and its timeout runs as a V8
+    // platform task that does not either. A finite wait must still end with its timeout, so a timer
+    // holds the loop open until the wait settles (the timer's own delay does not matter). An endless
+    // wait holds nothing: when no other thread or handle could ever wake it, letting the process
+    // end beats hanging forever.
+    const keepAlive = w.timeout === Infinity ? undefined : setTimeout(noop, 2 ** 31 - 1);
     try {
       step = steps.next(await pending.value);
     } finally {
