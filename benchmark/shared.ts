@@ -38,7 +38,8 @@ function startWorker(role: string, args: unknown[]): { ms: Promise<number>; coun
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`${role} worker exited with ${code}`)));
   });
-  return { ms: ms.finally(() => void worker.terminate()), count: counted };
+  // No terminate(): a worker ends on its own once its messages are delivered.
+  return { ms, count: counted };
 }
 
 async function best(label: string, round: () => Promise<number>): Promise<number> {

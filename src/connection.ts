@@ -7,7 +7,10 @@
  * workers. Once an end is closed, the other end receives what was already sent, then `EOFError`.
  */
 import { codedError } from './errors.js';
-import { Ring, decodeBytes, decodeValue, encodeBytes, encodeValue, type RingState } from './ring.js';
+import { isMainThread } from 'node:worker_threads';
+
+import { decodeBytes, decodeValue, encodeBytes, encodeValue, outBuffer, type Decoder } from './codec.js';
+import { BUSY, EMPTY, Outbox, Ring, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateTimeout } from './validate.js';
 import { Deadline, FOREVER, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
@@ -35,6 +38,7 @@ function toBytes(buf: unknown, offset: unknown, size: unknown): Uint8Array {
 /** One end of a Pipe. */
 export class Connection<T = unknown> implements Disposable {
   readonly #send: Ring | null;
+  readonly #outbox: Outbox | null;
   readonly #recv: Ring | null;
   readonly #id: string;
   #closed = false;
@@ -44,6 +48,7 @@ export class Connection<T = unknown> implements Disposable {
     const revival = takeRevival<ConnectionState>();
     this.#send = revival ? revival.send && new Ring(revival.send) : (send ?? null);
     this.#recv = revival ? revival.recv && new Ring(revival.recv) : (recv ?? null);
+    this.#outbox = this.#send && new Outbox(this.#send);
     this.#id = sharedId(this, revival);
   }
 
@@ -70,60 +75,56 @@ export class Connection<T = unknown> implements Disposable {
     return this.#recv;
   }
 
-  #put(ring: Ring, msg: Uint8Array): void {
-    // Unbounded: the put only waits when 256 MiB are already pending unread.
-    if (!ring.tryPut(msg, false)) runSync(ring.putSteps(msg, false, FOREVER));
+  #put(n: number): void {
+    this.#send!.tryAccept(false);
+    // Never waits: what does not fit yet is flushed from this thread as the reader makes room. A
+    // worker streams a message larger than the whole ring synchronously instead.
+    this.#outbox!.send(outBuffer(), n, !isMainThread);
   }
 
   /** Sends a structured-cloneable value to the other end. */
   send(obj: T): void {
-    const ring = this.#writer();
-    this.#put(ring, encodeValue(obj));
+    this.#writer();
+    this.#put(encodeValue(obj));
   }
 
   /** Sends bytes (`size` bytes from `offset`, default all) as one message. */
   sendBytes(buf: ArrayBufferView | ArrayBuffer | SharedArrayBuffer, offset = 0, size?: number): void {
-    const ring = this.#writer();
-    this.#put(ring, encodeBytes(toBytes(buf, offset, size)));
+    this.#writer();
+    this.#put(encodeBytes(toBytes(buf, offset, size)));
+  }
+
+  #receive<R>(decode: Decoder<R>): R | typeof EMPTY | typeof BUSY {
+    if (this.#outbox && this.#outbox.size > 0) this.#outbox.flush();
+    return this.#reader().tryTake(decode);
   }
 
   /** The next value sent by the other end; rejects with EOFError once it closed and all is read. */
   async recv(): Promise<T> {
-    const ring = this.#reader();
-    const length = ring.tryTake();
-    return decodeValue(length >= 0 ? length : await runAsync(ring.takeSteps(FOREVER))) as T;
+    const got = this.#receive(decodeValue);
+    if (got !== EMPTY && got !== BUSY) return got as T;
+    return (await runAsync(this.#recv!.takeSteps(FOREVER, false, decodeValue))) as T;
   }
 
   recvSync(): T {
-    const ring = this.#reader();
-    const length = ring.tryTake();
-    return decodeValue(length >= 0 ? length : runSync(ring.takeSteps(FOREVER))) as T;
-  }
-
-  #checkMax(maxlength: number | undefined, length: number): void {
-    // length counts the tag byte too.
-    if (maxlength !== undefined && length - 1 > maxlength) {
-      throw codedError('ERR_MESSAGE_TOO_LONG', `The message (${length - 1} bytes) is longer than maxlength (${maxlength}); it was discarded`);
-    }
+    const got = this.#receive(decodeValue);
+    if (got !== EMPTY && got !== BUSY) return got as T;
+    return runSync(this.#recv!.takeSteps(FOREVER, true, decodeValue)) as T;
   }
 
   /** The next message as bytes (a Buffer). `maxlength`: reject longer messages (they are dropped). */
   async recvBytes(maxlength?: number): Promise<Buffer> {
-    if (maxlength !== undefined) validateInteger(maxlength, 'maxlength', 0);
-    const ring = this.#reader();
-    let length = ring.tryTake();
-    if (length < 0) length = await runAsync(ring.takeSteps(FOREVER));
-    this.#checkMax(maxlength, length);
-    return decodeBytes(length);
+    const decode = bytesDecoder(maxlength);
+    const got = this.#receive(decode);
+    if (got !== EMPTY && got !== BUSY) return got;
+    return runAsync(this.#recv!.takeSteps(FOREVER, false, decode));
   }
 
   recvBytesSync(maxlength?: number): Buffer {
-    if (maxlength !== undefined) validateInteger(maxlength, 'maxlength', 0);
-    const ring = this.#reader();
-    let length = ring.tryTake();
-    if (length < 0) length = runSync(ring.takeSteps(FOREVER));
-    this.#checkMax(maxlength, length);
-    return decodeBytes(length);
+    const decode = bytesDecoder(maxlength);
+    const got = this.#receive(decode);
+    if (got !== EMPTY && got !== BUSY) return got;
+    return runSync(this.#recv!.takeSteps(FOREVER, true, decode));
   }
 
   /**
@@ -144,7 +145,9 @@ export class Connection<T = unknown> implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#send?.closeWriter();
+    const send = this.#send;
+    // The reader gets EOF only after every message sent before close().
+    if (send) this.#outbox!.whenDrained(() => send.closeWriter());
     this.#recv?.closeReader();
   }
 
@@ -157,6 +160,18 @@ export class Connection<T = unknown> implements Disposable {
     const state: ConnectionState = { id: this.#id, send: this.#send?.state ?? null, recv: this.#recv?.state ?? null };
     return { type: 'Connection', state };
   }
+}
+
+function bytesDecoder(maxlength: number | undefined): Decoder<Buffer> {
+  if (maxlength === undefined) return decodeBytes;
+  validateInteger(maxlength, 'maxlength', 0);
+  return (b, length) => {
+    // length counts the tag byte too.
+    if (length - 1 > maxlength) {
+      throw codedError('ERR_MESSAGE_TOO_LONG', `The message (${length - 1} bytes) is longer than maxlength (${maxlength}); it was discarded`);
+    }
+    return decodeBytes(b, length);
+  };
 }
 
 function checkPollTimeout(timeout: unknown): number | undefined {

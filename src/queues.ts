@@ -7,14 +7,19 @@
  * cheaper path for numbers, strings, booleans, null, undefined). Every value put is delivered to
  * exactly one `get`, in FIFO order.
  *
- * Unlike Python there is no feeder thread: a put has reached the shared buffer when it returns,
- * so a worker may exit right after `putSync` without losing anything.
+ * Like Python's, an unbounded queue's `put` never waits: a message that does not fit in the
+ * shared 64 KiB buffer yet waits in this thread's outbox, flushed in the background as readers
+ * make room (Python has a feeder thread for this), and a thread with undelivered messages stays
+ * alive until they are delivered. `putSync` instead waits for room, as a write to a full pipe does.
+ * Do not `worker.terminate()` a thread in the middle of a put or get: as in Python, that can lose
+ * the message or leave the queue stuck.
  */
 import { codedError } from './errors.js';
-import { Ring, decodeValue, encodeValue, type RingState } from './ring.js';
+import { decodeValue, encodeValue, outBuffer } from './codec.js';
+import { BUSY, EMPTY, Outbox, Ring, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateObject, validateTimeout } from './validate.js';
-import { Deadline, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
+import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
 
 export interface QueueOptions {
   /** Wait for room (put) or for an item (get). Default true. */
@@ -23,8 +28,10 @@ export interface QueueOptions {
   timeout?: number;
 }
 
+const NOWAIT: QueueOptions = Object.freeze({ block: false });
+
 function parseOptions(options: QueueOptions | undefined): Deadline | null {
-  if (options === undefined) return new Deadline(undefined);
+  if (options === undefined) return FOREVER;
   validateObject(options, 'options');
   const { block = true, timeout } = options;
   if (typeof block !== 'boolean') throw invalidType('options.block', 'of type boolean', block);
@@ -40,6 +47,7 @@ interface QueueState {
 /** A FIFO queue for any mix of threads; `maxsize` <= 0 means unbounded (as in Python). */
 export class Queue<T = unknown> {
   readonly #ring: Ring;
+  readonly #outbox: Outbox;
   readonly #id: string;
   #closed = false;
 
@@ -51,6 +59,7 @@ export class Queue<T = unknown> {
       validateInteger(maxsize, 'maxsize', -(2 ** 31), 2 ** 31 - 1);
       this.#ring = new Ring(undefined, Math.max(0, maxsize));
     }
+    this.#outbox = new Outbox(this.#ring);
     this.#id = sharedId(this, revival);
   }
 
@@ -84,53 +93,66 @@ export class Queue<T = unknown> {
     return this.#ring.maxsize;
   }
 
-  /** Puts `obj`, waiting for room if the queue is full; rejects with Full after `timeout`. */
+  /**
+   * Puts `obj`. Waits (without blocking the event loop) only while the queue holds `maxsize` items;
+   * rejects with Full when `timeout` passes first, or at once with `block: false`.
+   */
   async put(obj: T, options?: QueueOptions): Promise<void> {
     this._checkOpen();
     const deadline = parseOptions(options);
-    const msg = encodeValue(obj);
-    if (this.#ring.tryPut(msg, this._joinable)) return;
-    // The scratch buffer is shared by this thread's callers: keep our own copy while we wait.
-    return runAsync(this.#ring.putSteps(msg.slice(), this._joinable, deadline));
+    const n = encodeValue(obj);
+    const ring = this.#ring;
+    if (ring.tryAccept(this._joinable)) return this.#outbox.send(outBuffer(), n, false);
+    // Other code of this thread reuses the scratch buffer while we wait: keep a copy.
+    const msg = Buffer.from(outBuffer().subarray(0, n));
+    await runAsync(ring.acceptSteps(this._joinable, deadline, false));
+    this.#outbox.send(msg, n, false);
   }
 
   /** Blocking put (workers; on the main thread it freezes the event loop while the queue is full). */
   putSync(obj: T, options?: QueueOptions): void {
     this._checkOpen();
     const deadline = parseOptions(options);
-    const msg = encodeValue(obj);
-    if (this.#ring.tryPut(msg, this._joinable)) return;
-    runSync(this.#ring.putSteps(msg, this._joinable, deadline));
+    const n = encodeValue(obj);
+    const ring = this.#ring;
+    if (!ring.tryAccept(this._joinable)) runSync(ring.acceptSteps(this._joinable, deadline, true));
+    this.#outbox.send(outBuffer(), n, true);
   }
 
-  /** Puts without waiting; throws Full when there is no room. */
+  /** Puts without waiting; throws Full when the queue holds `maxsize` items. */
   putNowait(obj: T): void {
-    this.putSync(obj, { block: false });
+    this.putSync(obj, NOWAIT);
   }
 
   /** Removes and returns the oldest item, waiting for one; rejects with Empty after `timeout`. */
   async get(options?: QueueOptions): Promise<T> {
     this._checkOpen();
     const deadline = parseOptions(options);
-    const length = this.#ring.tryTake();
-    if (length >= 0) return decodeValue(length) as T;
-    return decodeValue(await runAsync(this.#ring.takeSteps(deadline))) as T;
+    if (this.#outbox.size > 0) this.#outbox.flush();
+    const got = this.#ring.tryTake(decodeValue);
+    if (got !== EMPTY && got !== BUSY) return got as T;
+    return (await runAsync(this.#ring.takeSteps(deadline, false, decodeValue))) as T;
   }
 
   /** Blocking get (workers; on the main thread it freezes the event loop while the queue is empty). */
   getSync(options?: QueueOptions): T {
     this._checkOpen();
     const deadline = parseOptions(options);
-    const length = this.#ring.tryTake();
-    return decodeValue(length >= 0 ? length : runSync(this.#ring.takeSteps(deadline))) as T;
+    if (this.#outbox.size > 0) this.#outbox.flush();
+    const got = this.#ring.tryTake(decodeValue);
+    if (got !== EMPTY && got !== BUSY) return got as T;
+    return runSync(this.#ring.takeSteps(deadline, true, decodeValue)) as T;
   }
 
   /** Gets without waiting; throws Empty when there is nothing. */
   getNowait(): T {
-    return this.getSync({ block: false });
+    return this.getSync(NOWAIT);
   }
 
-  /** Number of items in the queue (a snapshot: other threads may change it at any time). */
+  /**
+   * Number of items in the queue (a snapshot: other threads may change it at any time). Counts an
+   * item from the moment its put returned, as Python's does.
+   */
   qsize(): number {
     return this.#ring.count();
   }
