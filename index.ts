@@ -45,3 +45,4 @@ export {
 } from './src/synchronize.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
 export { Pipe, Connection } from './src/connection.js';
+export type { SumPrimesIntoOptions } from './src/native_shared.js';
