@@ -183,7 +183,13 @@ export function encodeValue(value: unknown): number {
     out[4] = M_FAST;
   } catch (error) {
     if (error !== notFast) throw error;
-    const bytes = serialize(value);
+    let bytes: Buffer;
+    try {
+      bytes = serialize(value);
+    } catch (cause) {
+      // What postMessage and structuredClone throw for the same value.
+      throw new DOMException((cause as Error).message, 'DataCloneError');
+    }
     checkSize(HEADER + bytes.length);
     pos = HEADER;
     room(bytes.length);

@@ -14,6 +14,8 @@
  * Do not `worker.terminate()` a thread in the middle of a put or get: as in Python, that can lose
  * the message or leave the queue stuck.
  */
+import { isMainThread } from 'node:worker_threads';
+
 import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
 import { BUSY, EMPTY, Outbox, Ring, type RingState } from './ring.js';
@@ -109,19 +111,27 @@ export class Queue<T = unknown> {
     this.#outbox.send(msg, n, false);
   }
 
-  /** Blocking put (workers; on the main thread it freezes the event loop while the queue is full). */
+  /**
+   * Blocking put for workers: waits while the queue holds `maxsize` items, and while its shared
+   * buffer is full (back-pressure, as a write to a full pipe). On the main thread it freezes the
+   * event loop while the queue is full, but never waits for buffer space (that could be its own
+   * reader).
+   */
   putSync(obj: T, options?: QueueOptions): void {
-    this._checkOpen();
-    const deadline = parseOptions(options);
-    const n = encodeValue(obj);
-    const ring = this.#ring;
-    if (!ring.tryAccept(this._joinable)) runSync(ring.acceptSteps(this._joinable, deadline, true));
-    this.#outbox.send(outBuffer(), n, true);
+    this.#putSync(obj, parseOptions(options), !isMainThread);
   }
 
   /** Puts without waiting; throws Full when the queue holds `maxsize` items. */
   putNowait(obj: T): void {
-    this.putSync(obj, NOWAIT);
+    this.#putSync(obj, null, false);
+  }
+
+  #putSync(obj: T, deadline: Deadline | null, waitForRoom: boolean): void {
+    this._checkOpen();
+    const n = encodeValue(obj);
+    const ring = this.#ring;
+    if (!ring.tryAccept(this._joinable)) runSync(ring.acceptSteps(this._joinable, deadline, true));
+    this.#outbox.send(outBuffer(), n, waitForRoom);
   }
 
   /** Removes and returns the oldest item, waiting for one; rejects with Empty after `timeout`. */
