@@ -31,20 +31,21 @@ export class AsyncResult<R> implements PromiseLike<R> {
 
   /** @internal Pools create AsyncResults; users receive them from applyAsync/mapAsync. */
   constructor(work: Promise<R>, callbacks: ResultCallbacks<R> = {}) {
-    this.#promise = work.then(
+    this.#promise = work;
+    const { callback, errorCallback } = callbacks;
+    // Registered first, so callbacks run before anyone awaiting the result resumes. Handling the
+    // rejection here also means a failure nobody asks about is not a crash (Python never raises
+    // it either).
+    work.then(
       (value) => {
         this.#state = { status: 'fulfilled', value };
-        if (callbacks.callback) runCallback('callback', () => callbacks.callback!(value));
-        return value;
+        if (callback) runCallback('callback', () => callback(value));
       },
       (error: unknown) => {
         this.#state = { status: 'rejected', error };
-        if (callbacks.errorCallback) runCallback('errorCallback', () => callbacks.errorCallback!(error));
-        throw error;
+        if (errorCallback) runCallback('errorCallback', () => errorCallback(error));
       },
     );
-    // A failure nobody asks about is not a crash (Python never raises it either).
-    this.#promise.catch(() => {});
   }
 
   then<T1 = R, T2 = never>(

@@ -6,8 +6,9 @@
 import { availableParallelism } from 'node:os';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import type { Backend, BackendKind } from './backends/backend.js';
+import type { Backend, BackendKind, Batch } from './backends/backend.js';
 import { NativeBackend } from './backends/native.js';
+import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
 import { invalidType, outOfRange, validateInteger } from './validate.js';
@@ -24,21 +25,24 @@ export interface PoolOptions {
   initargs?: unknown[];
   /** A worker is replaced after it has run this many tasks. */
   maxtasksperchild?: number;
+  /**
+   * Thread backend only: V8 heap limits for each worker (as `worker_threads` takes them). A worker
+   * that exceeds them ends with WorkerCrashedError instead of taking the whole process down.
+   */
+  resourceLimits?: import('node:worker_threads').ResourceLimits;
 }
 
 export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
   chunksize?: number;
 }
 
-type BackendFactory = (options: ConstructorParameters<typeof NativeBackend>[0]) => Backend;
+type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
 
-/** Backends register here so this module does not import worker code it may never need. */
-const backendFactories = new Map<BackendKind, BackendFactory>([['native', (o) => new NativeBackend(o)]]);
-
-/** @internal Used by the thread and process backends to plug themselves in. */
-export function registerBackend(kind: BackendKind, factory: BackendFactory): void {
-  backendFactories.set(kind, factory);
-}
+const backendFactories = new Map<BackendKind, BackendFactory>([
+  ['native', (o) => new NativeBackend(o)],
+  ['thread', (o) => new WorkerBackend('thread', o)],
+  ['process', (o) => new WorkerBackend('process', o)],
+]);
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
 type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -81,14 +85,15 @@ export class Pool {
   readonly backend: BackendKind;
   readonly #backend: Backend;
   #state: 'running' | 'closed' | 'terminated' = 'running';
-  /** Everything submitted and not yet settled, so close()+join() can wait for it. */
-  readonly #pending = new Set<Promise<unknown>>();
+  /** Operations submitted and not yet settled, so close()+join() can wait for them. */
+  #outstanding = 0;
+  #drained: (() => void) | undefined;
   #finished: Promise<void> | undefined;
   readonly #id = ++poolIds;
 
   constructor(options: PoolOptions = {}) {
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
-    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits } = options;
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
     if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
       const error = new TypeError(
@@ -116,6 +121,7 @@ export class Pool {
       initializer: initSpec,
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
+      resourceLimits,
     });
   }
 
@@ -134,22 +140,27 @@ export class Pool {
 
   /** Keeps `work` in the set join() waits for, until it settles. */
   #track<T>(work: Promise<T>): Promise<T> {
-    const tracked = work.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#pending.add(tracked);
-    void tracked.then(() => this.#pending.delete(tracked));
+    this.#outstanding++;
+    work.then(this.#settleOne, this.#settleOne);
     return work;
   }
+
+  // One shared handler (not a closure per task): applyAsync is a hot path.
+  readonly #settleOne = (): void => {
+    if (--this.#outstanding === 0 && this.#drained) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
+    }
+  };
 
   /**
    * Submits one batch of an operation that was accepted while the pool was running. close()
    * lets such batches through (queued work still runs); terminate() does not.
    */
-  #run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+  #run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
-    return this.#backend.run(spec, calls);
+    return this.#backend.run(spec, batch);
   }
 
   /** Runs `fn(...args)` on a worker and resolves with its result. */
@@ -169,7 +180,7 @@ export class Pool {
       const spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      work = this.#track(this.#run(spec, [list]).then(([value]) => value as TaskResult<T>));
+      work = this.#track(this.#run(spec, { items: [list], star: true, single: true }) as Promise<TaskResult<T>>);
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -223,18 +234,34 @@ export class Pool {
     }
   }
 
-  async #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
-    if (items.length === 0) return [];
-    const calls = star ? items.map((args, i) => checkArgsTuple(args, i)) : items.map((x) => [x]);
+  #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // Python's default: about four chunks per worker.
-    const size = chunksize ?? Math.ceil(calls.length / (this.processes * 4));
-    const batches: Promise<unknown[]>[] = [];
-    for (let start = 0; start < calls.length; start += size) batches.push(this.#run(spec, calls.slice(start, start + size)));
+    const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
+    const results = new Array<unknown>(items.length);
+    let left = Math.ceil(items.length / size);
+    let failure: { reason: unknown } | undefined;
     // As Python (3.8+): keep the first error, but settle only when every chunk has finished.
-    const outcomes = await Promise.allSettled(batches);
-    const failed = firstFailure(outcomes, batches);
-    if (failed) throw (await failed).reason;
-    return outcomes.flatMap((o) => (o as PromiseFulfilledResult<unknown[]>).value);
+    return new Promise<unknown[]>((resolve, reject) => {
+      const finishOne = () => {
+        if (--left > 0) return;
+        if (failure) reject(failure.reason);
+        else resolve(results);
+      };
+      for (let start = 0; start < items.length; start += size) {
+        this.#run(spec, { items: items.slice(start, start + size), star }).then(
+          (values) => {
+            for (let i = 0; i < values.length; i++) results[start + i] = values[i];
+            finishOne();
+          },
+          (reason: unknown) => {
+            failure ??= { reason };
+            finishOne();
+          },
+        );
+      }
+    });
   }
 
   /** Lazily mapped results in input order; chunks are submitted as the iterable yields. */
@@ -260,7 +287,7 @@ export class Pool {
       checkIterable(iterable, 'iterable');
       const size = checkChunksize(chunksize) ?? 1;
       // Start at once, as Python does: work begins before the first next().
-      feed = new ChunkFeed(iterable as Input<unknown>, size, (calls) => this.#track(this.#run(spec, calls)));
+      feed = new ChunkFeed(iterable as Input<unknown>, size, (items) => this.#track(this.#run(spec, { items, star: false })));
       this.#track(feed.fed);
     } catch (error) {
       setupError = error;
@@ -296,7 +323,7 @@ export class Pool {
     }
     if (this.#state === 'closed' && !this.#finished) {
       this.#finished = (async () => {
-        while (this.#pending.size > 0) await Promise.all(this.#pending);
+        if (this.#outstanding > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
         await this.#backend.drain();
       })();
     }
@@ -310,7 +337,12 @@ export class Pool {
   }
 
   get [Symbol.toStringTag](): string {
-    return `Pool#${this.#id}(${this.backend}, ${this.processes}, ${this.#state})`;
+    return 'Pool';
+  }
+
+  /** `console.log(pool)` shows the backend, size and state. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Pool #${this.#id} { backend: '${this.backend}', processes: ${this.processes}, state: '${this.#state}' }`;
   }
 }
 
@@ -323,13 +355,6 @@ function checkCallbacks<R>(callbacks: ResultCallbacks<R>): ResultCallbacks<R> {
     throw invalidType('errorCallback', 'of type function', callbacks.errorCallback);
   }
   return callbacks;
-}
-
-/** The batch that failed first in time (Python keeps the first error it sees). */
-function firstFailure(outcomes: PromiseSettledResult<unknown[]>[], batches: Promise<unknown[]>[]) {
-  const failures = batches.filter((_, i) => outcomes[i]!.status === 'rejected');
-  if (failures.length === 0) return undefined;
-  return Promise.race(failures.map((p) => p.then(() => null as never, (reason: unknown) => ({ reason }))));
 }
 
 /**
@@ -351,7 +376,7 @@ class ChunkFeed {
   constructor(
     iterable: Input<unknown>,
     readonly size: number,
-    readonly submit: (calls: unknown[][]) => Promise<unknown[]>,
+    readonly submit: (items: unknown[]) => Promise<unknown[]>,
   ) {
     this.fed = this.#pull(iterable);
   }
@@ -375,7 +400,7 @@ class ChunkFeed {
     this.#notify();
   }
 
-  #flush(batch: unknown[][]): void {
+  #flush(batch: unknown[]): void {
     this.#add(
       this.submit(batch).then(
         (values): Outcome => ({ ok: true, values }),
@@ -385,7 +410,7 @@ class ChunkFeed {
   }
 
   async #pull(iterable: Input<unknown>): Promise<void> {
-    let batch: unknown[][] = [];
+    let batch: unknown[] = [];
     try {
       const iterator = isAsyncIterable(iterable)
         ? iterable[Symbol.asyncIterator]()
@@ -397,7 +422,7 @@ class ChunkFeed {
         }
         const step = await iterator.next();
         if (step.done) break;
-        batch.push([step.value]);
+        batch.push(step.value);
         if (batch.length >= this.size) {
           this.#flush(batch);
           batch = [];

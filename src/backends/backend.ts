@@ -14,6 +14,14 @@ export interface BackendOptions {
   maxtasksperchild?: number;
 }
 
+/** One unit of work: single arguments, or argument tuples when `star` (apply, starmap). */
+export interface Batch {
+  items: unknown[];
+  star: boolean;
+  /** One call whose promise resolves with the value itself rather than a one-element array. */
+  single?: boolean;
+}
+
 export interface Backend {
   readonly kind: BackendKind;
   /**
@@ -22,11 +30,11 @@ export interface Backend {
    */
   check(spec: TaskSpec): void;
   /**
-   * Runs one batch: `calls[i]` holds the arguments of one call of `spec`. Resolves with the results
+   * Runs one batch: one call of `spec` per item. Resolves with the results
    * in order, or rejects with the first call's error (the whole batch fails, as a chunk does in
    * Python). A worker that dies rejects the batches it held with WorkerCrashedError.
    */
-  run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]>;
+  run(spec: TaskSpec, batch: Batch): Promise<unknown[]>;
   /** No more batches will come: finish what was submitted, then release every worker. */
   drain(): Promise<void>;
   /** Stop now: pending batches reject with PoolTerminatedError; resolves when no worker is left. */

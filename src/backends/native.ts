@@ -3,26 +3,30 @@
  *
  * Each batch becomes one off-thread napi task; inside it rayon schedules every item as its own
  * stealable job, so a batch whose items grow in cost still keeps every thread busy. When no
- * native binary loads, the same kernels run in pure TypeScript on the main thread, one item per
- * macrotask so the event loop keeps turning (slower, but the results and the API are the same).
+ * native binary loads, the same kernels run in pure TypeScript on `processes` worker threads:
+ * slower, but still parallel, off the event loop, with the same results and API.
  */
 import { PoolTerminatedError } from '../errors.js';
-import { binding, checkKernelInput, fromNative, native, type KernelName } from '../native.js';
+import { binding, checkKernelInput, fromNative, type KernelName } from '../native.js';
 import type { TaskSpec } from '../task.js';
 import { describeTask } from '../task.js';
-import type { Backend, BackendOptions } from './backend.js';
+import type { Backend, BackendOptions, Batch } from './backend.js';
+import { WorkerBackend } from './workers.js';
 
 type NativePoolHandle = InstanceType<NonNullable<typeof binding>['NativePool']>;
 
 export class NativeBackend implements Backend {
   readonly kind = 'native' as const;
   #pool: NativePoolHandle | null;
+  /** Without a binary: worker threads running the pure-TS kernels. */
+  readonly #fallback: WorkerBackend | null;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #rejectors = new Set<(error: Error) => void>();
   #terminated = false;
 
   constructor(options: BackendOptions) {
     this.#pool = binding ? new binding.NativePool(options.processes) : null;
+    this.#fallback = binding ? null : new WorkerBackend('thread', options);
   }
 
   check(spec: TaskSpec): void {
@@ -34,14 +38,15 @@ export class NativeBackend implements Backend {
     }
   }
 
-  run(spec: TaskSpec, calls: unknown[][]): Promise<unknown[]> {
+  run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
     if (this.#terminated) return Promise.reject(new PoolTerminatedError());
     this.check(spec);
     const name = (spec as { name: KernelName }).name;
     let work: Promise<unknown[]>;
     try {
-      const inputs = calls.map((args) => checkKernelInput(name, args[0], 'n'));
-      work = this.#pool ? this.#runNative(name, inputs) : runInTypeScript(name, inputs);
+      const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
+      work = this.#pool ? this.#runNative(name, inputs) : this.#fallback!.run(spec, { items: inputs, star: false });
+      if (batch.single) work = work.then((values) => values[0] as never);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -67,6 +72,7 @@ export class NativeBackend implements Backend {
   }
 
   async drain(): Promise<void> {
+    await this.#fallback?.drain();
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
     this.#shutdown();
   }
@@ -77,6 +83,7 @@ export class NativeBackend implements Backend {
     for (const reject of this.#rejectors) reject(error);
     this.#rejectors.clear();
     this.#shutdown();
+    await this.#fallback?.terminate();
     // Items already running in rayon cannot be interrupted; wait for them so no thread outlives us.
     while (this.#inFlight.size > 0) await Promise.all(this.#inFlight);
   }
@@ -86,14 +93,4 @@ export class NativeBackend implements Backend {
     this.#pool = null;
     this.#terminated = true;
   }
-}
-
-async function runInTypeScript(name: KernelName, inputs: (number | bigint)[]): Promise<unknown[]> {
-  const kernel = native[name] as (n: number | bigint) => unknown;
-  const out: unknown[] = [];
-  for (const n of inputs) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    out.push(kernel(n));
-  }
-  return out;
 }

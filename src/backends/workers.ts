@@ -1,0 +1,392 @@
+/**
+ * `backend: 'thread'` and `backend: 'process'`: JavaScript tasks on worker_threads or child
+ * processes, one implementation over the WorkerHandle interface.
+ *
+ * Dispatch is adaptive. Until a task's cost is known, jobs go out one per message and one per
+ * worker, so slow tasks balance like Python's pool. Once a task is known to be cheap, many jobs
+ * travel in one message and each worker holds two messages at a time, so the round trip is paid
+ * once per batch instead of once per task (the overhead piscina pays per task).
+ *
+ * Crash safety: every job sent to a worker is remembered until its result returns. A worker that
+ * exits, is killed or runs out of memory rejects exactly those jobs with WorkerCrashedError and
+ * is replaced; queued jobs go to the replacement.
+ */
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+
+import { PoolTerminatedError, WorkerCrashedError } from '../errors.js';
+import { describeTask, type TaskSpec } from '../task.js';
+import { decode, encode, refuseForProcess } from '../transfer.js';
+import { deserializeError, type FromWorker, type Job, type JobResult, type SerializedError } from '../worker/protocol.js';
+import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
+import type { Backend, BackendOptions, Batch } from './backend.js';
+
+interface PendingJob {
+  job: Job;
+  spec: TaskSpec;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  transfer: TransferListItem[];
+  single: boolean;
+  message?: number;
+}
+
+const NO_TRANSFER: TransferListItem[] = [];
+
+interface Slot {
+  readonly handle: WorkerHandle;
+  readonly name: string;
+  readonly inFlight: Map<number, PendingJob>;
+  /** Jobs still unsettled per message sent, to count messages in flight. */
+  readonly messages: Map<number, number>;
+  readonly knownSpecs: Set<number>;
+  /** Jobs assigned so far, for maxtasksperchild (a chunk counts as one task, as in Python). */
+  assigned: number;
+  ready: boolean;
+  /** Set when this worker must take no more work (maxtasksperchild reached, or stopping). */
+  retiring: boolean;
+  startupError?: unknown;
+}
+
+/** Per task: mean job time in ms (EWMA), undefined until a first result returns. */
+interface TaskStats {
+  meanMs: number | undefined;
+}
+
+const SERIAL = { batch: 1, prefetch: 1 } as const;
+const CHEAP_MS = 0.25;
+const MEDIUM_MS = 2;
+const MAX_BATCH = 512;
+
+let workerNames = 0;
+let messageIds = 0;
+
+/** One task id per distinct task, shared by all pools, so a worker compiles each task once. */
+const taskIds = new Map<string, number>();
+const taskIdBySpec = new WeakMap<TaskSpec, number>();
+function taskKey(spec: TaskSpec): string {
+  switch (spec.kind) {
+    case 'inline':
+      return `inline:${spec.name}:${spec.source}`;
+    case 'module':
+      return `module:${spec.url}#${spec.exportName}`;
+    case 'kernel':
+      return `kernel:${spec.name}`;
+  }
+}
+function taskIdOf(spec: TaskSpec): number {
+  let id = taskIdBySpec.get(spec);
+  if (id !== undefined) return id;
+  const key = taskKey(spec);
+  id = taskIds.get(key);
+  if (id === undefined) {
+    id = taskIds.size + 1;
+    taskIds.set(key, id);
+  }
+  taskIdBySpec.set(spec, id);
+  return id;
+}
+
+export interface WorkerBackendOptions extends BackendOptions {
+  resourceLimits?: ResourceLimits;
+}
+
+export class WorkerBackend implements Backend {
+  readonly kind: WorkerKind;
+  readonly #options: WorkerBackendOptions;
+  readonly #slots = new Set<Slot>();
+  readonly #queue: PendingJob[] = [];
+  readonly #stats = new Map<number, TaskStats>();
+  #state: 'running' | 'draining' | 'terminated' = 'running';
+  #nextJobId = 0;
+  /** A worker failed to start (initializer error): no respawning until new work arrives. */
+  #failing = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(kind: WorkerKind, options: WorkerBackendOptions) {
+    this.kind = kind;
+    this.#options = options;
+    // Start every worker now, as Python does, so the first map does not pay the start-up.
+    for (let i = 0; i < options.processes; i++) this.#spawn();
+  }
+
+  check(_spec: TaskSpec): void {
+    // Every kind of task runs here: inline functions, module tasks and native kernels.
+  }
+
+  run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
+    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
+    let transfer = NO_TRANSFER;
+    let items: unknown[];
+    try {
+      const collected: TransferListItem[] = [];
+      items = encode(batch.items, collected, this.kind === 'process' ? refuseForProcess : undefined) as unknown[];
+      if (collected.length > 0) transfer = collected;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const sid = taskIdOf(spec);
+    if (this.#failing) {
+      this.#failing = false;
+      this.#replenish();
+    }
+    return new Promise<unknown[]>((resolve, reject) => {
+      this.#queue.push({
+        job: { id: ++this.#nextJobId, sid, items, star: batch.star },
+        spec,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        transfer,
+        single: batch.single === true,
+      });
+      this.#dispatch();
+    });
+  }
+
+  #live(): Slot[] {
+    return [...this.#slots].filter((slot) => !slot.retiring);
+  }
+
+  #spawn(): Slot {
+    const handle = spawnWorker(this.kind, { resourceLimits: this.#options.resourceLimits });
+    const slot: Slot = {
+      handle,
+      name: `PoolWorker-${++workerNames}`,
+      inFlight: new Map(),
+      messages: new Map(),
+      knownSpecs: new Set(),
+      assigned: 0,
+      ready: false,
+      retiring: false,
+    };
+    this.#slots.add(slot);
+    handle.onMessage((message) => this.#onMessage(slot, message));
+    handle.onExit((exitCode, signal, error) => this.#onExit(slot, exitCode, signal, error));
+    try {
+      handle.post({
+        t: 'init',
+        name: slot.name,
+        role: 'pool',
+        initializer: this.#options.initializer,
+        initargs: encode(this.#options.initargs, [], this.kind === 'process' ? refuseForProcess : undefined) as unknown[],
+      });
+    } catch (error) {
+      slot.startupError = error;
+      slot.retiring = true;
+      handle.terminate();
+    }
+    handle.unref();
+    return slot;
+  }
+
+  /** How many jobs to put in one message, and how many messages a worker may hold. */
+  #policy(sid: number, workers: number): { batch: number; prefetch: number } {
+    const mean = this.#stats.get(sid)?.meanMs;
+    if (mean === undefined || mean >= MEDIUM_MS) return SERIAL;
+    const share = Math.ceil(this.#queue.length / Math.max(1, workers));
+    if (mean >= CHEAP_MS) return { batch: Math.min(16, share), prefetch: 2 };
+    return { batch: Math.min(MAX_BATCH, share), prefetch: 2 };
+  }
+
+  #dispatch(): void {
+    if (this.#state === 'terminated') return;
+    if (this.#queue.length === 0) {
+      this.#maybeIdle();
+      return;
+    }
+    const live = this.#live();
+    while (this.#queue.length > 0) {
+      let sent = false;
+      for (const slot of live) {
+        if (this.#queue.length === 0) break;
+        if (slot.retiring) continue;
+        const { batch, prefetch } = this.#policy(this.#queue[0]!.job.sid, live.length);
+        if (slot.messages.size >= prefetch) continue;
+        const max = this.#options.maxtasksperchild;
+        const room = max === undefined ? batch : Math.min(batch, max - slot.assigned);
+        if (room <= 0) continue;
+        this.#send(slot, this.#queue.splice(0, room));
+        sent = true;
+      }
+      if (!sent) break;
+    }
+    this.#maybeIdle();
+  }
+
+  #send(slot: Slot, pending: PendingJob[]): void {
+    const message = ++messageIds;
+    const newSpecs: [number, TaskSpec][] = [];
+    for (const p of pending) {
+      if (!slot.knownSpecs.has(p.job.sid) && !newSpecs.some(([sid]) => sid === p.job.sid)) {
+        newSpecs.push([p.job.sid, p.spec]);
+      }
+    }
+    try {
+      slot.handle.post(
+        { t: 'run', specs: newSpecs.length > 0 ? newSpecs : undefined, jobs: pending.map((p) => p.job) },
+        pending.flatMap((p) => p.transfer),
+      );
+    } catch (error) {
+      if (pending.length > 1) {
+        // Find the job(s) that cannot be cloned; the others go out one by one.
+        for (const p of pending) this.#send(slot, [p]);
+      } else {
+        pending[0]!.reject(unsendable(error, pending[0]!.spec));
+      }
+      return;
+    }
+    for (const [sid] of newSpecs) slot.knownSpecs.add(sid);
+    slot.messages.set(message, pending.length);
+    for (const p of pending) {
+      p.message = message;
+      slot.inFlight.set(p.job.id, p);
+    }
+    slot.assigned += pending.length;
+    if (this.#options.maxtasksperchild !== undefined && slot.assigned >= this.#options.maxtasksperchild) {
+      slot.retiring = true;
+      this.#spawn();
+    }
+    slot.handle.ref();
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.t) {
+      case 'ready':
+        slot.ready = true;
+        return;
+      case 'startup-error':
+        slot.startupError = deserializeError(message.error);
+        slot.retiring = true;
+        slot.handle.terminate();
+        return;
+      case 'done':
+        this.#settle(slot, message.results, message.ms);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #settle(slot: Slot, results: JobResult[], ms: number): void {
+    if (results.length > 0) {
+      const first = slot.inFlight.get(results[0]!.id);
+      if (first) {
+        const stats = this.#stats.get(first.job.sid) ?? { meanMs: undefined };
+        const perJob = ms / results.length;
+        stats.meanMs = stats.meanMs === undefined ? perJob : stats.meanMs * 0.7 + perJob * 0.3;
+        this.#stats.set(first.job.sid, stats);
+      }
+    }
+    for (const result of results) {
+      const pending = slot.inFlight.get(result.id);
+      if (!pending) continue;
+      slot.inFlight.delete(result.id);
+      const left = (slot.messages.get(pending.message!) ?? 1) - 1;
+      if (left <= 0) slot.messages.delete(pending.message!);
+      else slot.messages.set(pending.message!, left);
+      if (result.ok) {
+        try {
+          const values = decode(result.value) as unknown[];
+          pending.resolve(pending.single ? values[0] : values);
+        } catch (error) {
+          pending.reject(error);
+        }
+      } else pending.reject(deserializeError(result.value as SerializedError));
+    }
+    if (slot.inFlight.size === 0) {
+      slot.handle.unref();
+      if (slot.retiring) slot.handle.stop();
+    }
+    this.#dispatch();
+  }
+
+  #onExit(slot: Slot, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): void {
+    this.#slots.delete(slot);
+    const held = [...slot.inFlight.values()];
+    slot.inFlight.clear();
+    if (this.#state === 'terminated') return;
+    if (slot.startupError !== undefined && !slot.ready) {
+      // The initializer (or the worker's start) failed: what was sent to it fails with that error.
+      for (const p of held) p.reject(slot.startupError);
+      // Without one healthy start, a replacement would fail the same way: fail the queue too.
+      if (![...this.#slots].some((s) => s.ready)) {
+        for (const p of this.#queue.splice(0)) p.reject(slot.startupError);
+      }
+    } else {
+      for (const p of held) p.reject(crashed(slot, p.spec, exitCode, signal, error));
+    }
+    if (slot.startupError !== undefined && !slot.ready) {
+      // Do not respawn in a loop on an initializer that always fails; run() starts workers again.
+      this.#failing = true;
+    } else {
+      this.#replenish();
+    }
+    this.#dispatch();
+  }
+
+  /** Keeps `processes` workers alive while running (and at least one while draining with work). */
+  #replenish(): void {
+    if (this.#state === 'running') {
+      while (this.#live().length < this.#options.processes) this.#spawn();
+    } else if (this.#state === 'draining' && this.#queue.length > 0 && this.#live().length === 0) {
+      this.#spawn();
+    }
+  }
+
+  #busy(): boolean {
+    if (this.#queue.length > 0) return true;
+    for (const slot of this.#slots) if (slot.inFlight.size > 0) return true;
+    return false;
+  }
+
+  #maybeIdle(): void {
+    if (this.#busy() || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  async drain(): Promise<void> {
+    if (this.#state === 'running') this.#state = 'draining';
+    if (this.#busy()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    const slots = [...this.#slots];
+    for (const slot of slots) {
+      slot.retiring = true;
+      slot.handle.stop();
+    }
+    await Promise.all(slots.map((slot) => slot.handle.exited));
+  }
+
+  async terminate(): Promise<void> {
+    this.#state = 'terminated';
+    const error = new PoolTerminatedError();
+    for (const p of this.#queue.splice(0)) p.reject(error);
+    const slots = [...this.#slots];
+    for (const slot of slots) {
+      for (const p of slot.inFlight.values()) p.reject(error);
+      slot.inFlight.clear();
+      slot.retiring = true;
+      slot.handle.terminate();
+    }
+    await Promise.all(slots.map((slot) => slot.handle.exited));
+    this.#maybeIdle();
+  }
+}
+
+function crashed(slot: Slot, spec: TaskSpec, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): WorkerCrashedError {
+  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+  const why = error instanceof Error ? `: ${error.message}` : '';
+  return new WorkerCrashedError(
+    `Worker ${slot.name} (${slot.handle.kind}${slot.handle.pid ? `, pid ${slot.handle.pid}` : ''}) ${how} while running ${describeTask(spec)}${why}`,
+    { exitCode, signal },
+    error instanceof Error ? { cause: error } : undefined,
+  );
+}
+
+function unsendable(error: unknown, spec: TaskSpec): TypeError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new TypeError(
+    `The arguments of ${describeTask(spec)} could not be sent to the worker (${message}). ` +
+      `Arguments must be structured-cloneable: plain data, arrays, Maps, Sets, typed arrays, Errors; not functions or class instances with private state.`,
+    { cause: error },
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * `Process`: Python's `multiprocessing.Process`, run as a worker_thread (default) or a child
+ * process. As in Python, the target's end is the process's end: when what it returns settles,
+ * the Process exits with 0 (or 1 if it threw), even if timers are still pending.
+ */
+import { availableParallelism } from 'node:os';
+
+import { ProcessError } from './errors.js';
+import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
+import { encode, refuseForProcess } from './transfer.js';
+import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
+import { invalidType, validateTimeout } from './validate.js';
+
+export { currentProcess, type ProcessInfo } from './process_state.js';
+
+export interface ProcessOptions<T extends TaskLike = TaskLike> {
+  target: T;
+  args?: TaskArgs<T>;
+  /** Default `Process-N`. */
+  name?: string;
+  /** A daemon does not keep Node alive, and is stopped when the parent exits. Default false. */
+  daemon?: boolean;
+  /** `'thread'` (worker_threads, default) or `'process'` (a child process). */
+  backend?: WorkerKind;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
+
+const alive = new Set<Process>();
+let processCount = 0;
+
+/** Number of CPUs usable by this process (`os.availableParallelism()`). */
+export function cpuCount(): number {
+  return availableParallelism();
+}
+
+/** The Processes started from this thread that are still running. */
+export function activeChildren(): Process[] {
+  return [...alive];
+}
+
+/** Stops daemon children when the parent exits, as Python does. */
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const child of alive) if (child.daemon) child.kill();
+  });
+}
+
+export class Process<T extends TaskLike = TaskLike> {
+  readonly name: string;
+  readonly daemon: boolean;
+  readonly backend: WorkerKind;
+  readonly #target: T;
+  readonly #args: unknown[];
+  #handle: WorkerHandle | undefined;
+  #exitCode: number | null = null;
+  #exited: Promise<void> | undefined;
+  /** Set by terminate()/kill() on a thread, where no real signal exists, to report -N as Python. */
+  #signalled: number | undefined;
+
+  constructor(options: ProcessOptions<T>) {
+    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
+    const { target, args = [] as unknown as TaskArgs<T>, name, daemon = false, backend = 'thread' } = options;
+    toTaskSpec(target, 'target');
+    if (!Array.isArray(args)) throw invalidType('args', 'an array', args);
+    if (name !== undefined && typeof name !== 'string') throw invalidType('name', 'of type string', name);
+    if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
+    if (backend !== 'thread' && backend !== 'process') {
+      const error = new TypeError(`The "backend" option must be 'thread' or 'process'. Received ${String(backend)}`) as TypeError & { code: string };
+      error.code = 'ERR_INVALID_ARG_VALUE';
+      throw error;
+    }
+    this.#target = target;
+    this.#args = args;
+    this.name = name ?? `Process-${++processCount}`;
+    this.daemon = daemon;
+    this.backend = backend;
+  }
+
+  /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
+  start(): void {
+    if (this.#handle) throw new ProcessError(`Process ${this.name} was already started; a Process can only be started once`, 'ERR_ALREADY_STARTED');
+    const spec = toTaskSpec(this.#target, 'target');
+    const transfer: import('node:worker_threads').TransferListItem[] = [];
+    const args = encode(this.#args, transfer, this.backend === 'process' ? refuseForProcess : undefined) as unknown[];
+    const handle = spawnWorker(this.backend);
+    this.#handle = handle;
+    alive.add(this);
+    installExitHook();
+    this.#exited = new Promise<void>((resolve) => {
+      handle.onExit((code, signal) => {
+        alive.delete(this);
+        if (this.#signalled !== undefined) this.#exitCode = -this.#signalled;
+        else if (signal) this.#exitCode = -(SIGNALS[signal] ?? 1);
+        else this.#exitCode = code ?? 1;
+        resolve();
+      });
+    });
+    handle.onMessage(() => {
+      // 'ready' / 'target-done': the exit code says everything the parent needs.
+    });
+    try {
+      handle.post({ t: 'init', name: this.name, role: 'process', initargs: [] });
+      handle.post({ t: 'target', target: spec, args }, transfer);
+    } catch (error) {
+      handle.kill();
+      throw new TypeError(`The arguments of Process ${this.name} could not be sent to it: ${(error as Error).message}`, { cause: error });
+    }
+    if (this.daemon) handle.unref();
+  }
+
+  /** Waits for the process to end, or for `timeoutMs` to pass (then it is still alive). */
+  async join(timeoutMs?: number): Promise<void> {
+    const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    if (!this.#exited) throw new ProcessError(`Process ${this.name} can only be joined after start()`, 'ERR_NOT_STARTED');
+    if (timeout === undefined) return this.#exited;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    clearTimeout(timer);
+  }
+
+  isAlive(): boolean {
+    return this.#handle !== undefined && this.#exitCode === null;
+  }
+
+  /** SIGTERM for a child process; a thread is stopped and reports -15 as Python would. */
+  terminate(): void {
+    this.#stop(15);
+  }
+
+  /** SIGKILL for a child process; a thread is stopped and reports -9. */
+  kill(): void {
+    this.#stop(9);
+  }
+
+  #stop(signal: number): void {
+    if (!this.isAlive()) return;
+    if (this.backend === 'thread') {
+      this.#signalled ??= signal;
+      this.#handle!.terminate();
+    } else if (signal === 9) this.#handle!.kill();
+    else this.#handle!.terminate();
+  }
+
+  /** null while running (or before start); 0 ok; 1 uncaught error; -N after signal N. */
+  get exitCode(): number | null {
+    return this.#exitCode;
+  }
+
+  /** OS process id once started (a thread Process shares its parent's). */
+  get pid(): number | undefined {
+    return this.#handle?.pid;
+  }
+
+  /** worker_threads id of a thread Process. */
+  get threadId(): number | undefined {
+    return this.#handle?.threadId;
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Process';
+  }
+
+  /** `console.log(p)` shows name, state and exit code, as Python's repr does. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const state = this.#exitCode !== null ? `exitcode=${this.#exitCode}` : this.#handle ? 'started' : 'initial';
+    return `<Process name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
+  }
+}
+

@@ -1,0 +1,235 @@
+/**
+ * The program every pool worker and every Process runs, as a worker_thread or as a child process.
+ * It receives jobs, runs them one at a time (as a Python pool worker does), and replies.
+ */
+import { isMainThread, parentPort } from 'node:worker_threads';
+
+import '../../index.js'; // registers every shareable type's reviver, and loads `native`
+import { native } from '../native.js';
+import type { TaskSpec } from '../task.js';
+import { decode, encode } from '../transfer.js';
+import { setCurrentProcess } from '../process_state.js';
+import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
+import { serializeError } from './protocol.js';
+
+type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
+
+const send: Send = isMainThread
+  ? (message) => {
+      process.send!(message);
+    }
+  : (message, transfer) => parentPort!.postMessage(message, transfer as never);
+
+function listen(handler: (message: ToWorker) => void): void {
+  if (isMainThread) process.on('message', handler as (m: unknown) => void);
+  else parentPort!.on('message', handler);
+}
+
+// esbuild (tsx, tsup with keepNames) may wrap nested functions in `__name(fn, "name")`; an inline
+// task's source carries that call, so provide it here.
+(globalThis as { __name?: unknown }).__name ??= <T>(fn: T, name: string): T => {
+  try {
+    Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  } catch {
+    // a frozen function keeps its name
+  }
+  return fn;
+};
+
+const specs = new Map<number, TaskSpec>();
+const resolved = new Map<number, Promise<(...args: unknown[]) => unknown>>();
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+function compileInline(source: string, name: string): (...args: unknown[]) => unknown {
+  const attempts = [`(${source})`, `(function ${source})`];
+  if (source.startsWith('async ')) attempts.push(`(async function ${source.slice(6)})`);
+  let lastError: unknown;
+  for (const expression of attempts) {
+    try {
+      // Indirect eval: the function sees only this worker's globals, never a caller's scope.
+      const fn = (0, eval)(expression) as unknown;
+      if (typeof fn === 'function') return fn as (...args: unknown[]) => unknown;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new SyntaxError(
+    `Inline task ${name || '<anonymous>'} could not be compiled in the worker from its source text ` +
+      `(${(lastError as Error)?.message ?? 'not a function'}). Move it into a module and use task(moduleUrl, exportName).`,
+  );
+}
+
+/** A ReferenceError from an inline function almost always means it used its enclosing scope. */
+function explainScope(error: unknown, spec: TaskSpec): unknown {
+  if (spec.kind === 'inline' && error instanceof ReferenceError && / is not defined$/.test(error.message)) {
+    const name = error.message.replace(/ is not defined$/, '');
+    error.message =
+      `${error.message}: inline task ${spec.name || '<anonymous>'} uses '${name}' from its enclosing scope. ` +
+      `Inline functions are sent to the worker as source text and may only use their arguments and globals; ` +
+      `pass '${name}' as an argument, or export the function from a module and use task(moduleUrl, exportName).`;
+  }
+  return error;
+}
+
+async function loadModule(url: string): Promise<Record<string, unknown>> {
+  let loading = modules.get(url);
+  if (!loading) {
+    loading = import(url) as Promise<Record<string, unknown>>;
+    modules.set(url, loading);
+  }
+  return loading;
+}
+
+async function resolveSpec(spec: TaskSpec): Promise<(...args: unknown[]) => unknown> {
+  switch (spec.kind) {
+    case 'kernel':
+      return native[spec.name] as (...args: unknown[]) => unknown;
+    case 'inline':
+      return compileInline(spec.source, spec.name);
+    case 'module': {
+      const mod = await loadModule(spec.url);
+      // ESM named export, or a CommonJS export reached through `default`.
+      let fn = mod[spec.exportName];
+      if (typeof fn !== 'function' && mod.default && typeof mod.default === 'object') {
+        fn = (mod.default as Record<string, unknown>)[spec.exportName];
+      }
+      if (typeof fn !== 'function') {
+        throw new TypeError(`Module ${spec.url} has no exported function '${spec.exportName}' (found ${typeof fn})`);
+      }
+      return fn as (...args: unknown[]) => unknown;
+    }
+  }
+}
+
+function fnFor(sid: number): Promise<(...args: unknown[]) => unknown> {
+  let fn = resolved.get(sid);
+  if (!fn) {
+    const spec = specs.get(sid);
+    if (!spec) return Promise.reject(new Error(`napi-multiprocessing: unknown task id ${sid}`));
+    fn = resolveSpec(spec);
+    resolved.set(sid, fn);
+  }
+  return fn;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+async function runJob(job: Job): Promise<JobResult> {
+  const spec = specs.get(job.sid)!;
+  try {
+    const fn = await fnFor(job.sid);
+    const items = decode(job.items) as unknown[];
+    // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
+    // serialised back to the parent, several times slower for a big chunk (measured).
+    const out: unknown[] = [];
+    // Two tight loops rather than a branch per item: a big map chunk is the hot path here.
+    if (job.star) {
+      for (let i = 0; i < items.length; i++) {
+        const value = fn(...(items[i] as unknown[]));
+        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+      }
+    } else {
+      for (let i = 0; i < items.length; i++) {
+        const value = fn(items[i]);
+        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+      }
+    }
+    return { id: job.id, ok: true, value: out };
+  } catch (error) {
+    return { id: job.id, ok: false, value: serializeError(explainScope(error, spec)) };
+  }
+}
+
+/** Replies with every result; a result that cannot be cloned fails only its own job. */
+function reply(results: JobResult[], ms: number): void {
+  const transfer: unknown[] = [];
+  const encoded = results.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+  try {
+    send({ t: 'done', results: encoded, ms }, transfer);
+    return;
+  } catch {
+    // Fall through: find the job(s) whose result cannot cross.
+  }
+  for (const result of encoded) {
+    try {
+      structuredClone(result.value);
+      send({ t: 'done', results: [result], ms });
+    } catch (error) {
+      const failure = new TypeError(
+        `The result of the task could not be sent back from the worker (${(error as Error).message}). ` +
+          `Results must be structured-cloneable: plain data, arrays, Maps, Sets, typed arrays, Errors.`,
+      );
+      send({ t: 'done', results: [{ id: result.id, ok: false, value: serializeError(failure) }], ms });
+    }
+  }
+}
+
+let queue: Promise<void> = Promise.resolve();
+let processName = '';
+
+async function handle(message: ToWorker): Promise<void> {
+  switch (message.t) {
+    case 'init': {
+      processName = message.name;
+      setCurrentProcess({ name: message.name, daemon: message.role === 'pool' });
+      try {
+        if (message.initializer) {
+          const fn = await resolveSpec(message.initializer);
+          await fn(...(decode(message.initargs) as unknown[]));
+        }
+        send({ t: 'ready' });
+      } catch (error) {
+        // Nothing may run in a worker whose initializer failed: report, then end this worker.
+        sendThenExit({ t: 'startup-error', error: serializeError(error) }, 1);
+        await new Promise(() => {});
+      }
+      return;
+    }
+    case 'run': {
+      if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
+      const start = performance.now();
+      const results: JobResult[] = [];
+      for (const job of message.jobs) results.push(await runJob(job));
+      reply(results, performance.now() - start);
+      return;
+    }
+    case 'target': {
+      // A Process: its target's end is the process's end, even with timers still pending.
+      try {
+        const fn = await resolveSpec(message.target);
+        await fn(...(decode(message.args) as unknown[]));
+        sendThenExit({ t: 'target-done', ok: true }, 0);
+      } catch (error) {
+        const spec = message.target;
+        const explained = explainScope(error, spec);
+        const text = explained instanceof Error ? (explained.stack ?? String(explained)) : String(explained);
+        process.stderr.write(`Process ${processName}:\n${text}\n`);
+        sendThenExit({ t: 'target-done', ok: false, error: serializeError(explained) }, 1);
+      }
+      return;
+    }
+  }
+}
+
+/** Exits once `message` has reached the parent. */
+function sendThenExit(message: FromWorker, code: number): void {
+  if (isMainThread) {
+    // process.send is asynchronous: exit from its callback, once the message is written.
+    process.send!(message, undefined, {}, () => process.exit(code));
+  } else {
+    parentPort!.postMessage(message);
+    process.exit(code);
+  }
+}
+
+// Messages are handled strictly one after another: one task at a time per worker, as in Python.
+listen((message) => {
+  queue = queue.then(() => handle(message));
+});
+
+if (isMainThread && process.channel) {
+  // A child process must not outlive its pool: when the IPC channel closes, exit.
+  process.on('disconnect', () => process.exit(0));
+}

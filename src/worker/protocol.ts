@@ -1,0 +1,123 @@
+/**
+ * The messages between a pool (or a Process) and its workers, and how errors cross.
+ * Thread workers and child processes speak the same protocol (structured clone on both: the
+ * child's IPC uses `serialization: 'advanced'`).
+ */
+import { RemoteError } from '../errors.js';
+import type { TaskSpec } from '../task.js';
+
+/** One unit of work: `items` are single arguments, or argument tuples when `star`. */
+export interface Job {
+  id: number;
+  /** Task id; the spec itself is sent once per worker (see `specs`). */
+  sid: number;
+  items: unknown[];
+  star: boolean;
+}
+
+export type ToWorker =
+  | { t: 'init'; name: string; role: 'pool' | 'process'; initializer?: TaskSpec; initargs: unknown[] }
+  | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
+  | { t: 'target'; target: TaskSpec; args: unknown[] };
+
+export interface JobResult {
+  id: number;
+  ok: boolean;
+  /** Results in order when ok; the serialised error when not. */
+  value: unknown;
+}
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'startup-error'; error: SerializedError }
+  /** `ms`: time spent running these jobs, for the dispatcher's batching decisions. */
+  | { t: 'done'; results: JobResult[]; ms: number }
+  | { t: 'target-done'; ok: boolean; error?: SerializedError };
+
+export interface SerializedError {
+  __napiMpError: true;
+  /** Built-in constructor to rebuild (TypeError, RangeError, …) or 'Error'. */
+  ctor: string;
+  name: string;
+  message: string;
+  stack: string;
+  /** Own enumerable properties that survive structured clone (e.g. `code`). */
+  props: Record<string, unknown>;
+  /** A thrown non-Error value, passed through as is. */
+  raw?: unknown;
+  isRaw?: boolean;
+}
+
+const BUILTINS: Record<string, new (message?: string) => Error> = {
+  Error,
+  TypeError,
+  RangeError,
+  SyntaxError,
+  ReferenceError,
+  EvalError,
+  URIError,
+};
+
+function builtinName(error: Error): string {
+  for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
+    const name = (proto.constructor as { name?: string } | undefined)?.name;
+    if (name && name in BUILTINS && proto === BUILTINS[name]!.prototype) return name;
+  }
+  return 'Error';
+}
+
+function cloneable(value: unknown): boolean {
+  try {
+    structuredClone(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) {
+    const raw = cloneable(error) ? error : String(error);
+    return { __napiMpError: true, ctor: 'Error', name: 'Error', message: String(raw), stack: '', props: {}, raw, isRaw: true };
+  }
+  const props: Record<string, unknown> = {};
+  for (const key of Object.keys(error)) {
+    const value = (error as unknown as Record<string, unknown>)[key];
+    if (cloneable(value)) props[key] = value;
+  }
+  return {
+    __napiMpError: true,
+    ctor: builtinName(error),
+    name: error.name,
+    message: error.message,
+    stack: error.stack ?? `${error.name}: ${error.message}`,
+    props,
+  };
+}
+
+/**
+ * The caller's error: same class (built-ins), name, message and own properties; the worker's stack
+ * text in `cause` as a RemoteError; the stack is the caller's, so it shows where the work was awaited.
+ */
+export function deserializeError(data: SerializedError): unknown {
+  if (data.isRaw) return data.raw;
+  const Ctor = BUILTINS[data.ctor] ?? Error;
+  const error = new Ctor(data.message) as Error & Record<string, unknown>;
+  if (error.name !== data.name) {
+    Object.defineProperty(error, 'name', { value: data.name, enumerable: false, configurable: true, writable: true });
+  }
+  for (const [key, value] of Object.entries(data.props)) {
+    if (key !== 'cause') error[key] = value;
+  }
+  Object.defineProperty(error, 'cause', {
+    value: new RemoteError(data.stack),
+    enumerable: false,
+    configurable: true,
+    writable: true,
+  });
+  return error;
+}
+
+export function isSerializedError(value: unknown): value is SerializedError {
+  return typeof value === 'object' && value !== null && (value as SerializedError).__napiMpError === true;
+}

@@ -1,0 +1,181 @@
+/**
+ * Starting one worker, as a worker_thread or as a child process, behind one small interface
+ * (as tinypool does), so the pool and Process never care which kind they drive.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
+
+import type { FromWorker, ToWorker } from './protocol.js';
+
+export type WorkerKind = 'thread' | 'process';
+
+export interface WorkerHandle {
+  readonly kind: WorkerKind;
+  /** OS process id (a thread worker shares its parent's). */
+  readonly pid: number | undefined;
+  /** worker_threads id, for thread workers. */
+  readonly threadId: number | undefined;
+  /** Throws (DataCloneError) synchronously when the message cannot be cloned. */
+  post(message: ToWorker, transfer?: TransferListItem[]): void;
+  onMessage(listener: (message: FromWorker) => void): void;
+  /** Called exactly once. `error`: an uncaught error that ended the worker, if any. */
+  onExit(listener: (exitCode: number | null, signal: NodeJS.Signals | null, error?: unknown) => void): void;
+  /** Graceful stop of an idle worker. */
+  stop(): void;
+  /** Ends the worker now (SIGTERM for a process). */
+  terminate(): void;
+  /** Ends the worker now (SIGKILL for a process). */
+  kill(): void;
+  ref(): void;
+  unref(): void;
+  readonly exited: Promise<void>;
+}
+
+export interface SpawnOptions {
+  resourceLimits?: ResourceLimits;
+}
+
+/** Running from TypeScript sources (tests, tsx users) rather than the built `dist/`. */
+const fromSource = import.meta.url.endsWith('.ts');
+
+/** The worker program: the TS source next to this file, or `worker.js` next to the bundle. */
+const entryUrl = fromSource ? new URL('./entry.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+
+function parentUsesTsx(): boolean {
+  return process.execArgv.some((arg) => arg.includes('tsx'));
+}
+
+let tsxApi: string | null | undefined;
+
+/**
+ * tsx's `register()` entry point, when the parent runs under tsx (so TypeScript task modules load
+ * in workers too). Found next to the loader the parent was started with, else from here or cwd.
+ */
+function findTsxApi(): string | null {
+  if (tsxApi !== undefined) return tsxApi;
+  tsxApi = null;
+  if (!fromSource && !parentUsesTsx()) return tsxApi;
+  const bases = [
+    ...process.execArgv.filter((arg) => arg.includes('tsx') && (arg.includes('/') || arg.startsWith('file:'))),
+    import.meta.url,
+    pathToFileURL(`${process.cwd()}/`).href,
+  ];
+  for (const base of bases) {
+    try {
+      const from = base.replace(/^--(import|loader|require)=/, '');
+      // `require` resolution finds the CommonJS build; the ESM one (same folder) is what registers hooks.
+      tsxApi = pathToFileURL(createRequire(from).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+      break;
+    } catch {
+      // try the next base
+    }
+  }
+  return tsxApi;
+}
+
+// An eval'd bootstrap, because on Node 20 tsx's --import hooks do not reach worker_threads:
+// register tsx first (when needed), then load the real entry.
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
+  await import(workerData.entry);
+})().catch((error) => setImmediate(() => { throw error; }));
+`;
+
+function spawnThread(options: SpawnOptions): WorkerHandle {
+  const api = findTsxApi();
+  const worker = new Worker(BOOTSTRAP, {
+    eval: true,
+    workerData: { entry: entryUrl.href, tsxApi: api },
+    // tsx is registered by the bootstrap; its flags in execArgv do nothing in a worker on Node 20.
+    execArgv: api ? process.execArgv.filter((arg, i, all) => !arg.includes('tsx') && !(all[i + 1]?.includes('tsx') && /^--(import|loader|require)$/.test(arg))) : undefined,
+    resourceLimits: options.resourceLimits,
+  });
+  let uncaught: unknown;
+  worker.on('error', (error) => {
+    uncaught = error;
+  });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  return {
+    kind: 'thread',
+    pid: process.pid,
+    threadId: worker.threadId,
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    onMessage: (listener) => worker.on('message', listener),
+    onExit: (listener) => worker.once('exit', (code) => listener(code, null, uncaught)),
+    // Ref first: whoever stops a worker awaits its exit, which must keep Node alive until then.
+    stop: () => {
+      worker.ref();
+      void worker.terminate();
+    },
+    terminate: () => {
+      worker.ref();
+      void worker.terminate();
+    },
+    kill: () => {
+      worker.ref();
+      void worker.terminate();
+    },
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    exited,
+  };
+}
+
+function spawnProcess(): WorkerHandle {
+  const child: ChildProcess = fork(fileURLToPath(entryUrl), [], {
+    serialization: 'advanced',
+    // Inherit the parent's flags (tsx among them, so TS task modules load in the child too).
+    execArgv: process.execArgv,
+    env: { ...process.env, NAPI_MULTIPROCESSING_CHILD: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let spawnError: unknown;
+  child.on('error', (error) => {
+    spawnError = error;
+  });
+  return {
+    kind: 'process',
+    get pid() {
+      return child.pid;
+    },
+    threadId: undefined,
+    post: (message) => {
+      if (!child.connected) throw new Error('The worker process is no longer connected');
+      child.send(message);
+    },
+    onMessage: (listener) => child.on('message', listener as (m: unknown) => void),
+    onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal, spawnError)),
+    // Ref first: whoever stops a child awaits its exit, which must keep Node alive until then.
+    stop: () => {
+      child.ref();
+      if (child.connected) child.disconnect();
+      else child.kill('SIGTERM');
+    },
+    terminate: () => {
+      child.ref();
+      child.kill('SIGTERM');
+    },
+    kill: () => {
+      child.ref();
+      child.kill('SIGKILL');
+    },
+    ref: () => {
+      child.ref();
+      (child.channel as { ref?: () => void } | undefined)?.ref?.();
+    },
+    unref: () => {
+      child.unref();
+      (child.channel as { unref?: () => void } | undefined)?.unref?.();
+    },
+    exited,
+  };
+}
+
+export function spawnWorker(kind: WorkerKind, options: SpawnOptions = {}): WorkerHandle {
+  return kind === 'thread' ? spawnThread(options) : spawnProcess();
+}
