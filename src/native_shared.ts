@@ -11,7 +11,8 @@ import { availableParallelism } from 'node:os';
 
 import { binding, fromNative } from './native.js';
 import { sumPrimesExact } from './kernels.js';
-import { RawArray, RawValue, SharedArray, Value, type Typecode } from './sharedctypes.js';
+import type { RawArray, RawValue, SharedArray, Value, Typecode } from './sharedctypes.js';
+import { isShareable } from './transfer.js';
 import { invalidType, outOfRange, validateInteger, validateObject } from './validate.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
@@ -26,6 +27,15 @@ export interface SumPrimesIntoOptions {
 
 const OUT_TYPECODES = new Set<Typecode>(['d', 'q', 'Q', 'l', 'L']);
 const PROGRESS_TYPECODES = new Set<Typecode>(['b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q']);
+
+/**
+ * A Value/SharedArray of this package, recognised by its shape and share brand rather than by
+ * `instanceof`: in a pool worker, objects arrive revived by the worker bundle's copy of the
+ * classes, while a task module importing the package gets the main bundle's.
+ */
+function isSharedCType(x: unknown): x is { typecode: Typecode; typed: ArrayBufferView } & (Value | SharedArray) {
+  return isShareable(x) && typeof (x as { typecode?: unknown }).typecode === 'string' && ArrayBuffer.isView((x as { typed?: unknown }).typed);
+}
 
 function checkInputs(inputs: unknown): Float64Array {
   if (inputs instanceof Uint32Array) return Float64Array.from(inputs);
@@ -45,7 +55,7 @@ function checkInputs(inputs: unknown): Float64Array {
 
 function checkOut(out: unknown, length: number): { view: OutArray; kind: 'f64' | 'u64' | 'i64' } {
   let view: unknown = out;
-  if (out instanceof SharedArray) {
+  if (isSharedCType(out)) {
     if (!OUT_TYPECODES.has(out.typecode)) {
       const error = new TypeError(
         `The "out" SharedArray must have typecode 'd', 'q', 'Q', 'l' or 'L'. Received '${out.typecode}'`,
@@ -72,7 +82,7 @@ function checkOut(out: unknown, length: number): { view: OutArray; kind: 'f64' |
 
 function checkProgress(progress: unknown): Value | RawValue | undefined {
   if (progress === undefined) return undefined;
-  if (!(progress instanceof Value) || !PROGRESS_TYPECODES.has(progress.typecode)) {
+  if (!isSharedCType(progress) || !('value' in progress) || !PROGRESS_TYPECODES.has(progress.typecode)) {
     throw invalidType('options.progress', 'a Value with an integer typecode (b B h H i I l L q Q)', progress);
   }
   return progress;
