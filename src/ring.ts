@@ -205,6 +205,16 @@ export class Ring {
     return true;
   }
 
+  /** Spins up to SPIN_MS for `wanted` free bytes (or a closed reader); true if they came. */
+  #spinForRoom(wanted: number): boolean {
+    const c = this.ctrl;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (this.#free(wanted) >= wanted || Atomics.load(c, READER_CLOSED) === 1) return true;
+      if ((i & 63) === 0 && performance.now() > until) return false;
+    }
+  }
+
   /** Sleeps until a reader makes progress (or the deadline); false when the deadline passed. */
   *#awaitReader(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
     const c = this.ctrl;
@@ -240,11 +250,13 @@ export class Ring {
           this.#wakeReaders();
           continue;
         }
+        // As readers do: spin before registering, so a busy reader need not notify.
+        if (spin && this.#spinForRoom(from === 0 ? Math.min(n, FIRST_CHUNK) : 1)) continue;
         Atomics.add(c, NF_WAITERS, 1);
         const seq = Atomics.load(c, NF_SEQ);
         try {
           if (this.#free() < (from === 0 ? Math.min(n, FIRST_CHUNK) : 1) && Atomics.load(c, READER_CLOSED) !== 1) {
-            yield* this.#awaitReader(seq, FOREVER, spin);
+            yield* this.#awaitReader(seq, FOREVER, false);
           }
         } finally {
           Atomics.sub(c, NF_WAITERS, 1);
@@ -321,9 +333,20 @@ export class Ring {
     return decode(target, length);
   }
 
+  /** Spins up to SPIN_MS for bytes to read (or EOF); true if some came. */
+  #spinForData(): boolean {
+    const c = this.ctrl;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(c, TAIL) !== c[HEAD] || Atomics.load(c, WRITER_CLOSED) === 1) return true;
+      if ((i & 63) === 0 && performance.now() > until) return false;
+    }
+  }
+
   *#awaitWriter(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
     const c = this.ctrl;
     if (spin) {
+      // Only reached mid-message (the reader mutex held): the writer is streaming the rest.
       const until = performance.now() + SPIN_MS;
       for (let i = 1; Atomics.load(c, NE_SEQ) === seq && Atomics.load(c, TAIL) === c[HEAD]; i++) {
         if ((i & 127) === 0 && performance.now() > until) break;
@@ -350,12 +373,15 @@ export class Ring {
         continue;
       }
       if (Atomics.load(c, WRITER_CLOSED) === 1) throw new EOFError();
+      // Spin before registering as a sleeper: while no sleeper is registered the writer skips
+      // the notify (a costly call), and a busy writer on another core delivers within microseconds.
+      if (spin && deadline !== null && this.#spinForData()) continue;
       Atomics.add(c, NE_WAITERS, 1);
       const seq = Atomics.load(c, NE_SEQ);
       try {
         const empty = Atomics.load(c, TAIL) === Atomics.load(c, HEAD) && Atomics.load(c, WRITER_CLOSED) !== 1;
         if (empty) {
-          if (deadline === null || !(yield* this.#awaitWriter(seq, deadline, spin))) {
+          if (deadline === null || !(yield* this.#awaitWriter(seq, deadline, false))) {
             // One last look: the deadline passing does not make an arrived message disappear.
             if (Atomics.load(c, TAIL) === Atomics.load(c, HEAD)) throw new Empty();
           }
