@@ -360,7 +360,7 @@ export class Semaphore extends Acquirable {
     for (;;) {
       const bound = s[BOUND]!;
       if ((bound >= 0 && c >= bound) || c >= INT32_MAX) {
-        throw codedError('ERR_RELEASED_TOO_MANY', `${this.constructor.name} released too many times`);
+        throw codedError('ERR_RELEASED_TOO_MANY', `${bound >= 0 ? 'BoundedSemaphore' : 'Semaphore'} released too many times`);
       }
       const seen = Atomics.compareExchange(s, COUNT, c, c + 1);
       if (seen === c) break;
@@ -377,7 +377,9 @@ export class Semaphore extends Acquirable {
   protected static readonly bounded: boolean = false;
 
   [kShare](): ShareDescription {
-    return { type: this.constructor.name, state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    // Not constructor.name: bundlers may rename classes.
+    const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
+    return { type, state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
 }
 
