@@ -18,10 +18,11 @@
  * Counting: ACCEPTED (producers) and GET_COUNT (the reader) count whole messages; their
  * difference is `qsize()` and what `maxsize` bounds, as Python's semaphore does.
  *
- * Putting never waits for bytes (only for `maxsize`): a message that does not fit yet goes to the
- * handle's Outbox, which a background task on the same thread flushes as readers make room, the
- * way Python's Queue has a feeder thread. An Outbox with messages in it keeps its thread alive
- * until they are delivered, as Python joins the feeder thread at exit.
+ * An async put (and putNowait, and Connection.send on the main thread) never waits for bytes,
+ * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox, which a
+ * background task on the same thread flushes as readers make room, the way Python's Queue has a
+ * feeder thread. An Outbox with messages in it keeps its thread alive until they are delivered,
+ * as Python joins the feeder thread at exit. A worker's putSync waits for room instead.
  *
  * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate())
  * can leave the queue stuck; threads that finish normally never do.
