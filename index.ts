@@ -19,3 +19,31 @@ export {
   RemoteError,
   AuthenticationError,
 } from './src/errors.js';
+export {
+  Value,
+  SharedArray,
+  RawValue,
+  RawArray,
+  type Typecode,
+  type IntegerTypecode,
+  type BigIntTypecode,
+  type FloatTypecode,
+  type ElementOf,
+  type TypedArrayFor,
+} from './src/sharedctypes.js';
+export {
+  Lock,
+  RLock,
+  Semaphore,
+  BoundedSemaphore,
+  Event,
+  Condition,
+  Barrier,
+  Acquirable,
+  type AcquireOptions,
+  type BarrierOptions,
+  type Held,
+} from './src/synchronize.js';
+export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
+export { Pipe, Connection } from './src/connection.js';
+export type { SumPrimesIntoOptions } from './src/native_shared.js';

@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 
 import { PoolTerminatedError } from './errors.js';
 import * as ts from './kernels.js';
+import { sumPrimesInto } from './native_shared.js';
 import { invalidType, outOfRange } from './validate.js';
 import type * as BindingModule from '../native/binding.js';
 
@@ -140,6 +141,11 @@ export interface Native {
   readonly sumPrimes: NativeKernel<(n: number) => number>;
   /** Sum of the primes below n, exact for every n up to 2^64 - 1. */
   readonly sumPrimesBigInt: NativeKernel<(n: number | bigint) => bigint>;
+  /**
+   * `out[i] = sumPrimes(inputs[i])` on native threads, written into shared memory as each result
+   * is ready (JS may read `out` and `progress` meanwhile); resolves with `out`.
+   */
+  readonly sumPrimesInto: typeof sumPrimesInto;
 }
 
 export const native: Native = Object.freeze({
@@ -147,6 +153,7 @@ export const native: Native = Object.freeze({
   isPrime: asKernel(isPrime, 'isPrime'),
   sumPrimes: asKernel(sumPrimes, 'sumPrimes'),
   sumPrimesBigInt: asKernel(sumPrimesBigInt, 'sumPrimesBigInt'),
+  sumPrimesInto,
 });
 
 /** Input check shared by every backend that runs kernels by name. */

@@ -10,7 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use multiprocessing_core::{
-    exact_f64, is_prime as core_is_prime, sum_primes as core_sum_primes, Kernel, KernelPool,
+    exact_f64, is_prime as core_is_prime, sum_primes as core_sum_primes,
+    sum_primes_into as core_sum_primes_into, Counter, IntoError, Kernel, KernelPool, OutSlots,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -256,4 +257,113 @@ impl NativePool {
             pool.cancel();
         }
     }
+}
+
+// --- kernels writing into shared memory -------------------------------------------------------
+
+/// `sumPrimesInto`: results (and a progress count) written into SharedArrayBuffer memory from
+/// rayon threads while JS reads it. The TS wrapper (`src/native_shared.ts`) validates the
+/// arguments and passes byte views; the checks here guard memory safety.
+pub struct SumIntoTask {
+    inputs: Vec<u64>,
+    // Owned napi references: the views, hence their SharedArrayBuffers, stay alive until the task
+    // is dropped, after the Promise settles, whatever JS does with its own references meanwhile.
+    out: Uint8Array,
+    out_kind: OutKind,
+    progress: Option<Uint8Array>,
+    threads: usize,
+}
+
+#[derive(Clone, Copy)]
+enum OutKind {
+    F64,
+    U64,
+    I64,
+}
+
+/// Reinterprets a byte view as atomics of `size` bytes; checks length and alignment.
+fn atomics<'a, T>(bytes: &'a Uint8Array, size: usize, name: &str) -> Result<&'a [T]> {
+    let ptr = bytes.as_ptr();
+    if bytes.len() % size != 0 || (ptr as usize) % size != 0 {
+        return Err(invalid(format!(
+            "\"{name}\" must be a whole, aligned view of {size}-byte elements"
+        )));
+    }
+    // SAFETY: the view stays alive (an owned napi reference in the task), its memory is a
+    // SharedArrayBuffer (never detached or moved), and length and alignment were checked above.
+    // Every access goes through atomics, so concurrent JS reads and writes are not data races.
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<T>(), bytes.len() / size) })
+}
+
+impl Task for SumIntoTask {
+    type Output = ();
+    type JsValue = ();
+
+    fn compute(&mut self) -> Result<()> {
+        let inputs = std::mem::take(&mut self.inputs);
+        let slots = atomics::<std::sync::atomic::AtomicU64>(&self.out, 8, "out")?;
+        let out = match self.out_kind {
+            OutKind::F64 => OutSlots::F64(slots),
+            OutKind::U64 => OutSlots::U64(slots),
+            OutKind::I64 => OutSlots::I64(slots),
+        };
+        let progress = match &self.progress {
+            None => None,
+            Some(bytes) => Some(match bytes.len() {
+                1 => Counter::U8(&atomics(bytes, 1, "progress")?[0]),
+                2 => Counter::U16(&atomics(bytes, 2, "progress")?[0]),
+                4 => Counter::U32(&atomics(bytes, 4, "progress")?[0]),
+                8 => Counter::U64(&atomics(bytes, 8, "progress")?[0]),
+                n => {
+                    return Err(invalid(format!(
+                        "\"progress\" must be 1, 2, 4 or 8 bytes, not {n}"
+                    )))
+                }
+            }),
+        };
+        let threads = self.threads;
+        guard(move || {
+            let pool = KernelPool::new(threads)
+                .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+            core_sum_primes_into(&pool, &inputs, out, progress).map_err(|e| match e {
+                IntoError::Cancelled => Error::new(Status::Cancelled, e.to_string()),
+                _ => invalid(e.to_string()),
+            })
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, _output: ()) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Starts `sumPrimesInto` on a new rayon pool of `threads` threads (the TS layer checked everything).
+#[napi(ts_return_type = "Promise<void>")]
+pub fn sum_primes_into(
+    inputs: Float64Array,
+    out: Uint8Array,
+    out_kind: String,
+    progress: Option<Uint8Array>,
+    threads: u32,
+) -> Result<AsyncTask<SumIntoTask>> {
+    let inputs = inputs
+        .iter()
+        .map(|&n| u64_from_number(n, "inputs"))
+        .collect::<Result<Vec<u64>>>()?;
+    let out_kind = match out_kind.as_str() {
+        "f64" => OutKind::F64,
+        "u64" => OutKind::U64,
+        "i64" => OutKind::I64,
+        other => return Err(invalid(format!("unknown output kind \"{other}\""))),
+    };
+    if threads == 0 {
+        return Err(invalid("\"threads\" must be at least 1"));
+    }
+    Ok(AsyncTask::new(SumIntoTask {
+        inputs,
+        out,
+        out_kind,
+        progress,
+        threads: threads as usize,
+    }))
 }

@@ -6,9 +6,13 @@
 //!   point of the benchmark is to compare engines running the *same* algorithm.
 //! - [`pool`]: a rayon thread pool owned by one JS `Pool`, with dynamic scheduling, cooperative
 //!   cancellation and a per-item completion hook (used for live progress).
+//! - [`shared`]: kernels writing results (and a progress count) into memory shared with JS, through
+//!   atomics, while they run.
 
 pub mod kernels;
 pub mod pool;
+pub mod shared;
 
 pub use kernels::{exact_f64, is_prime, sum_primes, Kernel};
 pub use pool::{Cancelled, KernelPool, PoolBuildError};
+pub use shared::{sum_primes_into, Counter, IntoError, OutSlots};

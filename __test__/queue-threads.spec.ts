@@ -1,0 +1,84 @@
+import test from 'ava';
+
+import { JoinableQueue, Queue, Value } from '../index.js';
+import { inWorker, withDeadline } from './helpers/shared.js';
+
+interface Consumed {
+  count: number;
+  sum: number;
+  outOfOrder: number;
+}
+
+test('3 worker producers + the main thread, 2 worker consumers + the main thread: nothing lost or duplicated', async (t) => {
+  const PER_PRODUCER = 20_000;
+  const q = new Queue<number | 'stop'>(64); // small maxsize: producers block and wake many times
+  const consumers = [0, 1].map(() => inWorker<Consumed>('consumeNumbers', q));
+  const producers = [1, 2, 3].map((from) => inWorker('produceNumbers', q, from, PER_PRODUCER));
+
+  // The main thread produces (from = 4) and consumes at the same time.
+  const mine: Consumed = { count: 0, sum: 0, outOfOrder: 0 };
+  const last = new Map<number, number>();
+  const produce = (async () => {
+    for (let i = 0; i < PER_PRODUCER; i++) await q.put(4 * 1_000_000 + i, { timeout: 30_000 });
+  })();
+  const consume = (async () => {
+    for (let k = 0; k < 5_000; k++) {
+      const v = (await q.get({ timeout: 30_000 })) as number;
+      mine.count++;
+      mine.sum += v;
+      const from = Math.floor(v / 1_000_000);
+      if ((last.get(from) ?? -1) >= v % 1_000_000) mine.outOfOrder++;
+      last.set(from, v % 1_000_000);
+    }
+  })();
+  await withDeadline(Promise.all([...producers, produce, consume]), 120_000, 'producers');
+  for (let i = 0; i < 2; i++) await q.put('stop');
+  const results = [mine, ...(await Promise.all(consumers))];
+
+  let expectedSum = 0;
+  for (let from = 1; from <= 4; from++) for (let i = 0; i < PER_PRODUCER; i++) expectedSum += from * 1_000_000 + i;
+  t.is(results.reduce((a, r) => a + r.count, 0), 4 * PER_PRODUCER);
+  t.is(results.reduce((a, r) => a + r.sum, 0), expectedSum);
+  // Each consumer sees each producer's items in the order they were put (FIFO per producer).
+  t.deepEqual(results.map((r) => r.outOfOrder), [0, 0, 0]);
+  t.true(q.empty());
+});
+
+test('large messages from several workers at once arrive whole (chunked streaming through the ring)', async (t) => {
+  const q = new Queue<{ from: number; i: number; pad?: string }>();
+  const producers = [1, 2].map((from) => inWorker('produce', q, from, 300));
+  const big = 'z'.repeat(150_000);
+  await q.put({ from: 0, i: -1, pad: big });
+  const seen = new Map<number, number>();
+  let bigSeen = 0;
+  for (let k = 0; k < 601; k++) {
+    const m = await q.get({ timeout: 30_000 });
+    if (m.pad) {
+      t.is(m.pad, big);
+      bigSeen++;
+    } else {
+      t.is(m.i, seen.get(m.from) ?? 0, `producer ${m.from} in order`);
+      seen.set(m.from, m.i + 1);
+    }
+  }
+  await Promise.all(producers);
+  t.is(bigSeen, 1);
+  t.deepEqual([...seen.entries()].sort(), [[1, 300], [2, 300]]);
+  t.true(q.empty());
+});
+
+test('JoinableQueue: join() resolves once worker consumers marked every task done', async (t) => {
+  const q = new JoinableQueue<number>();
+  const total = new Value('q', 0n);
+  const workers = [0, 1, 2].map(() => inWorker('joinableWorker', q, total));
+  let expected = 0n;
+  for (let i = 1; i <= 3_000; i++) {
+    await q.put(i);
+    expected += BigInt(i);
+  }
+  t.true(await q.join(60_000));
+  t.is(total.value, expected, 'join resolved only after every item was processed');
+  for (let i = 0; i < 3; i++) await q.put(-1);
+  await Promise.all(workers);
+  t.true(await q.join(30_000));
+});

@@ -1,0 +1,603 @@
+/**
+ * The message channel under Queue, JoinableQueue, SimpleQueue and Pipe: a byte ring buffer in a
+ * SharedArrayBuffer, shared by any number of producer and consumer threads.
+ *
+ * Design (the one Python's Queue uses over a pipe, with shared memory for the pipe):
+ * - producers take a writer mutex, consumers a reader mutex, so between the two sides the ring is
+ *   single-producer/single-consumer: the writer only moves TAIL, the reader only moves HEAD, each
+ *   on its own cache line, and a message crosses with no shared lock and no system call when both
+ *   sides are busy;
+ * - a message is `[u32 length][u8 tag][payload]`; one larger than the free space streams through in
+ *   chunks, the writer and the reader each holding their mutex until the message is whole, so any
+ *   size fits through a fixed 64 KiB ring;
+ * - a side with nothing to do spins briefly (sync callers) and then sleeps on a futex sequence word
+ *   that the other side bumps only when it sees a sleeper registered.
+ * The ring has a fixed size on purpose: V8 (Node 20) compiles element access on growable
+ * SharedArrayBuffers to a slow path, 4 to 17 times slower than on fixed ones.
+ *
+ * Counting: ACCEPTED (producers) and GET_COUNT (the reader) count whole messages; their
+ * difference is `qsize()` and what `maxsize` bounds, as Python's semaphore does.
+ *
+ * An async put (and putNowait, and Connection.send on the main thread) never waits for bytes,
+ * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox, which a
+ * background task on the same thread flushes as readers make room, the way Python's Queue has a
+ * feeder thread. An Outbox with messages in it keeps its thread alive until they are delivered,
+ * as Python joins the feeder thread at exit. A worker's putSync waits for room instead.
+ *
+ * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate())
+ * can leave the queue stuck; threads that finish normally never do.
+ */
+import { inBuffer, type Decoder } from './codec.js';
+import { EOFError, Empty, Full, codedError } from './errors.js';
+import { Deadline, FOREVER, SPIN_SYNC, lockWordSteps, runAsync, runSync, unlockWord, type Waiting } from './waiting.js';
+
+// ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
+const W_LOCK = 0; //   writer side
+const TAIL = 1;
+const ACCEPTED = 2;
+const HEAD_SEEN = 3; // the writer's last look at HEAD: free space is re-read only when it runs out
+const R_LOCK = 16; //  reader side
+const HEAD = 17;
+const GET_COUNT = 18;
+const TAIL_SEEN = 19; // the reader's last look at TAIL
+const NE_SEQ = 32; //  slow paths
+const NE_WAITERS = 33;
+const NF_SEQ = 34;
+const NF_WAITERS = 35;
+const MAXSIZE = 36;
+const WRITER_CLOSED = 37;
+const READER_CLOSED = 38;
+const UNFINISHED = 48; // JoinableQueue
+const JOIN_SEQ = 49;
+const CTRL_WORDS = 64;
+
+export const CAPACITY = 64 * 1024;
+const MASK = CAPACITY - 1;
+/** A chunked message starts once this much room is free, so its header is never split. */
+const FIRST_CHUNK = 64;
+/** Copies this short go byte by byte: TypedArray.set costs more than the copy itself. */
+const SMALL_COPY = 64;
+/**
+ * How long sync callers re-check before sleeping, in ms: a busy peer on another core answers
+ * sooner than a futex wake-up (tens of microseconds) would.
+ */
+const SPIN_MS = 0.05;
+
+/** What `tryTake` returns when there is no message, or when taking one means waiting. */
+export const EMPTY: unique symbol = Symbol('empty');
+export const BUSY: unique symbol = Symbol('busy');
+
+export interface RingState {
+  ctrl: SharedArrayBuffer;
+  data: SharedArrayBuffer;
+}
+
+export class Ring {
+  readonly ctrl: Int32Array;
+  readonly #data: Uint8Array;
+
+  constructor(state?: RingState, maxsize = 0) {
+    if (state) {
+      this.ctrl = new Int32Array(state.ctrl);
+      this.#data = new Uint8Array(state.data);
+    } else {
+      this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
+      this.ctrl[MAXSIZE] = maxsize;
+      this.#data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+    }
+  }
+
+  get state(): RingState {
+    return { ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
+  }
+
+  get maxsize(): number {
+    return this.ctrl[MAXSIZE]!;
+  }
+
+  /** Messages accepted (including those still in a producer's outbox) and not yet taken. */
+  count(): number {
+    return (Atomics.load(this.ctrl, ACCEPTED) - Atomics.load(this.ctrl, GET_COUNT)) | 0;
+  }
+
+  full(): boolean {
+    const max = this.ctrl[MAXSIZE]!;
+    return max > 0 && this.count() >= max;
+  }
+
+  #wakeReaders(): void {
+    const c = this.ctrl;
+    if (Atomics.load(c, NE_WAITERS) > 0) {
+      Atomics.add(c, NE_SEQ, 1);
+      // All of them: a reader in the middle of a long message must not miss its bytes.
+      Atomics.notify(c, NE_SEQ);
+    }
+  }
+
+  #wakeWriters(): void {
+    const c = this.ctrl;
+    if (Atomics.load(c, NF_WAITERS) > 0) {
+      Atomics.add(c, NF_SEQ, 1);
+      Atomics.notify(c, NF_SEQ);
+    }
+  }
+
+  // --- counting (producers) ---
+
+  /** Counts one more message in, unless `maxsize` is reached; also one more unfinished task. */
+  tryAccept(joinable: boolean): boolean {
+    const c = this.ctrl;
+    const max = c[MAXSIZE]!;
+    if (max > 0) {
+      let accepted = Atomics.load(c, ACCEPTED);
+      for (;;) {
+        if (((accepted - Atomics.load(c, GET_COUNT)) | 0) >= max) return false;
+        const seen = Atomics.compareExchange(c, ACCEPTED, accepted, (accepted + 1) | 0);
+        if (seen === accepted) break;
+        accepted = seen;
+      }
+    } else {
+      Atomics.add(c, ACCEPTED, 1);
+    }
+    if (joinable) Atomics.add(c, UNFINISHED, 1);
+    return true;
+  }
+
+  /** Waits for room under `maxsize` and accepts; throws Full when `deadline` passes (null: at once). */
+  *acceptSteps(joinable: boolean, deadline: Deadline | null, spin: boolean): Waiting<void> {
+    const c = this.ctrl;
+    while (!this.tryAccept(joinable)) {
+      if (deadline === null) throw new Full();
+      Atomics.add(c, NF_WAITERS, 1);
+      const seq = Atomics.load(c, NF_SEQ);
+      try {
+        if (this.full() && !(yield* this.#awaitReader(seq, deadline, spin)) && this.full()) throw new Full();
+      } finally {
+        Atomics.sub(c, NF_WAITERS, 1);
+      }
+    }
+  }
+
+  // --- writing bytes (the caller holds W_LOCK) ---
+
+  /** Copies `msg[from, from + n)` in at TAIL and publishes it. */
+  #write(msg: Uint8Array, from: number, n: number): void {
+    const c = this.ctrl;
+    const data = this.#data;
+    const tail = c[TAIL]!;
+    let p = tail & MASK;
+    if (n <= SMALL_COPY) {
+      for (let i = from, end = from + n; i < end; i++) {
+        data[p] = msg[i]!;
+        p = (p + 1) & MASK;
+      }
+    } else {
+      const first = Math.min(n, CAPACITY - p);
+      data.set(msg.subarray(from, from + first), p);
+      if (first < n) data.set(msg.subarray(from + first, from + n), 0);
+    }
+    Atomics.store(c, TAIL, (tail + n) | 0);
+  }
+
+  /** Free bytes, at least `wanted` if there are: HEAD (the reader's line) is read only when needed. */
+  #free(wanted = CAPACITY): number {
+    const c = this.ctrl;
+    const free = CAPACITY - ((c[TAIL]! - c[HEAD_SEEN]!) | 0);
+    if (free >= wanted) return free;
+    c[HEAD_SEEN] = Atomics.load(c, HEAD);
+    return CAPACITY - ((c[TAIL]! - c[HEAD_SEEN]!) | 0);
+  }
+
+  /**
+   * Writes a whole accepted message `msg[0, n)` if it fits now; false when it would have to wait
+   * (the writer mutex is busy or the free space is short). Throws EPIPE on a pipe whose reader closed.
+   */
+  tryWrite(msg: Uint8Array, n: number): boolean {
+    const c = this.ctrl;
+    if (Atomics.compareExchange(c, W_LOCK, 0, 1) !== 0) return false;
+    if (this.#free(n) < n) {
+      unlockWord(c, W_LOCK);
+      if (Atomics.load(c, READER_CLOSED) === 1) throw epipe();
+      return false;
+    }
+    this.#write(msg, 0, n);
+    unlockWord(c, W_LOCK);
+    this.#wakeReaders();
+    return true;
+  }
+
+  /** Spins up to SPIN_MS for `wanted` free bytes (or a closed reader); true if they came. */
+  #spinForRoom(wanted: number): boolean {
+    const c = this.ctrl;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (this.#free(wanted) >= wanted || Atomics.load(c, READER_CLOSED) === 1) return true;
+      if ((i & 63) === 0 && performance.now() > until) return false;
+    }
+  }
+
+  /** Sleeps until a reader makes progress (or the deadline); false when the deadline passed. */
+  *#awaitReader(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
+    const c = this.ctrl;
+    if (spin) {
+      const until = performance.now() + SPIN_MS;
+      for (let i = 1; Atomics.load(c, NF_SEQ) === seq && Atomics.load(c, HEAD) === c[HEAD_SEEN]; i++) {
+        if ((i & 127) === 0 && performance.now() > until) break;
+      }
+    }
+    const left = deadline.remaining();
+    if (left <= 0) return false;
+    yield { array: c, index: NF_SEQ, value: seq, timeout: left };
+    return true;
+  }
+
+  /**
+   * Writes an accepted message of any size, streaming it through in chunks as readers make room.
+   * Throws EPIPE when the reading end of a pipe closes.
+   */
+  *writeSteps(msg: Uint8Array, n: number, spin: boolean): Waiting<void> {
+    const c = this.ctrl;
+    if (Atomics.compareExchange(c, W_LOCK, 0, 1) !== 0) yield* lockWordSteps(c, W_LOCK, FOREVER, SPIN_SYNC);
+    try {
+      let from = 0;
+      while (from < n) {
+        if (Atomics.load(c, READER_CLOSED) === 1) throw epipe();
+        const free = this.#free();
+        // The first chunk carries the whole header, so readers never see half of one.
+        const k = from === 0 && free < Math.min(n, FIRST_CHUNK) ? 0 : Math.min(n - from, free);
+        if (k > 0) {
+          this.#write(msg, from, k);
+          from += k;
+          this.#wakeReaders();
+          continue;
+        }
+        // As readers do: spin before registering, so a busy reader need not notify.
+        if (spin && this.#spinForRoom(from === 0 ? Math.min(n, FIRST_CHUNK) : 1)) continue;
+        Atomics.add(c, NF_WAITERS, 1);
+        const seq = Atomics.load(c, NF_SEQ);
+        try {
+          if (this.#free() < (from === 0 ? Math.min(n, FIRST_CHUNK) : 1) && Atomics.load(c, READER_CLOSED) !== 1) {
+            yield* this.#awaitReader(seq, FOREVER, false);
+          }
+        } finally {
+          Atomics.sub(c, NF_WAITERS, 1);
+        }
+      }
+    } finally {
+      unlockWord(c, W_LOCK);
+    }
+  }
+
+  // --- reader side (the caller holds R_LOCK) ---
+
+  /** Bytes readable, at least `wanted` if there are: TAIL (the writer's line) is read only when needed. */
+  #available(wanted = 1): number {
+    const c = this.ctrl;
+    const available = (c[TAIL_SEEN]! - c[HEAD]!) | 0;
+    if (available >= wanted) return available;
+    c[TAIL_SEEN] = Atomics.load(c, TAIL);
+    return (c[TAIL_SEEN]! - c[HEAD]!) | 0;
+  }
+
+  /** Copies `n` bytes at HEAD into `target` at `at`, and frees them. */
+  #read(target: Uint8Array, at: number, n: number): void {
+    const c = this.ctrl;
+    const data = this.#data;
+    const head = c[HEAD]!;
+    let p = head & MASK;
+    if (n <= SMALL_COPY) {
+      for (let i = at, end = at + n; i < end; i++) {
+        target[i] = data[p]!;
+        p = (p + 1) & MASK;
+      }
+    } else {
+      const first = Math.min(n, CAPACITY - p);
+      target.set(data.subarray(p, p + first), at);
+      if (first < n) target.set(data.subarray(0, n - first), at + first);
+    }
+    Atomics.store(c, HEAD, (head + n) | 0);
+  }
+
+  /** The length field of the message at HEAD (its header is always whole: see FIRST_CHUNK). */
+  #peekLength(): number {
+    const data = this.#data;
+    const p = this.ctrl[HEAD]! & MASK;
+    return (data[p]! | (data[(p + 1) & MASK]! << 8) | (data[(p + 2) & MASK]! << 16) | (data[(p + 3) & MASK]! << 24)) >>> 0;
+  }
+
+  #finishGet(): void {
+    const c = this.ctrl;
+    Atomics.store(c, GET_COUNT, (c[GET_COUNT]! + 1) | 0);
+  }
+
+  /**
+   * One attempt to take a whole message without waiting: `decode` of it; EMPTY when there is none;
+   * BUSY when it would have to wait (the reader mutex is taken, or the message is streaming in).
+   */
+  tryTake<T>(decode: Decoder<T>): T | typeof EMPTY | typeof BUSY {
+    const c = this.ctrl;
+    if (Atomics.compareExchange(c, R_LOCK, 0, 1) !== 0) return BUSY;
+    if (this.#available() === 0) {
+      unlockWord(c, R_LOCK);
+      return EMPTY;
+    }
+    const length = this.#peekLength();
+    if (this.#available(4 + length) < 4 + length) {
+      unlockWord(c, R_LOCK);
+      return BUSY;
+    }
+    const target = inBuffer(4 + length);
+    this.#read(target, 0, 4 + length);
+    this.#finishGet();
+    unlockWord(c, R_LOCK);
+    this.#wakeWriters();
+    return decode(target, length);
+  }
+
+  /** Spins up to SPIN_MS for bytes to read (or EOF); true if some came. */
+  #spinForData(): boolean {
+    const c = this.ctrl;
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(c, TAIL) !== c[HEAD] || Atomics.load(c, WRITER_CLOSED) === 1) return true;
+      if ((i & 63) === 0 && performance.now() > until) return false;
+    }
+  }
+
+  *#awaitWriter(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
+    const c = this.ctrl;
+    if (spin) {
+      // Only reached mid-message (the reader mutex held): the writer is streaming the rest.
+      const until = performance.now() + SPIN_MS;
+      for (let i = 1; Atomics.load(c, NE_SEQ) === seq && Atomics.load(c, TAIL) === c[HEAD]; i++) {
+        if ((i & 127) === 0 && performance.now() > until) break;
+      }
+    }
+    const left = deadline.remaining();
+    if (left <= 0) return false;
+    yield { array: c, index: NE_SEQ, value: seq, timeout: left };
+    return true;
+  }
+
+  /**
+   * Steps of a blocking get: returns `decode` of the message. Throws Empty when nothing comes
+   * before `deadline` (at once when it is null), EOFError once the writing end of a pipe is closed
+   * and everything sent was read.
+   */
+  *takeSteps<T>(deadline: Deadline | null, spin: boolean, decode: Decoder<T>): Waiting<T> {
+    const c = this.ctrl;
+    for (;;) {
+      if (Atomics.load(c, TAIL) !== Atomics.load(c, HEAD)) {
+        if (Atomics.compareExchange(c, R_LOCK, 0, 1) !== 0) yield* lockWordSteps(c, R_LOCK, FOREVER, SPIN_SYNC);
+        if (this.#available() > 0) break;
+        unlockWord(c, R_LOCK);
+        continue;
+      }
+      if (Atomics.load(c, WRITER_CLOSED) === 1) throw new EOFError();
+      // Spin before registering as a sleeper: while no sleeper is registered the writer skips
+      // the notify (a costly call), and a busy writer on another core delivers within microseconds.
+      if (spin && deadline !== null && this.#spinForData()) continue;
+      Atomics.add(c, NE_WAITERS, 1);
+      const seq = Atomics.load(c, NE_SEQ);
+      try {
+        const empty = Atomics.load(c, TAIL) === Atomics.load(c, HEAD) && Atomics.load(c, WRITER_CLOSED) !== 1;
+        if (empty) {
+          if (deadline === null || !(yield* this.#awaitWriter(seq, deadline, false))) {
+            // One last look: the deadline passing does not make an arrived message disappear.
+            if (Atomics.load(c, TAIL) === Atomics.load(c, HEAD)) throw new Empty();
+          }
+        }
+      } finally {
+        Atomics.sub(c, NE_WAITERS, 1);
+      }
+    }
+    // Holding R_LOCK with at least the header there (writers publish it whole).
+    let held = true;
+    try {
+      const length = this.#peekLength();
+      // A message still streaming in means waiting, and other code of this thread may use the
+      // shared scratch meanwhile: it gets its own buffer.
+      const target = this.#available(4 + length) >= 4 + length ? inBuffer(4 + length) : Buffer.allocUnsafe(4 + length);
+      let at = 0;
+      for (;;) {
+        const k = Math.min(4 + length - at, this.#available());
+        if (k > 0) {
+          this.#read(target, at, k);
+          at += k;
+          this.#wakeWriters();
+        }
+        if (at === 4 + length) {
+          this.#finishGet();
+          held = false;
+          unlockWord(c, R_LOCK);
+          this.#wakeWriters();
+          return decode(target, length);
+        }
+        Atomics.add(c, NE_WAITERS, 1);
+        const seq = Atomics.load(c, NE_SEQ);
+        try {
+          if (this.#available() === 0) yield* this.#awaitWriter(seq, FOREVER, spin);
+        } finally {
+          Atomics.sub(c, NE_WAITERS, 1);
+        }
+      }
+    } finally {
+      if (held) unlockWord(c, R_LOCK);
+    }
+  }
+
+  /** Waits until a message (or EOF) is there, without taking it; false when `deadline` passes. */
+  *pollSteps(deadline: Deadline): Waiting<boolean> {
+    const c = this.ctrl;
+    const ready = () => Atomics.load(c, TAIL) !== Atomics.load(c, HEAD) || Atomics.load(c, WRITER_CLOSED) === 1;
+    for (;;) {
+      if (ready()) return true;
+      Atomics.add(c, NE_WAITERS, 1);
+      const seq = Atomics.load(c, NE_SEQ);
+      try {
+        if (ready()) return true;
+        const left = deadline.remaining();
+        if (left <= 0) return false;
+        yield { array: c, index: NE_SEQ, value: seq, timeout: left };
+      } finally {
+        Atomics.sub(c, NE_WAITERS, 1);
+      }
+    }
+  }
+
+  // --- JoinableQueue ---
+
+  taskDone(): boolean {
+    const c = this.ctrl;
+    let n = Atomics.load(c, UNFINISHED);
+    for (;;) {
+      if (n <= 0) return false;
+      const seen = Atomics.compareExchange(c, UNFINISHED, n, n - 1);
+      if (seen === n) break;
+      n = seen;
+    }
+    if (n === 1) {
+      Atomics.add(c, JOIN_SEQ, 1);
+      Atomics.notify(c, JOIN_SEQ);
+    }
+    return true;
+  }
+
+  *joinSteps(deadline: Deadline): Waiting<boolean> {
+    const c = this.ctrl;
+    for (;;) {
+      const seq = Atomics.load(c, JOIN_SEQ);
+      if (Atomics.load(c, UNFINISHED) === 0) return true;
+      const left = deadline.remaining();
+      if (left <= 0) return false;
+      yield { array: c, index: JOIN_SEQ, value: seq, timeout: left };
+    }
+  }
+
+  // --- Pipe ends ---
+
+  closeWriter(): void {
+    Atomics.store(this.ctrl, WRITER_CLOSED, 1);
+    Atomics.add(this.ctrl, NE_SEQ, 1);
+    Atomics.notify(this.ctrl, NE_SEQ);
+  }
+
+  closeReader(): void {
+    Atomics.store(this.ctrl, READER_CLOSED, 1);
+    Atomics.add(this.ctrl, NF_SEQ, 1);
+    Atomics.notify(this.ctrl, NF_SEQ);
+  }
+
+  readerClosed(): boolean {
+    return Atomics.load(this.ctrl, READER_CLOSED) === 1;
+  }
+}
+
+function epipe(): Error {
+  return codedError('EPIPE', 'The other end of the pipe is closed');
+}
+
+function noop(): void {}
+
+/**
+ * A producer's messages that did not fit in the ring yet, in order, flushed from this thread as
+ * readers make room (see the module comment). One per handle and thread.
+ */
+export class Outbox {
+  readonly #ring: Ring;
+  readonly #pending: Uint8Array[] = [];
+  #flushing = false;
+  #drained: (() => void)[] = [];
+
+  constructor(ring: Ring) {
+    this.#ring = ring;
+  }
+
+  /** Messages waiting here. */
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Sends the accepted message `msg[0, n)` (a view on the shared scratch buffer). Async callers
+   * never wait: what does not fit goes to the outbox. `sync` callers (putSync, a worker's send)
+   * wait for readers to make room instead, as a write to a full pipe does, unless earlier messages
+   * are already waiting here (order comes first).
+   */
+  send(msg: Uint8Array, n: number, sync: boolean): void {
+    const ring = this.#ring;
+    if (this.#pending.length > 0) this.flush();
+    if (this.#pending.length === 0) {
+      if (ring.tryWrite(msg, n)) return;
+      if (sync) {
+        runSync(ring.writeSteps(msg, n, true));
+        return;
+      }
+    }
+    // A copy: `msg` may be the scratch buffer (and Buffer#slice would share its memory).
+    this.#pending.push(new Uint8Array(msg.subarray(0, n)));
+    this.#startFlusher();
+  }
+
+  /** Calls `callback` once every message sent so far is in the ring (at once if it already is). */
+  whenDrained(callback: () => void): void {
+    if (this.#pending.length === 0) callback();
+    else this.#drained.push(callback);
+  }
+
+  /** Moves what fits now into the ring, in order, without waiting. */
+  flush(): void {
+    const pending = this.#pending;
+    while (pending.length > 0) {
+      const msg = pending[0]!;
+      if (msg.length > CAPACITY || !this.#ring.tryWrite(msg, msg.length)) return;
+      pending.shift();
+    }
+  }
+
+  #startFlusher(): void {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    // Keeps this thread's event loop alive until everything is delivered (Python joins its feeder).
+    const keepAlive = setInterval(noop, 2 ** 30);
+    const done = () => {
+      clearInterval(keepAlive);
+      this.#flushing = false;
+      for (const callback of this.#drained.splice(0)) callback();
+    };
+    runAsync(this.#flusherSteps()).then(done, (error: unknown) => {
+      // A pipe whose reader closed: what is left can never be delivered.
+      this.#pending.length = 0;
+      done();
+      if ((error as { code?: string }).code !== 'EPIPE') throw error;
+    });
+  }
+
+  *#flusherSteps(): Waiting<void> {
+    const ring = this.#ring;
+    const c = ring.ctrl;
+    const pending = this.#pending;
+    for (;;) {
+      this.flush();
+      if (pending.length === 0) return;
+      const msg = pending[0]!;
+      if (msg.length > CAPACITY) {
+        yield* ring.writeSteps(msg, msg.length, false);
+        pending.shift();
+        continue;
+      }
+      Atomics.add(c, NF_WAITERS, 1);
+      const seq = Atomics.load(c, NF_SEQ);
+      try {
+        // Re-check after registering, or a reader's progress in between would go unnoticed.
+        if (ring.tryWrite(msg, msg.length)) {
+          pending.shift();
+          continue;
+        }
+        yield { array: c, index: NF_SEQ, value: seq, timeout: Infinity };
+      } finally {
+        Atomics.sub(c, NF_WAITERS, 1);
+      }
+    }
+  }
+}

@@ -1,0 +1,807 @@
+/**
+ * Python's `multiprocessing.synchronize` on Atomics over SharedArrayBuffers: Lock, RLock,
+ * Semaphore, BoundedSemaphore, Event, Condition, Barrier.
+ *
+ * Every primitive works from the main thread and from worker threads, at the same time:
+ * - `acquire()` / `wait()` return Promises and never block the event loop (Atomics.waitAsync);
+ * - `acquireSync()` / `waitSync()` block the calling thread (Atomics.wait). Meant for workers; on
+ *   the main thread they work too, but they freeze its event loop while they wait.
+ * Passed to a thread worker (as a task argument, or inside one), a primitive arrives as the same
+ * lock, not a copy. Timeouts are milliseconds.
+ *
+ * Ownership ("the calling thread") is per thread, as in Python: two async functions on the main
+ * thread are the same owner for an RLock or a Condition.
+ */
+import { BrokenBarrierError, TimeoutError, codedError } from './errors.js';
+import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
+import { invalidType, outOfRange, validateFunction, validateInteger, validateObject, validateTimeout } from './validate.js';
+import {
+  Deadline,
+  FOREVER,
+  ME,
+  SPIN_ASYNC,
+  SPIN_SYNC,
+  lockWordSteps,
+  reviveWith,
+  sharedId,
+  takeRevival,
+  runAsync,
+  runSync,
+  unlockWord,
+  type Waiting,
+} from './waiting.js';
+
+export interface AcquireOptions {
+  /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */
+  blocking?: boolean;
+  /** Milliseconds to wait at most; resolves false when it passes. */
+  timeout?: number;
+}
+
+function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
+  if (options === undefined) return FOREVER;
+  validateObject(options, 'options');
+  const { blocking = true, timeout } = options;
+  if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
+  if (!blocking) return null;
+  return new Deadline(validateTimeout(timeout, 'options.timeout'));
+}
+
+/** Held for the lifetime of a `using` block (or until `release()`): see `Acquirable.hold`. */
+export interface Held extends Disposable {
+  release(): void;
+}
+
+/** What Lock, RLock, Semaphore, BoundedSemaphore and Condition share: acquire/release and helpers. */
+export abstract class Acquirable {
+  abstract acquire(options?: AcquireOptions): Promise<boolean>;
+  abstract acquireSync(options?: AcquireOptions): boolean;
+  abstract release(): void;
+
+  #held(): Held {
+    let done = false;
+    const release = () => {
+      if (done) return;
+      done = true;
+      this.release();
+    };
+    return { release, [Symbol.dispose]: release };
+  }
+
+  /**
+   * Acquires, and returns a handle that releases on dispose: `using _ = await lock.hold();`.
+   * Rejects with TimeoutError when `timeout` passes (there is nothing to hold then).
+   */
+  async hold(options?: AcquireOptions): Promise<Held> {
+    if (!(await this.acquire(options))) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
+    return this.#held();
+  }
+
+  /** Blocking form of `hold()`: `using _ = lock.holdSync();` */
+  holdSync(options?: AcquireOptions): Held {
+    if (!this.acquireSync(options)) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
+    return this.#held();
+  }
+
+  /** Runs `fn` while holding the lock (Python's `with lock:`), releasing it however `fn` ends. */
+  async withLock<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    validateFunction(fn, 'fn');
+    using _ = await this.hold(options);
+    return await fn();
+  }
+
+  /** Blocking form of `withLock` for synchronous `fn`. */
+  withLockSync<R>(fn: () => R, options?: AcquireOptions): R {
+    validateFunction(fn, 'fn');
+    using _ = this.holdSync(options);
+    return fn();
+  }
+}
+
+function notHeld(what: string): Error {
+  return codedError('ERR_NOT_HELD', `Cannot release an un-acquired ${what}`);
+}
+
+// --- Lock ----------------------------------------------------------------------------------
+
+const WORD = 0;
+const OWNER = 1;
+
+interface BufferState {
+  id: string;
+  buffer: SharedArrayBuffer;
+}
+
+/** The calls Condition needs from its lock (Lock or RLock). */
+interface ConditionLock {
+  _isMine(): boolean;
+  /** Releases completely; returns what `_restoreSteps` needs to take it back. */
+  _releaseAll(): number;
+  _restoreSteps(count: number): Waiting<void>;
+  /** Acquires without a deadline. */
+  _acquireSteps(): Waiting<void>;
+}
+
+/**
+ * A non-recursive lock. As in Python, any thread may release it, but releasing an unlocked Lock
+ * throws an Error with code `ERR_NOT_HELD`.
+ */
+export class Lock extends Acquirable implements ConditionLock {
+  /** [WORD] 0 free / 1 held / 2 held, sleepers possible; [OWNER] threadId + 1 of the holder. */
+  readonly #s: Int32Array;
+  readonly #id: string;
+
+  constructor() {
+    super();
+    const revival = takeRevival<BufferState>();
+    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(8));
+    this.#id = sharedId(this, revival);
+  }
+
+  acquireSync(options?: AcquireOptions): boolean {
+    const s = this.#s;
+    // The uncontended path stays free of allocations: this is the lock benchmark's hot loop.
+    if (options === undefined) {
+      if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) runSync(lockWordSteps(s, WORD, FOREVER, SPIN_SYNC));
+      s[OWNER] = ME;
+      return true;
+    }
+    const deadline = parseAcquire(options);
+    if (Atomics.compareExchange(s, WORD, 0, 1) === 0 || (deadline !== null && runSync(lockWordSteps(s, WORD, deadline, SPIN_SYNC)))) {
+      s[OWNER] = ME;
+      return true;
+    }
+    return false;
+  }
+
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    const s = this.#s;
+    const deadline = parseAcquire(options);
+    if (
+      Atomics.compareExchange(s, WORD, 0, 1) === 0 ||
+      (deadline !== null && (await runAsync(lockWordSteps(s, WORD, deadline, SPIN_ASYNC))))
+    ) {
+      s[OWNER] = ME;
+      return true;
+    }
+    return false;
+  }
+
+  release(): void {
+    const s = this.#s;
+    const owner = s[OWNER]!;
+    s[OWNER] = 0;
+    if (!unlockWord(s, WORD)) {
+      s[OWNER] = owner;
+      throw notHeld('Lock');
+    }
+  }
+
+  /** True while some thread holds the lock. */
+  locked(): boolean {
+    return Atomics.load(this.#s, WORD) !== 0;
+  }
+
+  /** @internal */
+  _isMine(): boolean {
+    return Atomics.load(this.#s, WORD) !== 0 && this.#s[OWNER] === ME;
+  }
+  /** @internal */
+  _releaseAll(): number {
+    this.release();
+    return 1;
+  }
+  /** @internal */
+  *_restoreSteps(): Waiting<void> {
+    const s = this.#s;
+    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
+    s[OWNER] = ME;
+  }
+  /** @internal */
+  *_acquireSteps(): Waiting<void> {
+    yield* this._restoreSteps();
+  }
+
+  [kShare](): ShareDescription {
+    return { type: 'Lock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+  }
+}
+
+// --- RLock ---------------------------------------------------------------------------------
+
+const DEPTH = 2;
+
+/**
+ * A recursive lock: the thread that holds it may acquire it again, and must release it as many
+ * times. Releasing it from another thread (or unheld) throws `ERR_NOT_HELD`.
+ */
+export class RLock extends Acquirable implements ConditionLock {
+  /** [WORD] mutex word; [OWNER] threadId + 1; [DEPTH] recursion depth (touched by the owner only). */
+  readonly #s: Int32Array;
+  readonly #id: string;
+
+  constructor() {
+    super();
+    const revival = takeRevival<BufferState>();
+    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(12));
+    this.#id = sharedId(this, revival);
+  }
+
+  #mine(): boolean {
+    return Atomics.load(this.#s, OWNER) === ME;
+  }
+
+  #take(): true {
+    Atomics.store(this.#s, OWNER, ME);
+    this.#s[DEPTH] = 1;
+    return true;
+  }
+
+  acquireSync(options?: AcquireOptions): boolean {
+    const s = this.#s;
+    const deadline = parseAcquire(options);
+    if (this.#mine()) {
+      s[DEPTH]!++;
+      return true;
+    }
+    if (Atomics.compareExchange(s, WORD, 0, 1) === 0 || (deadline !== null && runSync(lockWordSteps(s, WORD, deadline, SPIN_SYNC)))) {
+      return this.#take();
+    }
+    return false;
+  }
+
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    const s = this.#s;
+    const deadline = parseAcquire(options);
+    if (this.#mine()) {
+      s[DEPTH]!++;
+      return true;
+    }
+    if (
+      Atomics.compareExchange(s, WORD, 0, 1) === 0 ||
+      (deadline !== null && (await runAsync(lockWordSteps(s, WORD, deadline, SPIN_ASYNC))))
+    ) {
+      return this.#take();
+    }
+    return false;
+  }
+
+  release(): void {
+    const s = this.#s;
+    if (!this.#mine()) throw notHeld('RLock (it is not held by this thread)');
+    if (--s[DEPTH]! > 0) return;
+    Atomics.store(s, OWNER, 0);
+    unlockWord(s, WORD);
+  }
+
+  /** @internal */
+  _isMine(): boolean {
+    return this.#mine();
+  }
+  /** @internal */
+  _releaseAll(): number {
+    const s = this.#s;
+    const depth = s[DEPTH]!;
+    s[DEPTH] = 0;
+    Atomics.store(s, OWNER, 0);
+    unlockWord(s, WORD);
+    return depth;
+  }
+  /** @internal */
+  *_restoreSteps(depth: number): Waiting<void> {
+    const s = this.#s;
+    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
+    Atomics.store(s, OWNER, ME);
+    s[DEPTH] = depth;
+  }
+  /** @internal */
+  *_acquireSteps(): Waiting<void> {
+    if (this.#mine()) this.#s[DEPTH]!++;
+    else yield* this._restoreSteps(1);
+  }
+
+  [kShare](): ShareDescription {
+    return { type: 'RLock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+  }
+}
+
+// --- Semaphore -----------------------------------------------------------------------------
+
+const COUNT = 0;
+const BOUND = 1;
+const INT32_MAX = 2 ** 31 - 1;
+
+function* semaphoreSteps(s: Int32Array, deadline: Deadline | null): Waiting<boolean> {
+  for (;;) {
+    let c = Atomics.load(s, COUNT);
+    while (c > 0) {
+      const seen = Atomics.compareExchange(s, COUNT, c, c - 1);
+      if (seen === c) return true;
+      c = seen;
+    }
+    if (deadline === null) return false;
+    const left = deadline.remaining();
+    if (left <= 0) return false;
+    yield { array: s, index: COUNT, value: 0, timeout: left };
+  }
+}
+
+/** A counter that `acquire()` decrements (waiting while it is 0) and `release()` increments. */
+export class Semaphore extends Acquirable {
+  /** [COUNT] current value; [BOUND] upper bound, or -1 when unbounded. */
+  readonly #s: Int32Array;
+  readonly #id: string;
+
+  constructor(value = 1) {
+    super();
+    const revival = takeRevival<BufferState>();
+    if (revival) {
+      this.#s = new Int32Array(revival.buffer);
+    } else {
+      validateInteger(value, 'value', 0, INT32_MAX);
+      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#s[COUNT] = value;
+      this.#s[BOUND] = (new.target as typeof Semaphore).bounded ? value : -1;
+    }
+    this.#id = sharedId(this, revival);
+  }
+
+  acquireSync(options?: AcquireOptions): boolean {
+    return runSync(semaphoreSteps(this.#s, parseAcquire(options)));
+  }
+
+  async acquire(options?: AcquireOptions): Promise<boolean> {
+    return runAsync(semaphoreSteps(this.#s, parseAcquire(options)));
+  }
+
+  release(): void {
+    const s = this.#s;
+    let c = Atomics.load(s, COUNT);
+    for (;;) {
+      const bound = s[BOUND]!;
+      if ((bound >= 0 && c >= bound) || c >= INT32_MAX) {
+        throw codedError('ERR_RELEASED_TOO_MANY', `${bound >= 0 ? 'BoundedSemaphore' : 'Semaphore'} released too many times`);
+      }
+      const seen = Atomics.compareExchange(s, COUNT, c, c + 1);
+      if (seen === c) break;
+      c = seen;
+    }
+    Atomics.notify(s, COUNT, 1);
+  }
+
+  /** The current value (Python's `get_value()`). */
+  getValue(): number {
+    return Atomics.load(this.#s, COUNT);
+  }
+
+  protected static readonly bounded: boolean = false;
+
+  [kShare](): ShareDescription {
+    // Not constructor.name: bundlers may rename classes.
+    const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
+    return { type, state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+  }
+}
+
+/** A Semaphore whose value may not exceed its initial value: one release too many throws. */
+export class BoundedSemaphore extends Semaphore {
+  protected static override readonly bounded: boolean = true;
+}
+
+// --- Event ---------------------------------------------------------------------------------
+
+function* eventSteps(s: Int32Array, deadline: Deadline): Waiting<boolean> {
+  for (;;) {
+    if (Atomics.load(s, 0) === 1) return true;
+    const left = deadline.remaining();
+    if (left <= 0) return false;
+    yield { array: s, index: 0, value: 0, timeout: left };
+  }
+}
+
+/** A flag threads can wait for. */
+export class Event {
+  readonly #s: Int32Array;
+  readonly #id: string;
+
+  constructor() {
+    const revival = takeRevival<BufferState>();
+    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(4));
+    this.#id = sharedId(this, revival);
+  }
+
+  isSet(): boolean {
+    return Atomics.load(this.#s, 0) === 1;
+  }
+
+  /** Sets the flag and wakes every waiter. */
+  set(): void {
+    Atomics.store(this.#s, 0, 1);
+    Atomics.notify(this.#s, 0);
+  }
+
+  clear(): void {
+    Atomics.store(this.#s, 0, 0);
+  }
+
+  /** Resolves true once the flag is set, or false if `timeout` ms pass first. */
+  async wait(timeout?: number): Promise<boolean> {
+    return runAsync(eventSteps(this.#s, new Deadline(validateTimeout(timeout))));
+  }
+
+  waitSync(timeout?: number): boolean {
+    return runSync(eventSteps(this.#s, new Deadline(validateTimeout(timeout))));
+  }
+
+  [kShare](): ShareDescription {
+    return { type: 'Event', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+  }
+}
+
+// --- Condition -----------------------------------------------------------------------------
+
+/**
+ * Waiter slots. A waiter takes a free slot (under the lock), marks it WAITING with a ticket that
+ * orders waiters, releases the lock and sleeps on its own slot. `notify(n)` (under the lock) flips
+ * the n oldest WAITING slots to NOTIFIED and wakes exactly those sleepers: no stolen or lost
+ * wake-ups, and notify never blocks (Python's version blocks until the sleepers woke, which would
+ * deadlock an async waiter on the same event loop).
+ */
+const CONDITION_SLOTS = 1024;
+const FREE = 0;
+const WAITING = 1;
+const NOTIFIED = 2;
+const TICKETS = 0;
+const slotState = (i: number) => 1 + 2 * i;
+const slotTicket = (i: number) => 2 + 2 * i;
+
+interface ConditionState {
+  id: string;
+  buffer: SharedArrayBuffer;
+  lock: unknown;
+}
+
+/** Python's Condition: wait/notify over a Lock or (by default) an RLock. */
+export class Condition extends Acquirable {
+  readonly #s: Int32Array;
+  readonly #id: string;
+  readonly #lock: Lock | RLock;
+
+  constructor(lock?: Lock | RLock) {
+    super();
+    const revival = takeRevival<ConditionState>();
+    if (revival) {
+      this.#s = new Int32Array(revival.buffer);
+      this.#lock = decode(revival.lock) as Lock | RLock;
+    } else {
+      if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
+        throw invalidType('lock', 'a Lock or an RLock', lock);
+      }
+      this.#s = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * CONDITION_SLOTS)));
+      this.#lock = lock ?? new RLock();
+    }
+    this.#id = sharedId(this, revival);
+  }
+
+  acquire(options?: AcquireOptions): Promise<boolean> {
+    return this.#lock.acquire(options);
+  }
+  acquireSync(options?: AcquireOptions): boolean {
+    return this.#lock.acquireSync(options);
+  }
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** @internal */
+  _lockSteps(): Waiting<void> {
+    return this.#lock._acquireSteps();
+  }
+
+  #checkMine(what: string): void {
+    if (!this.#lock._isMine()) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
+  }
+
+  /** @internal The wait itself, as steps; the caller holds the lock. */
+  *_waitSteps(deadline: Deadline): Waiting<boolean> {
+    this.#checkMine('wait');
+    const s = this.#s;
+    let slot = -1;
+    for (let i = 0; i < CONDITION_SLOTS; i++) {
+      if (s[slotState(i)] === FREE) {
+        slot = i;
+        break;
+      }
+    }
+    if (slot < 0) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${CONDITION_SLOTS} waiters at once`);
+    s[slotTicket(slot)] = ++s[TICKETS]!;
+    Atomics.store(s, slotState(slot), WAITING);
+    const depth = this.#lock._releaseAll();
+    let notified = false;
+    try {
+      for (;;) {
+        if (Atomics.load(s, slotState(slot)) === NOTIFIED) {
+          notified = true;
+          break;
+        }
+        const left = deadline.remaining();
+        if (left <= 0) break;
+        yield { array: s, index: slotState(slot), value: WAITING, timeout: left };
+      }
+    } finally {
+      yield* this.#lock._restoreSteps(depth);
+      // Under the lock again: a notify that landed after the timeout still counts as one.
+      notified = Atomics.load(s, slotState(slot)) === NOTIFIED;
+      Atomics.store(s, slotState(slot), FREE);
+    }
+    return notified;
+  }
+
+  /** Releases the lock, waits for a notify (or the timeout), takes the lock back. True if notified. */
+  wait(timeout?: number): Promise<boolean> {
+    const deadline = new Deadline(validateTimeout(timeout));
+    return runAsync(this._waitSteps(deadline));
+  }
+
+  waitSync(timeout?: number): boolean {
+    return runSync(this._waitSteps(new Deadline(validateTimeout(timeout))));
+  }
+
+  /** @internal */
+  *_waitForSteps(predicate: () => unknown, deadline: Deadline): Waiting<unknown> {
+    let result = predicate();
+    while (!result) {
+      if (deadline.remaining() <= 0) break;
+      yield* this._waitSteps(deadline);
+      result = predicate();
+    }
+    return result;
+  }
+
+  /** Waits until `predicate()` is truthy (checked under the lock); returns its last value. */
+  async waitFor<T>(predicate: () => T, timeout?: number): Promise<T> {
+    validateFunction(predicate, 'predicate');
+    return (await runAsync(this._waitForSteps(predicate, new Deadline(validateTimeout(timeout))))) as T;
+  }
+
+  waitForSync<T>(predicate: () => T, timeout?: number): T {
+    validateFunction(predicate, 'predicate');
+    return runSync(this._waitForSteps(predicate, new Deadline(validateTimeout(timeout)))) as T;
+  }
+
+  /** Wakes up to `n` waiters, oldest first. The caller must hold the lock. */
+  notify(n = 1): void {
+    if (n !== Infinity) validateInteger(n, 'n', 0);
+    this.#checkMine('notify');
+    const s = this.#s;
+    const waiting: number[] = [];
+    for (let i = 0; i < CONDITION_SLOTS; i++) if (s[slotState(i)] === WAITING) waiting.push(i);
+    if (waiting.length > n) waiting.sort((a, b) => s[slotTicket(a)]! - s[slotTicket(b)]!).length = n;
+    for (const i of waiting) {
+      Atomics.store(s, slotState(i), NOTIFIED);
+      Atomics.notify(s, slotState(i));
+    }
+  }
+
+  notifyAll(): void {
+    this.notify(Infinity);
+  }
+
+  [kShare](): ShareDescription {
+    const state: ConditionState = { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer, lock: encode(this.#lock, []) };
+    return { type: 'Condition', state };
+  }
+}
+
+// --- Barrier -------------------------------------------------------------------------------
+
+const B_COUNT = 0;
+const B_STATE = 1;
+const FILLING = 0;
+const DRAINING = 1;
+const RESETTING = -1;
+const BROKEN = -2;
+
+export interface BarrierOptions {
+  /** Called (in the last thread to arrive) before the parties are released. */
+  action?: () => void;
+  /** Default timeout of `wait()`, in milliseconds. */
+  timeout?: number;
+}
+
+interface BarrierState {
+  id: string;
+  buffer: SharedArrayBuffer;
+  condition: unknown;
+  parties: number;
+  timeout: number | undefined;
+  action: string | undefined;
+}
+
+/**
+ * Python's Barrier: `parties` threads call `wait()`, and all proceed once the last arrives.
+ *
+ * The `action` runs in the thread of the last party to arrive, which may be a worker. It crosses to
+ * workers as source text, like an inline task, so it must be self-contained.
+ */
+export class Barrier {
+  readonly #s: Int32Array;
+  readonly #id: string;
+  readonly #cond: Condition;
+  readonly #parties: number;
+  readonly #timeout: number | undefined;
+  readonly #actionSource: string | undefined;
+  #action: (() => void) | undefined;
+
+  constructor(parties: number, options: BarrierOptions = {}) {
+    const revival = takeRevival<BarrierState>();
+    if (revival) {
+      this.#s = new Int32Array(revival.buffer);
+      this.#cond = decode(revival.condition) as Condition;
+      this.#parties = revival.parties;
+      this.#timeout = revival.timeout;
+      this.#actionSource = revival.action;
+    } else {
+      validateInteger(parties, 'parties', 1, INT32_MAX);
+      validateObject(options, 'options');
+      const { action, timeout } = options;
+      if (action !== undefined) validateFunction(action, 'options.action');
+      this.#timeout = validateTimeout(timeout, 'options.timeout');
+      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#cond = new Condition(new Lock());
+      this.#parties = parties;
+      this.#action = action;
+      this.#actionSource = action?.toString();
+    }
+    this.#id = sharedId(this, revival);
+  }
+
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** Parties currently waiting. */
+  get nWaiting(): number {
+    return Atomics.load(this.#s, B_STATE) === FILLING ? Atomics.load(this.#s, B_COUNT) : 0;
+  }
+
+  get broken(): boolean {
+    return Atomics.load(this.#s, B_STATE) === BROKEN;
+  }
+
+  #runAction(): void {
+    if (this.#actionSource === undefined) return;
+    if (!this.#action) {
+      try {
+        this.#action = new Function(`return (${this.#actionSource});`)() as () => void;
+      } catch (error) {
+        throw new TypeError(
+          'The Barrier action could not be re-created in this thread from its source text; ' +
+            'pass a self-contained function (no captured variables, not bound or native)',
+          { cause: error },
+        );
+      }
+    }
+    this.#action!();
+  }
+
+  *#locked<T>(body: () => Waiting<T>): Waiting<T> {
+    yield* this.#cond._lockSteps();
+    try {
+      return yield* body();
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  #setState(state: number): void {
+    Atomics.store(this.#s, B_STATE, state);
+  }
+
+  #breakBarrier(): void {
+    this.#setState(BROKEN);
+    this.#cond.notifyAll();
+  }
+
+  *#waitSteps(deadline: Deadline): Waiting<number> {
+    const s = this.#s;
+    const cond = this.#cond;
+    return yield* this.#locked(function* (this: Barrier) {
+      // Parties of the previous round may still be leaving.
+      while (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING) yield* cond._waitSteps(FOREVER);
+      if (s[B_STATE]! < 0) throw new BrokenBarrierError();
+      const index = s[B_COUNT]!;
+      s[B_COUNT] = index + 1;
+      try {
+        if (index + 1 === this.#parties) {
+          try {
+            this.#runAction();
+          } catch (error) {
+            this.#breakBarrier();
+            throw error;
+          }
+          this.#setState(DRAINING);
+          cond.notifyAll();
+        } else {
+          const released = yield* cond._waitForSteps(() => s[B_STATE] !== FILLING, deadline);
+          if (!released) {
+            this.#breakBarrier();
+            throw new BrokenBarrierError('The barrier wait timed out, so the barrier is now broken');
+          }
+          if (s[B_STATE]! < 0) throw new BrokenBarrierError();
+        }
+        return index;
+      } finally {
+        s[B_COUNT]!--;
+        if (s[B_COUNT] === 0 && (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING)) {
+          this.#setState(FILLING);
+          cond.notifyAll();
+        }
+      }
+    }.bind(this));
+  }
+
+  #deadline(timeout: number | undefined): Deadline {
+    return new Deadline(validateTimeout(timeout) ?? this.#timeout);
+  }
+
+  /**
+   * Waits for all parties; resolves with this party's arrival index (0 .. parties - 1). Rejects
+   * with BrokenBarrierError when the barrier is (or gets) broken, aborted or reset, or when the
+   * timeout passes (which breaks the barrier for everyone, as in Python).
+   */
+  wait(timeout?: number): Promise<number> {
+    const deadline = this.#deadline(timeout);
+    return runAsync(this.#waitSteps(deadline));
+  }
+
+  waitSync(timeout?: number): number {
+    return runSync(this.#waitSteps(this.#deadline(timeout)));
+  }
+
+  /** Breaks the barrier: current and future waits reject with BrokenBarrierError until `reset()`. */
+  abort(): void {
+    runSync(this.#locked(function* (this: Barrier) {
+      this.#breakBarrier();
+    }.bind(this)));
+  }
+
+  /** Back to the initial state; parties waiting now get BrokenBarrierError. */
+  reset(): void {
+    const s = this.#s;
+    runSync(this.#locked(function* (this: Barrier) {
+      if (s[B_COUNT]! > 0) {
+        if (s[B_STATE] === FILLING || s[B_STATE] === BROKEN) this.#setState(RESETTING);
+      } else {
+        this.#setState(FILLING);
+      }
+      this.#cond.notifyAll();
+    }.bind(this)));
+  }
+
+  [kShare](): ShareDescription {
+    const state: BarrierState = {
+      id: this.#id,
+      buffer: this.#s.buffer as SharedArrayBuffer,
+      condition: encode(this.#cond, []),
+      parties: this.#parties,
+      timeout: this.#timeout,
+      action: this.#actionSource,
+    };
+    return { type: 'Barrier', state };
+  }
+}
+
+// --- transfer --------------------------------------------------------------------------------
+
+function reviver<S extends { id: string }>(make: () => object) {
+  return (state: unknown) => reviveWith((state as S).id, state, make);
+}
+
+registerShareable('Lock', reviver(() => new Lock()));
+registerShareable('RLock', reviver(() => new RLock()));
+registerShareable('Semaphore', reviver(() => new Semaphore()));
+registerShareable('BoundedSemaphore', reviver(() => new BoundedSemaphore()));
+registerShareable('Event', reviver(() => new Event()));
+registerShareable('Condition', reviver(() => new Condition()));
+registerShareable('Barrier', reviver(() => new Barrier(1)));

@@ -1,0 +1,190 @@
+/**
+ * Blocking on shared memory, written once for both worlds.
+ *
+ * Every blocking algorithm (lock acquisition, condition wait, queue get…) is a generator that
+ * yields "wait on this Int32 word while it holds this value, for at most this long" and receives
+ * the outcome. `runSync` answers with `Atomics.wait` (workers, or a main thread that accepts to
+ * block); `runAsync` answers with `Atomics.waitAsync`, so the event loop keeps running while the
+ * main thread waits. The logic, and its correctness, is therefore shared by `x()` and `xSync()`.
+ *
+ * Also here: the futex-style mutex every primitive builds on (Drepper, "Futexes are tricky",
+ * mutex #2: 0 free, 1 held, 2 held with possible sleepers), deadlines, and per-thread identity of
+ * revived shared objects.
+ */
+import { threadId } from 'node:worker_threads';
+
+export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
+
+export interface WaitRequest {
+  array: Int32Array;
+  index: number;
+  value: number;
+  /** Milliseconds, or Infinity. */
+  timeout: number;
+}
+
+export type Waiting<T> = Generator<WaitRequest, T, WaitOutcome>;
+
+// Node 20's TypeScript lib (ES2023) does not declare waitAsync yet; V8 has shipped it since 8.7.
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult;
+}).waitAsync;
+
+export function runSync<T>(steps: Waiting<T>): T {
+  let step = steps.next();
+  while (!step.done) {
+    const w = step.value;
+    step = steps.next(Atomics.wait(w.array, w.index, w.value, w.timeout));
+  }
+  return step.value;
+}
+
+function noop(): void {}
+
+export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
+  let step = steps.next();
+  while (!step.done) {
+    const w = step.value;
+    const pending = waitAsync(w.array, w.index, w.value, w.timeout);
+    if (!pending.async) {
+      step = steps.next(pending.value);
+      continue;
+    }
+    // A pending waitAsync does not keep Node's event loop alive, and its timeout runs as a V8
+    // platform task that does not either. A finite wait must still end with its timeout, so a timer
+    // holds the loop open until the wait settles (the timer's own delay does not matter). An endless
+    // wait holds nothing: when no other thread or handle could ever wake it, letting the process
+    // end beats hanging forever.
+    const keepAlive = w.timeout === Infinity ? undefined : setTimeout(noop, 2 ** 31 - 1);
+    try {
+      step = steps.next(await pending.value);
+    } finally {
+      if (keepAlive) clearTimeout(keepAlive);
+    }
+  }
+  return step.value;
+}
+
+/** A point in time after which waiting stops; `undefined` timeout means never. */
+export class Deadline {
+  readonly #end: number;
+  constructor(timeout: number | undefined) {
+    this.#end = timeout === undefined ? Infinity : performance.now() + timeout;
+  }
+  /** Milliseconds left (Infinity without a timeout, <= 0 once passed). */
+  remaining(): number {
+    return this.#end === Infinity ? Infinity : this.#end - performance.now();
+  }
+}
+
+export const FOREVER = new Deadline(undefined);
+
+/** This thread's identity as stored in owner words: threadId + 1, so that 0 means "nobody". */
+export const ME = threadId + 1;
+
+// Spinning before sleeping: a held mutex is usually released within a few hundred nanoseconds, far
+// less than the cost of a futex sleep and wake-up. Async callers spin less: they run on an event loop.
+export const SPIN_SYNC = 200;
+export const SPIN_ASYNC = 40;
+
+export function tryLockWord(a: Int32Array, i: number): boolean {
+  return Atomics.compareExchange(a, i, 0, 1) === 0;
+}
+
+/** Acquires the mutex word `a[i]`; returns false if the deadline passed first. */
+export function* lockWordSteps(a: Int32Array, i: number, deadline: Deadline, spins: number): Waiting<boolean> {
+  for (let s = 0; s < spins; s++) {
+    if (Atomics.load(a, i) === 0 && Atomics.compareExchange(a, i, 0, 1) === 0) return true;
+  }
+  let c = Atomics.exchange(a, i, 2);
+  while (c !== 0) {
+    const left = deadline.remaining();
+    // Leaving the word at 2 on timeout is harmless: the holder only does one spurious notify.
+    if (left <= 0) return false;
+    yield { array: a, index: i, value: 2, timeout: left };
+    c = Atomics.exchange(a, i, 2);
+  }
+  return true;
+}
+
+/** Releases the mutex word; returns false when it was not held (nothing changes then). */
+export function unlockWord(a: Int32Array, i: number): boolean {
+  const c = Atomics.exchange(a, i, 0);
+  if (c === 2) Atomics.notify(a, i, 1);
+  return c !== 0;
+}
+
+/** Acquires an internal (briefly held) mutex without a deadline, blocking. */
+export function lockWordSync(a: Int32Array, i: number): void {
+  if (Atomics.compareExchange(a, i, 0, 1) !== 0) runSync(lockWordSteps(a, i, FOREVER, SPIN_SYNC));
+}
+
+// --- identity -------------------------------------------------------------------------------
+
+let idCounter = 0;
+const live = new Map<string, WeakRef<object>>();
+const registry = new FinalizationRegistry<string>((id) => {
+  const ref = live.get(id);
+  if (ref && ref.deref() === undefined) live.delete(id);
+});
+
+/** A process-unique id for a new shared object. */
+export function newSharedId(): string {
+  return `${process.pid}.${threadId}.${++idCounter}`;
+}
+
+/** Records `object` as this thread's instance of shared object `id`. */
+export function remember<T extends object>(id: string, object: T): T {
+  live.set(id, new WeakRef(object));
+  registry.register(object, id);
+  return object;
+}
+
+/**
+ * This thread's instance of shared object `id`, built by `make` the first time: an object that
+ * goes to a worker and back is the very object the caller had (`===`), with its local state.
+ */
+export function revived<T extends object>(id: string, make: () => T): T {
+  const existing = live.get(id)?.deref() as T | undefined;
+  return existing ?? remember(id, make());
+}
+
+// --- revival --------------------------------------------------------------------------------
+
+let pendingRevival: unknown;
+
+/**
+ * Runs `make` (a `new X(...)`) so that X's constructor adopts `state` instead of allocating new
+ * shared memory: constructors keep their public signatures and can still set private fields.
+ */
+export function reviveWith<T extends object>(id: string, state: unknown, make: () => T): T {
+  return revived(id, () => {
+    pendingRevival = state;
+    try {
+      return make();
+    } finally {
+      pendingRevival = undefined;
+    }
+  });
+}
+
+/** Called first by a shareable constructor: the state to adopt, or undefined for a new object. */
+export function takeRevival<S>(): S | undefined {
+  const state = pendingRevival as S | undefined;
+  pendingRevival = undefined;
+  return state;
+}
+
+/** The id of a shared object under construction: adopted when revived, else new and remembered. */
+export function sharedId(self: object, revival: { id: string } | undefined): string {
+  if (revival) return revival.id;
+  const id = newSharedId();
+  remember(id, self);
+  return id;
+}
+
+/** Like `takeRevival` without consuming it: for subclass constructors that defer to their base. */
+export function peekRevival(): boolean {
+  return pendingRevival !== undefined;
+}
