@@ -5,6 +5,10 @@ import { defineConfig, type Options } from 'tsup';
 // The public entry as ESM and CommonJS with .d.ts for both, and the worker program (ESM only:
 // both builds start it by path). The native loader stays outside the bundle
 // (native/binding.cjs) so the platform package is resolved at run time.
+//
+// The ESM entry and the worker are one build with code splitting, so they share one copy of every
+// module: a task module that imports the package inside a worker gets the very classes the worker
+// revived its arguments with (`instanceof` holds), and one registry of shared types.
 const shared = {
   target: 'node20',
   platform: 'node',
@@ -57,7 +61,14 @@ const cli: Options = {
 };
 
 export default defineConfig([
-  { ...shared, entry: { index: 'index.ts' }, format: ['esm', 'cjs'], dts: true, clean: true },
-  { ...shared, entry: { worker: 'src/worker/entry.ts' }, format: ['esm'], dts: false, clean: false },
+  {
+    ...shared,
+    entry: { index: 'index.ts', worker: 'src/worker/entry.ts' },
+    format: ['esm'],
+    splitting: true,
+    dts: { entry: { index: 'index.ts' } },
+    clean: true,
+  },
+  { ...shared, entry: { index: 'index.ts' }, format: ['cjs'], dts: true, clean: false },
   cli,
 ]);
