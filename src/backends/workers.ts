@@ -53,6 +53,8 @@ interface TaskStats {
 }
 
 const SERIAL = { batch: 1, prefetch: 1 } as const;
+const PIPELINED = { batch: 1, prefetch: 2 } as const;
+const LONG_MS = 50;
 const CHEAP_MS = 0.25;
 const MEDIUM_MS = 2;
 const MAX_BATCH = 512;
@@ -178,10 +180,16 @@ export class WorkerBackend implements Backend {
     return slot;
   }
 
-  /** How many jobs to put in one message, and how many messages a worker may hold. */
+  /**
+   * How many jobs to put in one message, and how many messages a worker may hold. Holding a
+   * second message hides the round trip between two tasks; it is only worth its cost at the tail
+   * (a worker sitting on a queued task while another idles) when tasks are short, so long and
+   * unknown tasks go out strictly one at a time, as in Python.
+   */
   #policy(sid: number, workers: number): { batch: number; prefetch: number } {
     const mean = this.#stats.get(sid)?.meanMs;
-    if (mean === undefined || mean >= MEDIUM_MS) return SERIAL;
+    if (mean === undefined || mean >= LONG_MS) return SERIAL;
+    if (mean >= MEDIUM_MS) return PIPELINED;
     const share = Math.ceil(this.#queue.length / Math.max(1, workers));
     if (mean >= CHEAP_MS) return { batch: Math.min(16, share), prefetch: 2 };
     return { batch: Math.min(MAX_BATCH, share), prefetch: 2 };
