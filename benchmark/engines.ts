@@ -108,7 +108,7 @@ export function ourPool(backend: 'thread' | 'process' | 'native', threads: numbe
     pooled: true,
     note:
       backend === 'native'
-        ? `pool.map(native.sumPrimes, xs, 1) on ${threads} ${label}`
+        ? `pool.map(native.sumPrimes, xs) on ${threads} ${label}`
         : `pool.map(task(primes.mjs, 'sumPrimes'), xs, 1) on ${threads} ${label}`,
     async start() {
       const begin = performance.now();
@@ -134,9 +134,12 @@ export function ourPool(backend: 'thread' | 'process' | 'native', threads: numbe
           startupMs,
           // The seed is 200 tasks, one per n, as piscina & co. run it (`each`). Python's default
           // chunksize would make 8 chunks of 25 whose cost grows with n: the last chunk alone is
-          // ~28% of the work, which caps 2 workers near 1.74x. Trivial maps keep the default.
+          // ~28% of the work, which caps 2 workers near 1.74x. Trivial maps keep the default, and
+          // so does the native backend, where rayon spreads every chunk's items over all threads.
           map: async (fn, inputs) =>
-            sum((await pool.map(fns[fn] as never, inputs as never, fn === 'sumPrimes' ? 1 : undefined)) as number[]),
+            sum(
+              (await pool.map(fns[fn] as never, inputs as never, fn === 'sumPrimes' && backend !== 'native' ? 1 : undefined)) as number[],
+            ),
           each: async (fn, inputs) =>
             sum((await Promise.all(inputs.map((x) => pool.applyAsync(fns[fn] as never, [x] as never).get()))) as number[]),
           close: () => pool.terminate(),
