@@ -68,6 +68,8 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
     let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
+      // Inline primitive check: a big map chunk is mostly numbers and strings.
+      if (typeof item !== 'object' || item === null) continue;
       const encoded = encode(item, transfer, refuse);
       if (encoded !== item) (out ??= value.slice())[i] = encoded;
     }
@@ -89,7 +91,10 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
 export function decode(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = decode(value[i]);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (typeof item === 'object' && item !== null) value[i] = decode(item);
+    }
     return value;
   }
   if (!isPlainObject(value)) return value;
