@@ -69,3 +69,15 @@ test('task() validates its arguments and accepts paths', (t) => {
   t.is(task('/abs/path/tasks.mjs', 'f').moduleUrl, 'file:///abs/path/tasks.mjs');
   t.is(task(new URL('file:///a/b.mjs')).exportName, 'default');
 });
+
+test('thread workers start when Node runs with --input-type=module (eval and stdin scripts)', async (t) => {
+  const { execFile } = await import('node:child_process');
+  const entry = new URL('../index.ts', import.meta.url).href;
+  const script = `import { Pool } from ${JSON.stringify(entry)}; const pool = new Pool({ processes: 1 }); console.log(await pool.apply((x) => x * 2, [21])); await pool.terminate();`;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { timeout: 30_000 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    );
+  });
+  t.is(stdout.trim(), '42');
+});

@@ -76,13 +76,15 @@ function findTsxApi(): string | null {
 }
 
 // An eval'd bootstrap, because on Node 20 tsx's --import hooks do not reach worker_threads:
-// register tsx first (when needed), then load the real entry.
+// register tsx first (when needed), then load the real entry. Only dynamic import(): eval'd code
+// is CommonJS by default but ESM under --input-type=module, which a worker inherits.
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
-  if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
-  await import(workerData.entry);
-})().catch((error) => setImmediate(() => { throw error; }));
+import('node:worker_threads')
+  .then(async ({ workerData }) => {
+    if (workerData.tsxApi) (await import(workerData.tsxApi)).register();
+    await import(workerData.entry);
+  })
+  .catch((error) => setImmediate(() => { throw error; }));
 `;
 
 function spawnThread(options: SpawnOptions): WorkerHandle {
