@@ -39,3 +39,19 @@ test('Pool(process): a shared object as a task argument is refused with a clear 
   await using pool = new Pool({ backend: 'process', processes: 1 });
   await t.throwsAsync(() => pool.apply(task(tasks, 'bump'), [new Value('i', 0), 1]), { instanceOf: TypeError, message: /Value cannot be sent to a 'process' worker/ });
 });
+
+test('Pool(thread): shared objects inside Maps and Sets arrive as the same shared objects', async (t) => {
+  await using pool = new Pool({ backend: 'thread', processes: 1 });
+  const counter = new Value('i', 0);
+  const byName = new Map<string, Value<'i'>>([['hits', counter]]);
+  await pool.apply((m: Map<string, Value<'i'>>) => m.get('hits')!.add(5), [byName]);
+  await pool.apply((s: Set<Value<'i'>>) => [...s][0]!.add(2), [new Set([counter])]);
+  t.is(counter.value, 7);
+});
+
+test('Pool(process): a shared object inside a Map or Set is refused with a clear TypeError', async (t) => {
+  await using pool = new Pool({ backend: 'process', processes: 1 });
+  const v = new Value('i', 0);
+  await t.throwsAsync(() => pool.apply((m: unknown) => m, [new Map([['k', v]])]), { instanceOf: TypeError, message: /cannot be sent to a 'process' worker/ });
+  await t.throwsAsync(() => pool.apply((s: unknown) => s, [new Set([v])]), { instanceOf: TypeError, message: /cannot be sent to a 'process' worker/ });
+});

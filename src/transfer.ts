@@ -7,9 +7,9 @@
  * SharedArrayBuffers (and MessagePorts, which must also be listed as transferables), and
  * registers a reviver that rebuilds an instance around that state on the other side.
  *
- * `encode` walks task arguments (and results) through arrays and plain objects, replacing each
- * shareable by its description; `decode` does the reverse. Only arrays and plain objects are
- * walked, so ordinary values cost one type check.
+ * `encode` walks task arguments (and results) through arrays, plain objects, Maps and Sets,
+ * replacing each shareable by its description; `decode` does the reverse. Other objects (class
+ * instances, typed arrays) are not walked, so ordinary values cost one type check.
  */
 import type { TransferListItem } from 'node:worker_threads';
 
@@ -84,6 +84,27 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
     }
     return out ?? value;
   }
+  if (value instanceof Map) {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    for (const [key, item] of value) {
+      const k = encode(key, transfer, refuse);
+      const v = encode(item, transfer, refuse);
+      changed ||= k !== key || v !== item;
+      entries.push([k, v]);
+    }
+    return changed ? new Map(entries) : value;
+  }
+  if (value instanceof Set) {
+    let changed = false;
+    const items: unknown[] = [];
+    for (const item of value) {
+      const encoded = encode(item, transfer, refuse);
+      changed ||= encoded !== item;
+      items.push(encoded);
+    }
+    return changed ? new Set(items) : value;
+  }
   return value;
 }
 
@@ -96,6 +117,27 @@ export function decode(value: unknown): unknown {
       if (typeof item === 'object' && item !== null) value[i] = decode(item);
     }
     return value;
+  }
+  if (value instanceof Map) {
+    let changed = false;
+    const entries: [unknown, unknown][] = [];
+    for (const [key, item] of value) {
+      const k = decode(key);
+      const v = decode(item);
+      changed ||= k !== key || v !== item;
+      entries.push([k, v]);
+    }
+    return changed ? new Map(entries) : value;
+  }
+  if (value instanceof Set) {
+    let changed = false;
+    const items: unknown[] = [];
+    for (const item of value) {
+      const decoded = decode(item);
+      changed ||= decoded !== item;
+      items.push(decoded);
+    }
+    return changed ? new Set(items) : value;
   }
   if (!isPlainObject(value)) return value;
   const type = (value as Partial<Encoded>)[MARK];
