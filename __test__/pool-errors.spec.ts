@@ -44,3 +44,37 @@ for (const backend of backends) {
     t.is(await pool.apply(fixture('square'), [6]), 36);
   });
 }
+
+test('AggregateError, DOMException and an error’s own cause cross intact', async (t) => {
+  await using pool = new Pool({ processes: 1 });
+  const aggregate = await t.throwsAsync(
+    pool.apply(() => {
+      throw new AggregateError([new TypeError('first'), new RangeError('second')], 'several');
+    }),
+    { instanceOf: AggregateError, message: 'several' },
+  );
+  const errors = (aggregate as AggregateError).errors;
+  t.true(errors[0] instanceof TypeError);
+  t.true(errors[1] instanceof RangeError);
+  t.is(errors[1].message, 'second');
+
+  const dom = await t.throwsAsync(
+    pool.apply(() => {
+      throw new DOMException('stopped', 'AbortError');
+    }),
+    { any: true }, // DOMException is not a native Error to ava's check
+  );
+  t.true(dom instanceof DOMException);
+  t.is(dom!.name, 'AbortError');
+
+  const chained = await t.throwsAsync(
+    pool.apply(() => {
+      throw new Error('outer', { cause: new TypeError('inner') });
+    }),
+    { message: 'outer' },
+  );
+  t.true(chained!.cause instanceof RemoteError, 'the worker stack stays in cause');
+  const original = (chained!.cause as RemoteError).cause as Error;
+  t.true(original instanceof TypeError);
+  t.is(original.message, 'inner');
+});

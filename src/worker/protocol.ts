@@ -46,6 +46,10 @@ export interface SerializedError {
   /** A thrown non-Error value, passed through as is. */
   raw?: unknown;
   isRaw?: boolean;
+  /** The error's own `cause`, chained under the RemoteError on the caller's side. */
+  cause?: SerializedError;
+  /** AggregateError's `errors`. */
+  errors?: SerializedError[];
 }
 
 const BUILTINS: Record<string, new (message?: string) => Error> = {
@@ -58,7 +62,12 @@ const BUILTINS: Record<string, new (message?: string) => Error> = {
   URIError,
 };
 
+/** Built-ins rebuilt from more than a message. */
+const SPECIAL = new Set(['AggregateError', 'DOMException']);
+
 function builtinName(error: Error): string {
+  if (error instanceof AggregateError) return 'AggregateError';
+  if (typeof DOMException === 'function' && error instanceof DOMException) return 'DOMException';
   for (let proto = Object.getPrototypeOf(error); proto; proto = Object.getPrototypeOf(proto)) {
     const name = (proto.constructor as { name?: string } | undefined)?.name;
     if (name && name in BUILTINS && proto === BUILTINS[name]!.prototype) return name;
@@ -75,24 +84,32 @@ function cloneable(value: unknown): boolean {
   }
 }
 
-export function serializeError(error: unknown): SerializedError {
+export function serializeError(error: unknown, depth = 0): SerializedError {
   if (!(error instanceof Error)) {
     const raw = cloneable(error) ? error : String(error);
     return { __napiMpError: true, ctor: 'Error', name: 'Error', message: String(raw), stack: '', props: {}, raw, isRaw: true };
   }
   const props: Record<string, unknown> = {};
   for (const key of Object.keys(error)) {
+    if (key === 'cause' || key === 'errors') continue;
     const value = (error as unknown as Record<string, unknown>)[key];
     if (cloneable(value)) props[key] = value;
   }
-  return {
+  const ctor = builtinName(error);
+  const serialized: SerializedError = {
     __napiMpError: true,
-    ctor: builtinName(error),
+    ctor,
     name: error.name,
     message: error.message,
     stack: error.stack ?? `${error.name}: ${error.message}`,
     props,
   };
+  // Nested errors, a few levels deep (a cycle must not recurse forever).
+  if (depth < 8) {
+    if (error.cause !== undefined) serialized.cause = serializeError(error.cause, depth + 1);
+    if (ctor === 'AggregateError') serialized.errors = (error as AggregateError).errors.map((e) => serializeError(e, depth + 1));
+  }
+  return serialized;
 }
 
 /**
@@ -101,16 +118,23 @@ export function serializeError(error: unknown): SerializedError {
  */
 export function deserializeError(data: SerializedError): unknown {
   if (data.isRaw) return data.raw;
-  const Ctor = BUILTINS[data.ctor] ?? Error;
-  const error = new Ctor(data.message) as Error & Record<string, unknown>;
-  if (error.name !== data.name) {
+  let error: Error & Record<string, unknown>;
+  if (data.ctor === 'AggregateError') {
+    error = new AggregateError((data.errors ?? []).map(deserializeError), data.message) as unknown as Error & Record<string, unknown>;
+  } else if (data.ctor === 'DOMException' && typeof DOMException === 'function') {
+    error = new DOMException(data.message, data.name) as unknown as Error & Record<string, unknown>;
+  } else {
+    const Ctor = BUILTINS[data.ctor] ?? Error;
+    error = new Ctor(data.message) as unknown as Error & Record<string, unknown>;
+  }
+  if (error.name !== data.name && !SPECIAL.has(data.ctor)) {
     Object.defineProperty(error, 'name', { value: data.name, enumerable: false, configurable: true, writable: true });
   }
   for (const [key, value] of Object.entries(data.props)) {
     if (key !== 'cause') error[key] = value;
   }
   Object.defineProperty(error, 'cause', {
-    value: new RemoteError(data.stack),
+    value: new RemoteError(data.stack, data.cause ? { cause: deserializeError(data.cause) } : undefined),
     enumerable: false,
     configurable: true,
     writable: true,
