@@ -137,3 +137,18 @@ test('a Rust panic is a JS Error (sync) and a rejected Promise (rayon thread), n
   t.deepEqual(await pool.mapNumbers('sumPrimes', [10, 100]), [17, 1060]);
   pool.shutdown();
 });
+
+test('terminate stops a running kernel instead of waiting for it (hours of work, settled at once)', async (t) => {
+  const pool = new Pool({ backend: 'native', processes: 2 });
+  // sumPrimes(2^33) by trial division would run for hours.
+  const endless = pool.map(native.sumPrimesBigInt, [2n ** 33n, 2n ** 33n + 1n]);
+  const rejected = t.throwsAsync(endless, { instanceOf: PoolTerminatedError });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('terminate() waited for the running kernels')), 20_000);
+  });
+  await Promise.race([Promise.all([pool.terminate(), rejected]), deadline]);
+  clearTimeout(timer);
+  await pool.join();
+});

@@ -136,11 +136,13 @@ impl Task for MapTask {
         let kernel = self.kernel;
         let chunksize = self.chunksize;
         guard(move || {
+            let stop = pool.stop_flag();
             pool.map(
                 &inputs,
                 chunksize,
+                // A stopped kernel's partial value is discarded by `map` (it reports Cancelled).
                 |&n| match kernel {
-                    Some(k) => k.run(n),
+                    Some(k) => k.run_until(n, stop).unwrap_or(0),
                     None => panic!("debugPanic kernel"),
                 },
                 |_, _| {},
@@ -284,7 +286,7 @@ enum OutKind {
 /// Reinterprets a byte view as atomics of `size` bytes; checks length and alignment.
 fn atomics<'a, T>(bytes: &'a Uint8Array, size: usize, name: &str) -> Result<&'a [T]> {
     let ptr = bytes.as_ptr();
-    if bytes.len() % size != 0 || (ptr as usize) % size != 0 {
+    if !bytes.len().is_multiple_of(size) || !(ptr as usize).is_multiple_of(size) {
         return Err(invalid(format!(
             "\"{name}\" must be a whole, aligned view of {size}-byte elements"
         )));

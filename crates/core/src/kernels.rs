@@ -1,5 +1,7 @@
 //! The seed kernels.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// `ceil(sqrt(n))` in integers, so that the bound is exact for every `u64` (an `f64` square root
 /// rounds for n > 2^52 and could skip the last divisor).
 fn ceil_sqrt(n: u64) -> u64 {
@@ -15,29 +17,58 @@ fn ceil_sqrt(n: u64) -> u64 {
 ///
 /// Deliberately not optimised (no skipping of even divisors): every engine in the benchmark must
 /// do the same amount of work.
-#[allow(clippy::manual_is_multiple_of)] // the seed's `n % i == 0`, kept as written
 pub fn is_prime(n: u64) -> bool {
+    trial_division(n, None).unwrap_or(false)
+}
+
+/// [`is_prime`] that gives up (None) soon after `stop` is set: near 2^64 one call runs for
+/// seconds, and terminating a pool must not wait for it.
+pub fn is_prime_until(n: u64, stop: &AtomicBool) -> Option<bool> {
+    trial_division(n, Some(stop))
+}
+
+#[allow(clippy::manual_is_multiple_of)] // the seed's `n % i == 0`, kept as written
+#[inline(always)]
+fn trial_division(n: u64, stop: Option<&AtomicBool>) -> Option<bool> {
     if n < 2 {
-        return false;
+        return Some(false);
     }
     if n == 2 {
-        return true;
+        return Some(true);
     }
     let max = ceil_sqrt(n);
     let mut i = 2;
     while i <= max {
         if n % i == 0 {
-            return false;
+            return Some(false);
+        }
+        // Every 2^20 divisors: free for the seed's inputs (their bound is far below).
+        if i & 0xF_FFFF == 0 && stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            return None;
         }
         i += 1;
     }
-    true
+    Some(true)
 }
 
 /// Sum of the primes below `n`. `u128` because the sum outgrows `u64` long before `n` does;
 /// callers decide how to present it (a JS number only when it is exact).
 pub fn sum_primes(n: u64) -> u128 {
     (2..n).filter(|&x| is_prime(x)).map(u128::from).sum()
+}
+
+/// [`sum_primes`] that gives up (None) soon after `stop` is set.
+pub fn sum_primes_until(n: u64, stop: &AtomicBool) -> Option<u128> {
+    let mut sum = 0u128;
+    for x in 2..n {
+        if x & 0x3FF == 0 && stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        if is_prime_until(x, stop)? {
+            sum += u128::from(x);
+        }
+    }
+    Some(sum)
 }
 
 /// 2^53: every integer below it is exactly representable as a JS number (an f64).
@@ -69,6 +100,14 @@ impl Kernel {
         match self {
             Kernel::IsPrime => u128::from(is_prime(n)),
             Kernel::SumPrimes => sum_primes(n),
+        }
+    }
+
+    /// [`Kernel::run`], giving up (None) soon after `stop` is set.
+    pub fn run_until(self, n: u64, stop: &AtomicBool) -> Option<u128> {
+        match self {
+            Kernel::IsPrime => is_prime_until(n, stop).map(u128::from),
+            Kernel::SumPrimes => sum_primes_until(n, stop),
         }
     }
 }
@@ -134,6 +173,18 @@ mod tests {
         assert_eq!(exact_f64(MAX_EXACT_F64 - 1), Some(9_007_199_254_740_991.0));
         assert_eq!(exact_f64(MAX_EXACT_F64), None);
         assert_eq!(exact_f64(u128::MAX), None);
+    }
+
+    #[test]
+    fn stoppable_kernels_agree_and_stop() {
+        let running = AtomicBool::new(false);
+        assert_eq!(sum_primes_until(100_000, &running), Some(454_396_537));
+        assert_eq!(is_prime_until(9_007_199_254_740_881, &running), Some(true));
+        let stopped = AtomicBool::new(true);
+        // Would take hours; returns at once.
+        assert_eq!(sum_primes_until(1 << 40, &stopped), None);
+        assert_eq!(is_prime_until(18_446_744_073_709_551_557, &stopped), None);
+        assert_eq!(Kernel::SumPrimes.run_until(10, &running), Some(17));
     }
 
     #[test]

@@ -13,6 +13,6 @@ pub mod kernels;
 pub mod pool;
 pub mod shared;
 
-pub use kernels::{exact_f64, is_prime, sum_primes, Kernel};
+pub use kernels::{exact_f64, is_prime, is_prime_until, sum_primes, sum_primes_until, Kernel};
 pub use pool::{Cancelled, KernelPool, PoolBuildError};
 pub use shared::{sum_primes_into, Counter, IntoError, OutSlots};

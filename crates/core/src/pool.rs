@@ -74,6 +74,11 @@ impl KernelPool {
         self.cancelled.load(Ordering::SeqCst)
     }
 
+    /// The flag [`KernelPool::cancel`] sets, for kernels that check it while they run.
+    pub fn stop_flag(&self) -> &AtomicBool {
+        &self.cancelled
+    }
+
     /// Applies `f` to every input on this pool's threads, results in input order.
     ///
     /// Scheduling is dynamic: with `chunksize == 1` every item is its own stealable job, so a
@@ -108,6 +113,10 @@ impl KernelPool {
                             return Err(Cancelled);
                         }
                         *slot = f(input);
+                        // A kernel that stopped early returned a partial value: never report it.
+                        if cancelled.load(Ordering::Relaxed) {
+                            return Err(Cancelled);
+                        }
                         on_done(chunk_index * chunksize + offset, slot);
                     }
                     Ok(())
