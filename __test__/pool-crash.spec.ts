@@ -57,3 +57,10 @@ test('thread: a worker out of memory (resourceLimits) is a WorkerCrashedError, a
   t.regex(error!.message, /memory/i);
   t.is(await pool.apply(fixture('square'), [3]), 9);
 });
+
+test('process: a child out of memory (maxOldGenerationSizeMb) is a WorkerCrashedError, and the pool goes on', async (t) => {
+  await using pool = new Pool({ backend: 'process', processes: 1, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+  const error = await within(t, 60_000, t.throwsAsync(pool.apply(fixture('exhaustMemory')), { instanceOf: WorkerCrashedError }));
+  t.true(error!.signal !== null || (error!.exitCode ?? 0) !== 0, `${error!.message}`);
+  t.is(await pool.apply(fixture('square'), [3]), 9);
+});

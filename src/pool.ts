@@ -26,8 +26,9 @@ export interface PoolOptions {
   /** A worker is replaced after it has run this many tasks. */
   maxtasksperchild?: number;
   /**
-   * Thread backend only: V8 heap limits for each worker (as `worker_threads` takes them). A worker
-   * that exceeds them ends with WorkerCrashedError instead of taking the whole process down.
+   * V8 heap limits for each worker, as `worker_threads` takes them (a child process honours
+   * `maxOldGenerationSizeMb`). A worker that exceeds them ends with WorkerCrashedError instead of
+   * taking the whole process down.
    */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
 }

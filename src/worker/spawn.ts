@@ -127,11 +127,13 @@ function spawnThread(options: SpawnOptions): WorkerHandle {
   };
 }
 
-function spawnProcess(): WorkerHandle {
+function spawnProcess(options: SpawnOptions): WorkerHandle {
+  // A child's heap limit is a V8 flag rather than a worker option.
+  const heap = options.resourceLimits?.maxOldGenerationSizeMb;
   const child: ChildProcess = fork(fileURLToPath(entryUrl), [], {
     serialization: 'advanced',
     // Inherit the parent's flags (tsx among them, so TS task modules load in the child too).
-    execArgv: process.execArgv,
+    execArgv: heap ? [...process.execArgv, `--max-old-space-size=${heap}`] : process.execArgv,
     env: { ...process.env, NAPI_MULTIPROCESSING_CHILD: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -179,5 +181,5 @@ function spawnProcess(): WorkerHandle {
 }
 
 export function spawnWorker(kind: WorkerKind, options: SpawnOptions = {}): WorkerHandle {
-  return kind === 'thread' ? spawnThread(options) : spawnProcess();
+  return kind === 'thread' ? spawnThread(options) : spawnProcess(options);
 }
