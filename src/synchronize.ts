@@ -34,7 +34,7 @@ import {
 export interface AcquireOptions {
   /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */
   blocking?: boolean;
-  /** Milliseconds to wait at most; resolves false when it passes. */
+  /** Milliseconds to wait at most; resolves false when it passes. Not allowed with `blocking: false`. */
   timeout?: number;
 }
 
@@ -43,8 +43,19 @@ function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
   validateObject(options, 'options');
   const { blocking = true, timeout } = options;
   if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
-  if (!blocking) return null;
-  return new Deadline(validateTimeout(timeout, 'options.timeout'));
+  const ms = validateTimeout(timeout, 'options.timeout');
+  if (!blocking) {
+    // As Python's ValueError("can't specify a timeout for a non-blocking call").
+    if (ms !== undefined) {
+      const error = new TypeError(
+        `The "options.timeout" argument cannot be given with options.blocking false (a non-blocking call does not wait). Received ${ms}`,
+      ) as TypeError & { code: string };
+      error.code = 'ERR_INVALID_ARG_VALUE';
+      throw error;
+    }
+    return null;
+  }
+  return new Deadline(ms);
 }
 
 /** Held for the lifetime of a `using` block (or until `release()`): see `Acquirable.hold`. */
