@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { Lock, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
+import { Event, Lock, Queue, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
 import { decode, encode, refuseForProcess } from '../src/transfer.js';
 
 const cases: [Typecode, number | bigint, number | bigint, unknown][] = [
@@ -120,4 +120,14 @@ test('crossing a thread boundary (encode, structured clone, decode) keeps memory
 test('sent to a process worker, a shared object fails with a TypeError that says why', (t) => {
   const error = t.throws(() => encode([{ counter: new Value('i', 0) }], [], refuseForProcess), { instanceOf: TypeError });
   t.regex(error!.message, /Value cannot be sent to a 'process' worker/);
+});
+
+test('the process-worker refusal uses the right article: An Event, An RLock, A Value, A RawValue', (t) => {
+  const refused = (object: unknown) => t.throws(() => encode([object], [], refuseForProcess), { instanceOf: TypeError })!.message;
+  t.regex(refused(new Event()), /^An Event cannot be sent to a 'process' worker/);
+  t.regex(refused(new RLock()), /^An RLock cannot/);
+  t.regex(refused(new Value('i', 0)), /^A Value cannot/);
+  t.regex(refused(new RawValue('i', 0)), /^A RawValue cannot/);
+  t.regex(refused(new Lock()), /^A Lock cannot/);
+  t.regex(refused(new Queue()), /^A Queue cannot/);
 });
