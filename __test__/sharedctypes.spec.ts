@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 import test from 'ava';
 
 import { Event, Lock, Queue, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
@@ -130,4 +132,19 @@ test('the process-worker refusal uses the right article: An Event, An RLock, A V
   t.regex(refused(new RawValue('i', 0)), /^A RawValue cannot/);
   t.regex(refused(new Lock()), /^A Lock cannot/);
   t.regex(refused(new Queue()), /^A Queue cannot/);
+});
+
+test("console.log shows a Value's typecode and value, a SharedArray's typecode, length and first items", (t) => {
+  t.is(inspect(new Value('i', 3)), "Value { typecode: 'i', value: 3 }");
+  t.is(inspect(new RawValue('q', 5n)), "RawValue { typecode: 'q', value: 5n }");
+  t.is(inspect(new RawArray('d', [1.5, 2])), "RawArray { typecode: 'd', length: 2, items: [ 1.5, 2 ] }");
+  t.is(inspect(new SharedArray('B', 0)), "SharedArray { typecode: 'B', length: 0, items: [] }");
+  const big = new SharedArray('i', Array.from({ length: 1000 }, (_, i) => i));
+  t.is(inspect(big), "SharedArray { typecode: 'i', length: 1000, items: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 990 more items ] }");
+  // The value is read live, and nesting beyond the depth is abbreviated as Node does.
+  const v = new Value('d', 0.5);
+  v.value = 2.25;
+  t.is(inspect({ v }), "{ v: Value { typecode: 'd', value: 2.25 } }");
+  t.is(inspect({ a: { v } }, { depth: 0 }), '{ a: [Object] }');
+  t.is(inspect({ v }, { depth: 0 }), '{ v: [Value] }');
 });

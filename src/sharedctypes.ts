@@ -10,6 +10,8 @@
  *     using _ = v.getLock().holdSync();   // or: await v.getLock().withLock(() => { v.value += 1; })
  *     v.value += 1;
  */
+import { inspect, type InspectOptionsStylized } from 'node:util';
+
 import { codedError } from './errors.js';
 import { RLock, Lock } from './synchronize.js';
 import { decode, encode, kShare, registerShareable, type ShareDescription } from './transfer.js';
@@ -309,6 +311,13 @@ export class Value<C extends Typecode = Typecode> extends SharedCType<C> {
     return `Value('${this.typecode}', ${String(this.value)})`;
   }
 
+  /** `console.log(value)` shows the typecode and the current value. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    const name = this.constructor.name;
+    if (depth < 0) return options.stylize(`[${name}]`, 'special');
+    return `${name} { typecode: ${inspect(this.typecode, options)}, value: ${inspect(this.value, options)} }`;
+  }
+
   override [kShare](): ShareDescription {
     return { type: 'Value', state: this._state(this._lock()) };
   }
@@ -336,6 +345,9 @@ export class RawValue<C extends Typecode = Typecode> extends Value<C> {
     return { type: 'RawValue', state: this._state(null) };
   }
 }
+
+/** How many items `console.log` shows of a SharedArray. */
+const INSPECT_ITEMS = 10;
 
 // --- SharedArray -----------------------------------------------------------------------------------
 
@@ -391,6 +403,20 @@ export class SharedArray<C extends Typecode = Typecode> extends SharedCType<C> i
 
   getObj(): RawArray<C> {
     return this._sameMemory('raw', () => new RawArray<C>(this.typecode, 0), null);
+  }
+
+  /** `console.log(array)` shows the typecode, the length and the first few items. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    const name = this.constructor.name;
+    if (depth < 0) return options.stylize(`[${name}]`, 'special');
+    const length = this.length;
+    const shown = Math.min(length, INSPECT_ITEMS);
+    const items: string[] = [];
+    for (let i = 0; i < shown; i++) items.push(inspect(this._get(i), options));
+    const more = length - shown;
+    if (more > 0) items.push(`... ${more} more item${more === 1 ? '' : 's'}`);
+    const list = items.length === 0 ? '[]' : `[ ${items.join(', ')} ]`;
+    return `${name} { typecode: ${inspect(this.typecode, options)}, length: ${inspect(length, options)}, items: ${list} }`;
   }
 
   override [kShare](): ShareDescription {
