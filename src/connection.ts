@@ -154,6 +154,7 @@ export class Connection<T = unknown> implements Disposable {
     this.close();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     if (this.#closed) throw codedError('ERR_CONNECTION_CLOSED', 'A closed Connection cannot be sent to another thread');
     const state: ConnectionState = { id: this.#id, send: this.#send?.state ?? null, recv: this.#recv?.state ?? null };

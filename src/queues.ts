@@ -185,6 +185,7 @@ export class Queue<T = unknown> {
   joinThread(): void {}
   cancelJoinThread(): void {}
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: this._type, state: { id: this.#id, ring: this.#ring.state } satisfies QueueState };
   }
@@ -192,10 +193,12 @@ export class Queue<T = unknown> {
 
 /** A Queue that also counts unfinished tasks: consumers call `taskDone()`, and `join()` waits for 0. */
 export class JoinableQueue<T = unknown> extends Queue<T> {
+  /** @internal */
   protected override get _joinable(): boolean {
     return true;
   }
 
+  /** @internal */
   protected override get _type(): string {
     return 'JoinableQueue';
   }
@@ -246,6 +249,7 @@ export class SimpleQueue<T = unknown> {
     this.#queue.close();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'SimpleQueue', state: this.#queue[kShare]().state };
   }

@@ -190,6 +190,7 @@ abstract class SharedCType<C extends Typecode> {
     return reviveWith(`${this.#id}/${type}`, { ...state, id: `${this.#id}/${type}` }, make);
   }
 
+  /** @internal */
   protected _state(lock: Lock | RLock | null): CTypeState {
     const t = this.#typed;
     return {
@@ -202,6 +203,7 @@ abstract class SharedCType<C extends Typecode> {
     };
   }
 
+  /** @internal */
   protected _lock(): Lock | RLock | null {
     return this.#lock;
   }
@@ -211,11 +213,13 @@ abstract class SharedCType<C extends Typecode> {
     return this.#typed as TypedArrayFor<C>;
   }
 
+  /** @internal */
   protected _get(i: number): ElementOf<C> {
     const t = this.#typed;
     return (this.#atomic ? Atomics.load(t as Int32Array, i) : t[i]) as ElementOf<C>;
   }
 
+  /** @internal */
   protected _set(i: number, v: unknown, name: string): void {
     const checked = checkElement(this.#kind, this.typecode, v, name);
     const t = this.#typed;
@@ -223,7 +227,7 @@ abstract class SharedCType<C extends Typecode> {
     else (t as Float64Array)[i] = checked as number;
   }
 
-  /** Atomic add; returns the new value (wrapped as the element type wraps, for integers). */
+  /** @internal Atomic add; returns the new value (wrapped as the element type wraps, for integers). */
   protected _add(i: number, delta: unknown): ElementOf<C> {
     const kind = this.#kind;
     const t = this.#typed;
@@ -239,6 +243,7 @@ abstract class SharedCType<C extends Typecode> {
     return wrapInteger(kind, old + delta) as ElementOf<C>;
   }
 
+  /** @internal */
   protected _toArray(): ElementOf<C>[] {
     const out: ElementOf<C>[] = new Array(this.#typed.length);
     for (let i = 0; i < out.length; i++) out[i] = this._get(i);
@@ -318,6 +323,7 @@ export class Value<C extends Typecode = Typecode> extends SharedCType<C> {
     return `${name} { typecode: ${inspect(this.typecode, options)}, value: ${inspect(this.value, options)} }`;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'Value', state: this._state(this._lock()) };
   }
@@ -341,6 +347,7 @@ export class RawValue<C extends Typecode = Typecode> extends Value<C> {
     return `RawValue('${this.typecode}', ${String(this.value)})`;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'RawValue', state: this._state(null) };
   }
@@ -419,6 +426,7 @@ export class SharedArray<C extends Typecode = Typecode> extends SharedCType<C> i
     return `${name} { typecode: ${inspect(this.typecode, options)}, length: ${inspect(length, options)}, items: ${list} }`;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'SharedArray', state: this._state(this._lock()) };
   }
@@ -438,6 +446,7 @@ export class RawArray<C extends Typecode = Typecode> extends SharedArray<C> {
     return this;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'RawArray', state: this._state(null) };
   }

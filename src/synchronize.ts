@@ -125,11 +125,13 @@ interface BufferState {
 
 /** The calls Condition needs from its lock (Lock or RLock). */
 interface ConditionLock {
+  /** @internal */
   _isMine(): boolean;
-  /** Releases completely; returns what `_restoreSteps` needs to take it back. */
+  /** @internal Releases completely; returns what `_restoreSteps` needs to take it back. */
   _releaseAll(): number;
+  /** @internal */
   _restoreSteps(count: number): Waiting<void>;
-  /** Acquires without a deadline. */
+  /** @internal Acquires without a deadline. */
   _acquireSteps(): Waiting<void>;
 }
 
@@ -213,6 +215,7 @@ export class Lock extends Acquirable implements ConditionLock {
     yield* this._restoreSteps();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'Lock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -311,6 +314,7 @@ export class RLock extends Acquirable implements ConditionLock {
     else yield* this._restoreSteps(1);
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'RLock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -387,6 +391,7 @@ export class Semaphore extends Acquirable {
 
   protected static readonly bounded: boolean = false;
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     // Not constructor.name: bundlers may rename classes.
     const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
@@ -444,6 +449,7 @@ export class Event {
     return runSync(eventSteps(this.#s, new Deadline(validateTimeout(timeout))));
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'Event', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -598,6 +604,7 @@ export class Condition extends Acquirable {
     this.notify(Infinity);
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     const state: ConditionState = { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer, lock: encode(this.#lock, []) };
     return { type: 'Condition', state };
@@ -790,6 +797,7 @@ export class Barrier {
     }.bind(this)));
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     const state: BarrierState = {
       id: this.#id,
