@@ -683,7 +683,6 @@ export class Outbox {
     // A copy: `msg` may be the scratch buffer (and Buffer#slice would share its memory).
     this.#pending.push(new Uint8Array(msg.subarray(0, n)));
     this.#startFlusher();
-    // The flusher's first step ran at once; nothing more to do if it delivered everything.
   }
 
   /** Calls `callback` once every message sent so far is in the ring (at once if it already is). */
