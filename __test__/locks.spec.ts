@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { Barrier, BoundedSemaphore, Event, Lock, RLock, Semaphore, TimeoutError, Value } from '../index.js';
+import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore, TimeoutError, Value } from '../index.js';
 import { inWorker, startInWorker, withDeadline } from './helpers/shared.js';
 
 const TOLERANCE = 1_000; // ms of slack for timers on a loaded machine (2 cores, shared)
@@ -124,4 +124,19 @@ test('holding a lock for a block: using, withLock and withLockSync release on th
   await lock.acquire();
   await t.throwsAsync(() => lock.hold({ timeout: 20 }), { instanceOf: TimeoutError });
   lock.release();
+});
+
+test('acquire({ blocking: false, timeout }) is refused (TypeError ERR_INVALID_ARG_VALUE naming timeout), async and Sync, as Python refuses it', async (t) => {
+  for (const lock of [new Lock(), new RLock(), new Semaphore(1), new BoundedSemaphore(1), new Condition()]) {
+    const what = lock.constructor.name;
+    const expected = { instanceOf: TypeError, code: 'ERR_INVALID_ARG_VALUE', message: /"options\.timeout"/ };
+    t.throws(() => lock.acquireSync({ blocking: false, timeout: 5 }), expected, `${what} acquireSync`);
+    await t.throwsAsync(() => lock.acquire({ blocking: false, timeout: 5 }), expected, `${what} acquire`);
+    await t.throwsAsync(() => lock.acquire({ blocking: false, timeout: 0 }), expected, `${what} acquire, timeout 0`);
+    // Nothing was taken by the refused calls; without a timeout a non-blocking call still works.
+    t.true(lock.acquireSync({ blocking: false }), what);
+    lock.release();
+    t.true(await lock.acquire({ blocking: false, timeout: undefined }), what);
+    lock.release();
+  }
 });

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import test from 'ava';
 
 import { EOFError, Pipe } from '../index.js';
@@ -77,4 +80,14 @@ test('a Pipe end in a worker: request/response, then EOF in both directions', as
   t.deepEqual([...(await rx.recvBytes())], [1, 2, 3]);
   await t.throwsAsync(() => rx.recv(), { instanceOf: EOFError });
   await sender;
+});
+
+test('recvSync of large messages sent by the same thread: pollSync, recvSync, recvBytesSync, then the process exits', async (t) => {
+  // In a child process: before the fix recvSync spun forever (and the undelivered rest kept the
+  // process alive), which no in-process deadline can catch.
+  const script = fileURLToPath(new URL('fixtures/same-thread-reads.ts', import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import=tsx', script, 'pipe'], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+  });
+  t.deepEqual(JSON.parse(stdout), { poll: true, first: true, second: 'small', bytes: true, pollAfter: false });
 });

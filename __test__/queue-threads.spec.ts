@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { JoinableQueue, Queue, Value } from '../index.js';
+import { Empty, JoinableQueue, Queue, Value } from '../index.js';
 import { inWorker, withDeadline } from './helpers/shared.js';
 
 interface Consumed {
@@ -81,4 +81,39 @@ test('JoinableQueue: join() resolves once worker consumers marked every task don
   for (let i = 0; i < 3; i++) await q.put(-1);
   await Promise.all(workers);
   t.true(await q.join(30_000));
+});
+
+test('getNowait/getSync with a timeout while a worker streams messages larger and smaller than the ring: nothing lost, duplicated or corrupted', async (t) => {
+  const sizes = Array.from({ length: 60 }, (_, i) => [10, 40_000, 100_000, 65_530, 250_000][i % 5]!);
+  for (const nowait of [false, true]) {
+    const q = new Queue<{ i: number; pad: string }>();
+    const producer = inWorker('produceSized', q, sizes, nowait);
+    // The main thread puts large messages too (its outbox and the worker contend for the ring).
+    const mine = [70_000, 10, 200_000, 30_000, 90_000];
+    mine.forEach((size, k) => q.putNowait({ i: 1000 + k, pad: String.fromCharCode(97 + ((1000 + k) % 26)).repeat(size) }));
+    const total = sizes.length + mine.length;
+    const got: number[] = [];
+    let empties = 0;
+    const end = performance.now() + 60_000;
+    while (got.length < total && performance.now() < end) {
+      let m: { i: number; pad: string };
+      try {
+        // Only synchronous, non-blocking or short reads, on the main thread, as the worker streams.
+        m = got.length % 2 === 0 ? q.getNowait() : q.getSync({ timeout: 2 });
+      } catch (error) {
+        if (!(error instanceof Empty)) throw error;
+        empties++;
+        if (empties % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const size = m.i >= 1000 ? mine[m.i - 1000]! : sizes[m.i]!;
+      if (m.pad.length !== size || m.pad !== String.fromCharCode(97 + (m.i % 26)).repeat(size)) t.fail(`message ${m.i} corrupted`);
+      got.push(m.i);
+    }
+    await withDeadline(producer, 60_000, 'producer');
+    const how = nowait ? 'putNowait' : 'putSync';
+    t.deepEqual(got.filter((i) => i < 1000), sizes.map((_, i) => i), `${how}: every message of the worker once, in order`);
+    t.deepEqual(got.filter((i) => i >= 1000), mine.map((_, k) => 1000 + k), `${how}: every message of the main thread once, in order`);
+    t.true(q.empty());
+  }
 });

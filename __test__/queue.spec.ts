@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import test from 'ava';
 
 import { Empty, Full, JoinableQueue, Queue, SimpleQueue } from '../index.js';
@@ -121,4 +124,22 @@ test('SimpleQueue: put, get, empty, close', async (t) => {
   t.deepEqual(q.getSync(), { n: 2 });
   q.close();
   await t.throwsAsync(() => q.get(), { code: 'ERR_QUEUE_CLOSED' } as never);
+});
+
+test('a synchronous get of a large message put by the same thread returns it, and honours nowait/timeout', async (t) => {
+  // In a child process: before the fix the get spun forever, freezing the whole process.
+  const script = fileURLToPath(new URL('fixtures/same-thread-reads.ts', import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import=tsx', script, 'queue'], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+  });
+  const out = JSON.parse(stdout) as Record<string, any>;
+  t.true(out.first.ok);
+  t.true(out.first.ms < 200 + TOLERANCE, `getSync took ${out.first.ms} ms`);
+  t.is(out.second, 'small');
+  t.true(out.third);
+  t.is(out.emptyNowait, 'Empty');
+  t.is(out.emptyTimeout.value, 'Empty');
+  t.true(out.emptyTimeout.ms >= 45 && out.emptyTimeout.ms < 50 + TOLERANCE, `timeout took ${out.emptyTimeout.ms} ms`);
+  t.deepEqual(out.many, [true, true, true, true, true, true]);
+  t.is(out.qsize, 0);
 });

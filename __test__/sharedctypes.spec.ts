@@ -1,6 +1,8 @@
+import { inspect } from 'node:util';
+
 import test from 'ava';
 
-import { Lock, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
+import { Event, Lock, Queue, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
 import { decode, encode, refuseForProcess } from '../src/transfer.js';
 
 const cases: [Typecode, number | bigint, number | bigint, unknown][] = [
@@ -120,4 +122,29 @@ test('crossing a thread boundary (encode, structured clone, decode) keeps memory
 test('sent to a process worker, a shared object fails with a TypeError that says why', (t) => {
   const error = t.throws(() => encode([{ counter: new Value('i', 0) }], [], refuseForProcess), { instanceOf: TypeError });
   t.regex(error!.message, /Value cannot be sent to a 'process' worker/);
+});
+
+test('the process-worker refusal uses the right article: An Event, An RLock, A Value, A RawValue', (t) => {
+  const refused = (object: unknown) => t.throws(() => encode([object], [], refuseForProcess), { instanceOf: TypeError })!.message;
+  t.regex(refused(new Event()), /^An Event cannot be sent to a 'process' worker/);
+  t.regex(refused(new RLock()), /^An RLock cannot/);
+  t.regex(refused(new Value('i', 0)), /^A Value cannot/);
+  t.regex(refused(new RawValue('i', 0)), /^A RawValue cannot/);
+  t.regex(refused(new Lock()), /^A Lock cannot/);
+  t.regex(refused(new Queue()), /^A Queue cannot/);
+});
+
+test("console.log shows a Value's typecode and value, a SharedArray's typecode, length and first items", (t) => {
+  t.is(inspect(new Value('i', 3)), "Value { typecode: 'i', value: 3 }");
+  t.is(inspect(new RawValue('q', 5n)), "RawValue { typecode: 'q', value: 5n }");
+  t.is(inspect(new RawArray('d', [1.5, 2])), "RawArray { typecode: 'd', length: 2, items: [ 1.5, 2 ] }");
+  t.is(inspect(new SharedArray('B', 0)), "SharedArray { typecode: 'B', length: 0, items: [] }");
+  const big = new SharedArray('i', Array.from({ length: 1000 }, (_, i) => i));
+  t.is(inspect(big), "SharedArray { typecode: 'i', length: 1000, items: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 990 more items ] }");
+  // The value is read live, and nesting beyond the depth is abbreviated as Node does.
+  const v = new Value('d', 0.5);
+  v.value = 2.25;
+  t.is(inspect({ v }), "{ v: Value { typecode: 'd', value: 2.25 } }");
+  t.is(inspect({ a: { v } }, { depth: 0 }), '{ a: [Object] }');
+  t.is(inspect({ v }, { depth: 0 }), '{ v: [Value] }');
 });

@@ -10,7 +10,7 @@ import { codedError } from './errors.js';
 import { isMainThread } from 'node:worker_threads';
 
 import { decodeBytes, decodeValue, encodeBytes, encodeValue, outBuffer, type Decoder } from './codec.js';
-import { BUSY, EMPTY, Outbox, Ring, type RingState } from './ring.js';
+import { BUSY, EMPTY, Ring, type Outbox, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateTimeout } from './validate.js';
 import { Deadline, FOREVER, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
@@ -46,9 +46,9 @@ export class Connection<T = unknown> implements Disposable {
   /** @internal Use `Pipe()`. */
   constructor(send?: Ring | null, recv?: Ring | null) {
     const revival = takeRevival<ConnectionState>();
-    this.#send = revival ? revival.send && new Ring(revival.send) : (send ?? null);
-    this.#recv = revival ? revival.recv && new Ring(revival.recv) : (recv ?? null);
-    this.#outbox = this.#send && new Outbox(this.#send);
+    this.#send = revival ? revival.send && Ring.adopt(revival.send) : (send ?? null);
+    this.#recv = revival ? revival.recv && Ring.adopt(revival.recv) : (recv ?? null);
+    this.#outbox = this.#send && this.#send.outbox;
     this.#id = sharedId(this, revival);
   }
 
@@ -95,7 +95,6 @@ export class Connection<T = unknown> implements Disposable {
   }
 
   #receive<R>(decode: Decoder<R>): R | typeof EMPTY | typeof BUSY {
-    if (this.#outbox && this.#outbox.size > 0) this.#outbox.flush();
     return this.#reader().tryTake(decode);
   }
 
@@ -155,6 +154,7 @@ export class Connection<T = unknown> implements Disposable {
     this.close();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     if (this.#closed) throw codedError('ERR_CONNECTION_CLOSED', 'A closed Connection cannot be sent to another thread');
     const state: ConnectionState = { id: this.#id, send: this.#send?.state ?? null, recv: this.#recv?.state ?? null };

@@ -18,7 +18,7 @@ import { isMainThread } from 'node:worker_threads';
 
 import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
-import { BUSY, EMPTY, Outbox, Ring, type RingState } from './ring.js';
+import { BUSY, EMPTY, Ring, type Outbox, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateObject, validateTimeout } from './validate.js';
 import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
@@ -56,12 +56,12 @@ export class Queue<T = unknown> {
   constructor(maxsize = 0) {
     const revival = takeRevival<QueueState>();
     if (revival) {
-      this.#ring = new Ring(revival.ring);
+      this.#ring = Ring.adopt(revival.ring);
     } else {
       validateInteger(maxsize, 'maxsize', -(2 ** 31), 2 ** 31 - 1);
       this.#ring = new Ring(undefined, Math.max(0, maxsize));
     }
-    this.#outbox = new Outbox(this.#ring);
+    this.#outbox = this.#ring.outbox;
     this.#id = sharedId(this, revival);
   }
 
@@ -138,7 +138,6 @@ export class Queue<T = unknown> {
   async get(options?: QueueOptions): Promise<T> {
     this._checkOpen();
     const deadline = parseOptions(options);
-    if (this.#outbox.size > 0) this.#outbox.flush();
     const got = this.#ring.tryTake(decodeValue);
     if (got !== EMPTY && got !== BUSY) return got as T;
     return (await runAsync(this.#ring.takeSteps(deadline, false, decodeValue))) as T;
@@ -148,7 +147,6 @@ export class Queue<T = unknown> {
   getSync(options?: QueueOptions): T {
     this._checkOpen();
     const deadline = parseOptions(options);
-    if (this.#outbox.size > 0) this.#outbox.flush();
     const got = this.#ring.tryTake(decodeValue);
     if (got !== EMPTY && got !== BUSY) return got as T;
     return runSync(this.#ring.takeSteps(deadline, true, decodeValue)) as T;
@@ -187,6 +185,7 @@ export class Queue<T = unknown> {
   joinThread(): void {}
   cancelJoinThread(): void {}
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: this._type, state: { id: this.#id, ring: this.#ring.state } satisfies QueueState };
   }
@@ -194,10 +193,12 @@ export class Queue<T = unknown> {
 
 /** A Queue that also counts unfinished tasks: consumers call `taskDone()`, and `join()` waits for 0. */
 export class JoinableQueue<T = unknown> extends Queue<T> {
+  /** @internal */
   protected override get _joinable(): boolean {
     return true;
   }
 
+  /** @internal */
   protected override get _type(): string {
     return 'JoinableQueue';
   }
@@ -248,6 +249,7 @@ export class SimpleQueue<T = unknown> {
     this.#queue.close();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'SimpleQueue', state: this.#queue[kShare]().state };
   }

@@ -22,14 +22,20 @@
  * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox, which a
  * background task on the same thread flushes as readers make room, the way Python's Queue has a
  * feeder thread. An Outbox with messages in it keeps its thread alive until they are delivered,
- * as Python joins the feeder thread at exit. A worker's putSync waits for room instead.
+ * as Python joins the feeder thread at exit. A worker's putSync waits for room instead. There is
+ * one Outbox per ring and thread, and a synchronous reader of that thread (getSync, getNowait,
+ * recvSync, pollSync) pumps it into the ring as it reads: the event loop it is blocking cannot.
+ *
+ * Deadlines (nowait, timeout) bound everything up to the moment a message can be delivered whole;
+ * a message that fits in the ring is never taken in part. One larger than the ring is consumed as
+ * it streams in, so once begun its get waits for the rest (as Python's does): see `takeSteps`.
  *
  * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate())
  * can leave the queue stuck; threads that finish normally never do.
  */
 import { inBuffer, type Decoder } from './codec.js';
 import { EOFError, Empty, Full, codedError } from './errors.js';
-import { Deadline, FOREVER, SPIN_SYNC, lockWordSteps, runAsync, runSync, unlockWord, type Waiting } from './waiting.js';
+import { Deadline, FOREVER, SPIN_SYNC, lockWordSteps, newSharedId, revived, runAsync, runSync, unlockWord, type Waiting } from './waiting.js';
 
 // ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
 const W_LOCK = 0; //   writer side
@@ -68,6 +74,7 @@ export const EMPTY: unique symbol = Symbol('empty');
 export const BUSY: unique symbol = Symbol('busy');
 
 export interface RingState {
+  id: string;
   ctrl: SharedArrayBuffer;
   data: SharedArrayBuffer;
 }
@@ -75,20 +82,50 @@ export interface RingState {
 export class Ring {
   readonly ctrl: Int32Array;
   readonly #data: Uint8Array;
+  readonly #id: string;
+  /** This thread's outbox for this ring (one per ring and thread: see `adopt`). */
+  #outbox: Outbox | null = null;
 
+  /** A new ring; revived ones come from `Ring.adopt`. */
   constructor(state?: RingState, maxsize = 0) {
     if (state) {
+      this.#id = state.id;
       this.ctrl = new Int32Array(state.ctrl);
       this.#data = new Uint8Array(state.data);
     } else {
+      this.#id = newSharedId();
       this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
       this.ctrl[MAXSIZE] = maxsize;
       this.#data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
     }
   }
 
+  /**
+   * This thread's Ring object for `state`: every handle of this thread on the same ring (a Queue,
+   * both ends of a Pipe revived here) shares one Ring, hence one Outbox, so that a synchronous
+   * reader can push this thread's own undelivered messages in (see `#feed`).
+   */
+  static adopt(state: RingState): Ring {
+    return revived(`ring/${state.id}`, () => new Ring(state));
+  }
+
   get state(): RingState {
-    return { ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
+    return { id: this.#id, ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
+  }
+
+  /** This thread's outbox for the ring, created on first use. */
+  get outbox(): Outbox {
+    return (this.#outbox ??= new Outbox(this));
+  }
+
+  /**
+   * Moves this thread's own pending messages into the ring, as far as they fit now. Readers call
+   * it before looking and whenever they would wait: only this thread's event loop flushes its
+   * outbox, so a reader blocking this thread would otherwise wait for itself forever.
+   */
+  #feed(): void {
+    const outbox = this.#outbox;
+    if (outbox !== null && outbox.size > 0) outbox.pump();
   }
 
   get maxsize(): number {
@@ -206,6 +243,33 @@ export class Ring {
     return true;
   }
 
+  /** Takes the writer mutex if it is free (for Outbox, which may hold it across event-loop turns). */
+  tryLockWriter(): boolean {
+    return Atomics.compareExchange(this.ctrl, W_LOCK, 0, 1) === 0;
+  }
+
+  unlockWriter(): void {
+    unlockWord(this.ctrl, W_LOCK);
+  }
+
+  /**
+   * The caller holds W_LOCK and has written `msg[0, from)`: writes what fits now of the rest and
+   * returns the new `from`. A message that fits in the ring starts only once it fits whole; a larger
+   * one once its header does. Throws EPIPE when the reading end of a pipe is closed.
+   */
+  writeSome(msg: Uint8Array, from: number): number {
+    if (Atomics.load(this.ctrl, READER_CLOSED) === 1) throw epipe();
+    const n = msg.length;
+    const free = this.#free();
+    if (from === 0 && free < (n <= CAPACITY ? n : FIRST_CHUNK)) return 0;
+    const k = Math.min(n - from, free);
+    if (k > 0) {
+      this.#write(msg, from, k);
+      this.#wakeReaders();
+    }
+    return from + k;
+  }
+
   /** Spins up to SPIN_MS for `wanted` free bytes (or a closed reader); true if they came. */
   #spinForRoom(wanted: number): boolean {
     const c = this.ctrl;
@@ -316,6 +380,7 @@ export class Ring {
    */
   tryTake<T>(decode: Decoder<T>): T | typeof EMPTY | typeof BUSY {
     const c = this.ctrl;
+    this.#feed();
     if (Atomics.compareExchange(c, R_LOCK, 0, 1) !== 0) return BUSY;
     if (this.#available() === 0) {
       unlockWord(c, R_LOCK);
@@ -359,16 +424,59 @@ export class Ring {
     return true;
   }
 
+  /** Spins up to SPIN_MS while fewer than `wanted` bytes are readable; true if they came. */
+  #spinForBytes(wanted: number): boolean {
+    const until = performance.now() + SPIN_MS;
+    for (let i = 1; ; i++) {
+      if (this.#available(wanted) >= wanted) return true;
+      if ((i & 63) === 0 && performance.now() > until) return false;
+    }
+  }
+
   /**
-   * Steps of a blocking get: returns `decode` of the message. Throws Empty when nothing comes
-   * before `deadline` (at once when it is null), EOFError once the writing end of a pipe is closed
-   * and everything sent was read.
+   * Sleeps (registered as a reader waiting for bytes) until the writer publishes more than the
+   * `have` bytes readable now, or `deadline` passes (null: at once); false when it passed.
+   */
+  *#awaitBytes(have: number, deadline: Deadline | null): Waiting<boolean> {
+    const c = this.ctrl;
+    if (deadline === null) return false;
+    Atomics.add(c, NE_WAITERS, 1);
+    const seq = Atomics.load(c, NE_SEQ);
+    try {
+      // Re-check after registering, or the writer's progress in between would go unnoticed.
+      if (this.#available(have + 1) > have) return true;
+      const left = deadline.remaining();
+      if (left <= 0) return false;
+      yield { array: c, index: NE_SEQ, value: seq, timeout: left };
+      return true;
+    } finally {
+      Atomics.sub(c, NE_WAITERS, 1);
+    }
+  }
+
+  /**
+   * Steps of a blocking get: returns `decode` of the message. Throws Empty when nothing can be
+   * delivered whole before `deadline` (at once when it is null), EOFError once the writing end of
+   * a pipe is closed and everything sent was read.
+   *
+   * The deadline covers the reader mutex, the message's arrival and, for a message that fits in
+   * the ring, its whole arrival: nothing of it is consumed before it is all there, so an Empty
+   * leaves it intact for a later get. A message larger than the ring has to be consumed while it
+   * streams in; once its first bytes are taken the get is committed and waits for the rest past the
+   * deadline (as Python's `Queue.get` does once its poll saw data): giving up there would lose the
+   * part already taken, since another thread's get could not finish it. The writer is streaming
+   * that message already, so the rest comes as fast as it writes; when the writer is this thread's
+   * own outbox, the reader pushes the rest in itself (`#feed`) and never waits.
    */
   *takeSteps<T>(deadline: Deadline | null, spin: boolean, decode: Decoder<T>): Waiting<T> {
     const c = this.ctrl;
     for (;;) {
+      this.#feed();
       if (Atomics.load(c, TAIL) !== Atomics.load(c, HEAD)) {
-        if (Atomics.compareExchange(c, R_LOCK, 0, 1) !== 0) yield* lockWordSteps(c, R_LOCK, FOREVER, SPIN_SYNC);
+        if (Atomics.compareExchange(c, R_LOCK, 0, 1) !== 0) {
+          // Another get is in the middle of a message.
+          if (deadline === null || !(yield* lockWordSteps(c, R_LOCK, deadline, SPIN_SYNC))) throw new Empty();
+        }
         if (this.#available() > 0) break;
         unlockWord(c, R_LOCK);
         continue;
@@ -395,24 +503,39 @@ export class Ring {
     let held = true;
     try {
       const length = this.#peekLength();
-      // A message still streaming in means waiting, and other code of this thread may use the
+      const total = 4 + length;
+      if (total <= CAPACITY) {
+        // It fits: wait for all of it before taking anything, within the deadline.
+        for (;;) {
+          const available = this.#available(total);
+          if (available >= total) break;
+          if (spin && deadline !== null && this.#spinForBytes(total)) break;
+          if (!(yield* this.#awaitBytes(available, deadline))) {
+            this.#feed();
+            if (this.#available(total) >= total) break;
+            throw new Empty();
+          }
+          this.#feed();
+        }
+        const target = inBuffer(total);
+        this.#read(target, 0, total);
+        return this.#deliver(target, length, decode, () => (held = false));
+      }
+      // Larger than the ring: stream it in. Waiting means other code of this thread may use the
       // shared scratch meanwhile: it gets its own buffer.
-      const target = this.#available(4 + length) >= 4 + length ? inBuffer(4 + length) : Buffer.allocUnsafe(4 + length);
+      const target = Buffer.allocUnsafe(total);
       let at = 0;
       for (;;) {
-        const k = Math.min(4 + length - at, this.#available());
+        const k = Math.min(total - at, this.#available());
         if (k > 0) {
           this.#read(target, at, k);
           at += k;
           this.#wakeWriters();
         }
-        if (at === 4 + length) {
-          this.#finishGet();
-          held = false;
-          unlockWord(c, R_LOCK);
-          this.#wakeWriters();
-          return decode(target, length);
-        }
+        if (at === total) return this.#deliver(target, length, decode, () => (held = false));
+        // The room just made lets this thread's own outbox go on (when it is the writer).
+        this.#feed();
+        if (this.#available() > 0) continue;
         Atomics.add(c, NE_WAITERS, 1);
         const seq = Atomics.load(c, NE_SEQ);
         try {
@@ -426,11 +549,21 @@ export class Ring {
     }
   }
 
+  /** Counts the message taken, releases R_LOCK (`released` is told first) and decodes it. */
+  #deliver<T>(target: Buffer, length: number, decode: Decoder<T>, released: () => void): T {
+    this.#finishGet();
+    released();
+    unlockWord(this.ctrl, R_LOCK);
+    this.#wakeWriters();
+    return decode(target, length);
+  }
+
   /** Waits until a message (or EOF) is there, without taking it; false when `deadline` passes. */
   *pollSteps(deadline: Deadline): Waiting<boolean> {
     const c = this.ctrl;
     const ready = () => Atomics.load(c, TAIL) !== Atomics.load(c, HEAD) || Atomics.load(c, WRITER_CLOSED) === 1;
     for (;;) {
+      this.#feed();
       if (ready()) return true;
       Atomics.add(c, NE_WAITERS, 1);
       const seq = Atomics.load(c, NE_SEQ);
@@ -499,21 +632,34 @@ function epipe(): Error {
 
 function noop(): void {}
 
+/** What stops an Outbox's pump: nothing (all delivered), the ring's free space, or another writer. */
+type Blocked = 'none' | 'room' | 'lock';
+
 /**
  * A producer's messages that did not fit in the ring yet, in order, flushed from this thread as
- * readers make room (see the module comment). One per handle and thread.
+ * readers make room (see the module comment). One per ring and thread (`Ring#outbox`).
+ *
+ * The flusher runs on the event loop; `pump` does its work synchronously, and a reader of this
+ * thread calls it too, so that a blocking get can receive what this very thread put (the reader
+ * frees room and the writer is local). While a message larger than the ring streams through, the
+ * Outbox holds the writer mutex across event-loop turns, as a writer's `writeSteps` does.
  */
 export class Outbox {
   readonly #ring: Ring;
   readonly #pending: Uint8Array[] = [];
+  /** The writer mutex is held by this Outbox (`#sent` bytes of the first message are in). */
+  #locked = false;
+  #sent = 0;
   #flushing = false;
+  /** The flusher sleeps on the writer mutex word (another writer held it). */
+  #parkedOnLock = false;
   #drained: (() => void)[] = [];
 
   constructor(ring: Ring) {
     this.#ring = ring;
   }
 
-  /** Messages waiting here. */
+  /** Messages waiting here (the first may be partly in the ring). */
   get size(): number {
     return this.#pending.length;
   }
@@ -526,7 +672,7 @@ export class Outbox {
    */
   send(msg: Uint8Array, n: number, sync: boolean): void {
     const ring = this.#ring;
-    if (this.#pending.length > 0) this.flush();
+    if (this.#pending.length > 0) this.pump();
     if (this.#pending.length === 0) {
       if (ring.tryWrite(msg, n)) return;
       if (sync) {
@@ -545,13 +691,71 @@ export class Outbox {
     else this.#drained.push(callback);
   }
 
-  /** Moves what fits now into the ring, in order, without waiting. */
-  flush(): void {
+  /**
+   * Moves what fits now into the ring, in order, without waiting: whole messages that fit, and as
+   * much of a larger one as there is room for. Returns what stopped it. On a pipe whose reader
+   * closed, drops what is left (it can never be delivered).
+   */
+  pump(): Blocked {
+    const before = this.#pending.length + this.#sent;
+    const locked = this.#locked;
+    const blocked = this.#pump();
+    // Called outside the flusher (by a reader or a send of this thread): when it changed anything,
+    // make sure the sleeping flusher looks again, or it could sleep on a word nobody will change
+    // (it has to go on with a message this pump started, or end once all is delivered).
+    if (this.#flushing && (this.#pending.length + this.#sent !== before || this.#locked !== locked)) this.#kick();
+    return blocked;
+  }
+
+  #pump(): Blocked {
+    const ring = this.#ring;
     const pending = this.#pending;
     while (pending.length > 0) {
       const msg = pending[0]!;
-      if (msg.length > CAPACITY || !this.#ring.tryWrite(msg, msg.length)) return;
-      pending.shift();
+      if (!this.#locked) {
+        if (!ring.tryLockWriter()) return 'lock';
+        this.#locked = true;
+      }
+      let sent: number;
+      try {
+        sent = ring.writeSome(msg, this.#sent);
+      } catch (error) {
+        this.#unlock();
+        // EPIPE: a pipe whose reader closed; what is left can never be delivered.
+        pending.length = 0;
+        if ((error as { code?: string }).code !== 'EPIPE') throw error;
+        return 'none';
+      }
+      if (sent === msg.length) {
+        this.#unlock();
+        pending.shift();
+        continue;
+      }
+      if (sent === 0) {
+        // Not started: let other writers in meanwhile.
+        this.#unlock();
+      } else {
+        this.#sent = sent;
+      }
+      return 'room';
+    }
+    return 'none';
+  }
+
+  #unlock(): void {
+    this.#locked = false;
+    this.#sent = 0;
+    this.#ring.unlockWriter();
+  }
+
+  /** Wakes the flusher wherever it sleeps (other sleepers on the same word just look again). */
+  #kick(): void {
+    const c = this.#ring.ctrl;
+    if (this.#parkedOnLock) {
+      Atomics.notify(c, W_LOCK);
+    } else {
+      Atomics.add(c, NF_SEQ, 1);
+      Atomics.notify(c, NF_SEQ);
     }
   }
 
@@ -566,37 +770,44 @@ export class Outbox {
       for (const callback of this.#drained.splice(0)) callback();
     };
     runAsync(this.#flusherSteps()).then(done, (error: unknown) => {
-      // A pipe whose reader closed: what is left can never be delivered.
+      if (this.#locked) this.#unlock();
       this.#pending.length = 0;
       done();
-      if ((error as { code?: string }).code !== 'EPIPE') throw error;
+      throw error;
     });
   }
 
   *#flusherSteps(): Waiting<void> {
-    const ring = this.#ring;
-    const c = ring.ctrl;
-    const pending = this.#pending;
+    const c = this.#ring.ctrl;
     for (;;) {
-      this.flush();
-      if (pending.length === 0) return;
-      const msg = pending[0]!;
-      if (msg.length > CAPACITY) {
-        yield* ring.writeSteps(msg, msg.length, false);
-        pending.shift();
-        continue;
-      }
+      // Registered before pumping, so a reader's progress in between wakes us.
       Atomics.add(c, NF_WAITERS, 1);
       const seq = Atomics.load(c, NF_SEQ);
+      let blocked: Blocked;
       try {
-        // Re-check after registering, or a reader's progress in between would go unnoticed.
-        if (ring.tryWrite(msg, msg.length)) {
-          pending.shift();
+        blocked = this.#pump();
+        if (blocked === 'none') return;
+        if (blocked === 'room') {
+          yield { array: c, index: NF_SEQ, value: seq, timeout: Infinity };
           continue;
         }
-        yield { array: c, index: NF_SEQ, value: seq, timeout: Infinity };
       } finally {
         Atomics.sub(c, NF_WAITERS, 1);
+      }
+      // Another writer holds the mutex: wait for it as lockWordSteps does (2: held, with sleepers;
+      // once woken, only an exchange to 2 may take it, or the other sleepers would be forgotten).
+      // A pump of this thread may take it meanwhile (and then kicks us awake).
+      while (!this.#locked && this.#pending.length > 0) {
+        if (Atomics.exchange(c, W_LOCK, 2) === 0) {
+          this.#locked = true;
+          break;
+        }
+        this.#parkedOnLock = true;
+        try {
+          yield { array: c, index: W_LOCK, value: 2, timeout: Infinity };
+        } finally {
+          this.#parkedOnLock = false;
+        }
       }
     }
   }

@@ -10,6 +10,8 @@
  *     using _ = v.getLock().holdSync();   // or: await v.getLock().withLock(() => { v.value += 1; })
  *     v.value += 1;
  */
+import { inspect, type InspectOptionsStylized } from 'node:util';
+
 import { codedError } from './errors.js';
 import { RLock, Lock } from './synchronize.js';
 import { decode, encode, kShare, registerShareable, type ShareDescription } from './transfer.js';
@@ -188,6 +190,7 @@ abstract class SharedCType<C extends Typecode> {
     return reviveWith(`${this.#id}/${type}`, { ...state, id: `${this.#id}/${type}` }, make);
   }
 
+  /** @internal */
   protected _state(lock: Lock | RLock | null): CTypeState {
     const t = this.#typed;
     return {
@@ -200,6 +203,7 @@ abstract class SharedCType<C extends Typecode> {
     };
   }
 
+  /** @internal */
   protected _lock(): Lock | RLock | null {
     return this.#lock;
   }
@@ -209,11 +213,13 @@ abstract class SharedCType<C extends Typecode> {
     return this.#typed as TypedArrayFor<C>;
   }
 
+  /** @internal */
   protected _get(i: number): ElementOf<C> {
     const t = this.#typed;
     return (this.#atomic ? Atomics.load(t as Int32Array, i) : t[i]) as ElementOf<C>;
   }
 
+  /** @internal */
   protected _set(i: number, v: unknown, name: string): void {
     const checked = checkElement(this.#kind, this.typecode, v, name);
     const t = this.#typed;
@@ -221,7 +227,7 @@ abstract class SharedCType<C extends Typecode> {
     else (t as Float64Array)[i] = checked as number;
   }
 
-  /** Atomic add; returns the new value (wrapped as the element type wraps, for integers). */
+  /** @internal Atomic add; returns the new value (wrapped as the element type wraps, for integers). */
   protected _add(i: number, delta: unknown): ElementOf<C> {
     const kind = this.#kind;
     const t = this.#typed;
@@ -237,6 +243,7 @@ abstract class SharedCType<C extends Typecode> {
     return wrapInteger(kind, old + delta) as ElementOf<C>;
   }
 
+  /** @internal */
   protected _toArray(): ElementOf<C>[] {
     const out: ElementOf<C>[] = new Array(this.#typed.length);
     for (let i = 0; i < out.length; i++) out[i] = this._get(i);
@@ -309,6 +316,14 @@ export class Value<C extends Typecode = Typecode> extends SharedCType<C> {
     return `Value('${this.typecode}', ${String(this.value)})`;
   }
 
+  /** `console.log(value)` shows the typecode and the current value. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    const name = this.constructor.name;
+    if (depth < 0) return options.stylize(`[${name}]`, 'special');
+    return `${name} { typecode: ${inspect(this.typecode, options)}, value: ${inspect(this.value, options)} }`;
+  }
+
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'Value', state: this._state(this._lock()) };
   }
@@ -332,10 +347,14 @@ export class RawValue<C extends Typecode = Typecode> extends Value<C> {
     return `RawValue('${this.typecode}', ${String(this.value)})`;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'RawValue', state: this._state(null) };
   }
 }
+
+/** How many items `console.log` shows of a SharedArray. */
+const INSPECT_ITEMS = 10;
 
 // --- SharedArray -----------------------------------------------------------------------------------
 
@@ -393,6 +412,21 @@ export class SharedArray<C extends Typecode = Typecode> extends SharedCType<C> i
     return this._sameMemory('raw', () => new RawArray<C>(this.typecode, 0), null);
   }
 
+  /** `console.log(array)` shows the typecode, the length and the first few items. */
+  [inspect.custom](depth: number, options: InspectOptionsStylized): string {
+    const name = this.constructor.name;
+    if (depth < 0) return options.stylize(`[${name}]`, 'special');
+    const length = this.length;
+    const shown = Math.min(length, INSPECT_ITEMS);
+    const items: string[] = [];
+    for (let i = 0; i < shown; i++) items.push(inspect(this._get(i), options));
+    const more = length - shown;
+    if (more > 0) items.push(`... ${more} more item${more === 1 ? '' : 's'}`);
+    const list = items.length === 0 ? '[]' : `[ ${items.join(', ')} ]`;
+    return `${name} { typecode: ${inspect(this.typecode, options)}, length: ${inspect(length, options)}, items: ${list} }`;
+  }
+
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'SharedArray', state: this._state(this._lock()) };
   }
@@ -412,6 +446,7 @@ export class RawArray<C extends Typecode = Typecode> extends SharedArray<C> {
     return this;
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   override [kShare](): ShareDescription {
     return { type: 'RawArray', state: this._state(null) };
   }

@@ -34,7 +34,7 @@ import {
 export interface AcquireOptions {
   /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */
   blocking?: boolean;
-  /** Milliseconds to wait at most; resolves false when it passes. */
+  /** Milliseconds to wait at most; resolves false when it passes. Not allowed with `blocking: false`. */
   timeout?: number;
 }
 
@@ -43,8 +43,19 @@ function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
   validateObject(options, 'options');
   const { blocking = true, timeout } = options;
   if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
-  if (!blocking) return null;
-  return new Deadline(validateTimeout(timeout, 'options.timeout'));
+  const ms = validateTimeout(timeout, 'options.timeout');
+  if (!blocking) {
+    // As Python's ValueError("can't specify a timeout for a non-blocking call").
+    if (ms !== undefined) {
+      const error = new TypeError(
+        `The "options.timeout" argument cannot be given with options.blocking false (a non-blocking call does not wait). Received ${ms}`,
+      ) as TypeError & { code: string };
+      error.code = 'ERR_INVALID_ARG_VALUE';
+      throw error;
+    }
+    return null;
+  }
+  return new Deadline(ms);
 }
 
 /** Held for the lifetime of a `using` block (or until `release()`): see `Acquirable.hold`. */
@@ -114,11 +125,13 @@ interface BufferState {
 
 /** The calls Condition needs from its lock (Lock or RLock). */
 interface ConditionLock {
+  /** @internal */
   _isMine(): boolean;
-  /** Releases completely; returns what `_restoreSteps` needs to take it back. */
+  /** @internal Releases completely; returns what `_restoreSteps` needs to take it back. */
   _releaseAll(): number;
+  /** @internal */
   _restoreSteps(count: number): Waiting<void>;
-  /** Acquires without a deadline. */
+  /** @internal Acquires without a deadline. */
   _acquireSteps(): Waiting<void>;
 }
 
@@ -202,6 +215,7 @@ export class Lock extends Acquirable implements ConditionLock {
     yield* this._restoreSteps();
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'Lock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -300,6 +314,7 @@ export class RLock extends Acquirable implements ConditionLock {
     else yield* this._restoreSteps(1);
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'RLock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -376,6 +391,7 @@ export class Semaphore extends Acquirable {
 
   protected static readonly bounded: boolean = false;
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     // Not constructor.name: bundlers may rename classes.
     const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
@@ -433,6 +449,7 @@ export class Event {
     return runSync(eventSteps(this.#s, new Deadline(validateTimeout(timeout))));
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     return { type: 'Event', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
   }
@@ -587,6 +604,7 @@ export class Condition extends Acquirable {
     this.notify(Infinity);
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     const state: ConditionState = { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer, lock: encode(this.#lock, []) };
     return { type: 'Condition', state };
@@ -779,6 +797,7 @@ export class Barrier {
     }.bind(this)));
   }
 
+  /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
     const state: BarrierState = {
       id: this.#id,

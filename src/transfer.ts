@@ -152,8 +152,10 @@ export function decode(value: unknown): unknown {
 
 /** The error a process worker gives for a shared object (no process-shared memory yet). */
 export function refuseForProcess(type: string): TypeError {
+  // "An Event", "An RLock" (said "ar-lock"), but "A RawValue", "A Queue".
+  const article = /^[AEIOU]|^[FHLMNRSX][A-Z]/.test(type) ? 'An' : 'A';
   return new TypeError(
-    `A ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process. ` +
+    `${article} ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process. ` +
       `Use backend 'thread' (the default) to share it, or send plain values.`,
   );
 }
