@@ -52,6 +52,22 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** Applies `fn` to a Map's keys and values or a Set's items; a new collection only if one changed. */
+function walkCollection(value: Map<unknown, unknown> | Set<unknown>, fn: (item: unknown) => unknown): unknown {
+  let changed = false;
+  const step = (item: unknown) => {
+    const out = fn(item);
+    changed ||= out !== item;
+    return out;
+  };
+  if (value instanceof Map) {
+    const entries = [...value].map(([key, item]): [unknown, unknown] => [step(key), step(item)]);
+    return changed ? new Map(entries) : value;
+  }
+  const items = [...value].map(step);
+  return changed ? new Set(items) : value;
+}
+
 /**
  * Replaces shareables inside `value` by their descriptions. `transfer` collects MessagePorts to
  * pass as transferables. `refuse` (set by the process backend) turns a shareable into an error.
@@ -84,27 +100,7 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
     }
     return out ?? value;
   }
-  if (value instanceof Map) {
-    let changed = false;
-    const entries: [unknown, unknown][] = [];
-    for (const [key, item] of value) {
-      const k = encode(key, transfer, refuse);
-      const v = encode(item, transfer, refuse);
-      changed ||= k !== key || v !== item;
-      entries.push([k, v]);
-    }
-    return changed ? new Map(entries) : value;
-  }
-  if (value instanceof Set) {
-    let changed = false;
-    const items: unknown[] = [];
-    for (const item of value) {
-      const encoded = encode(item, transfer, refuse);
-      changed ||= encoded !== item;
-      items.push(encoded);
-    }
-    return changed ? new Set(items) : value;
-  }
+  if (value instanceof Map || value instanceof Set) return walkCollection(value, (item) => encode(item, transfer, refuse));
   return value;
 }
 
@@ -118,27 +114,7 @@ export function decode(value: unknown): unknown {
     }
     return value;
   }
-  if (value instanceof Map) {
-    let changed = false;
-    const entries: [unknown, unknown][] = [];
-    for (const [key, item] of value) {
-      const k = decode(key);
-      const v = decode(item);
-      changed ||= k !== key || v !== item;
-      entries.push([k, v]);
-    }
-    return changed ? new Map(entries) : value;
-  }
-  if (value instanceof Set) {
-    let changed = false;
-    const items: unknown[] = [];
-    for (const item of value) {
-      const decoded = decode(item);
-      changed ||= decoded !== item;
-      items.push(decoded);
-    }
-    return changed ? new Set(items) : value;
-  }
+  if (value instanceof Map || value instanceof Set) return walkCollection(value, decode);
   if (!isPlainObject(value)) return value;
   const type = (value as Partial<Encoded>)[MARK];
   if (typeof type === 'string') {
