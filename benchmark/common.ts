@@ -13,7 +13,7 @@ import { sumPrimesNumber } from '../src/kernels.js';
 
 export const SEED_N = 100_000;
 export const SEED_STEP = 500;
-/** The seed workload's total (SPEC.md): sumPrimes(n) for n = 0, 500, …, 99500. */
+/** The seed workload's known total: sumPrimes(n) for n = 0, 500, …, 99500. */
 export const SEED_CHECKSUM = 31007039440;
 
 export type Workload = 'seed' | 'overhead' | 'scaling';
@@ -87,7 +87,7 @@ export function seedInputs(n: number, step: number): number[] {
 const checksumCache = new Map<string, number>();
 
 /**
- * The total every engine must reach. The default one is the SPEC's constant; any other n/step is
+ * The total every engine must reach. The default one is the known constant; any other n/step is
  * computed once with the JS kernel, itself checked against the constant by the test suite.
  */
 export function expectedSeedChecksum(n: number, step: number): number {

@@ -159,7 +159,7 @@ async function optional<T>(name: string, load: () => Promise<T>): Promise<T> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new Unavailable('not installed', `${name} is not installed (npm i -D ${name} to compare with it)`);
+      throw new Unavailable('not installed', `npm i -D ${name} to compare with it`);
     }
     throw error;
   }

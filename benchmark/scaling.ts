@@ -3,9 +3,8 @@
  * to show how the time falls (or does not) as cores are added. Speedups are over the JS single
  * thread, measured in the same invocation.
  */
-import { availableParallelism } from 'node:os';
 
-import * as lib from '../index.js';
+import { cpuCount } from '../index.js';
 import { type BenchRecord, expectedSeedChecksum, seedInputs } from './common.js';
 import { jsSingle, ourPool } from './engines.js';
 import { applySpeedups, engineSteps, measureEngine, type SuiteContext } from './measure.js';
@@ -13,11 +12,7 @@ import { BASELINE, runTimeoutMs } from './seed.js';
 
 export const SCALING_BACKENDS = ['thread', 'process', 'native'] as const;
 
-/** SPEC's cpuCount() once the package exports it; the same figure from node:os until then. */
-export function cpuCount(): number {
-  const exported = (lib as Record<string, unknown>).cpuCount;
-  return typeof exported === 'function' ? Number(exported()) : availableParallelism();
-}
+export { cpuCount };
 
 export const scalingRuns = (runs: number) => Math.min(runs, 3);
 

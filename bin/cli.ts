@@ -44,7 +44,7 @@ Options:
   --runs R       measured runs per engine, after one warm-up run       (default: 5, quick: 3)
   --json FILE    write the results as JSON (one record per engine and workload)
   --chart FILE   write an SVG bar chart of the speedups; with several workloads the first one
-                 charted goes to FILE and the others to FILE-<workload>.svg
+                 charted goes to FILE and the others next to it, as NAME-<workload>.svg
   -h, --help     show this help
 
 Rows for an engine that is not built yet, not installed, or skipped (no python3) stay in the

@@ -101,7 +101,7 @@ export class AuthenticationError extends MultiprocessingError {
   }
 }
 
-/** A plain Error with a `code`, for state errors SPEC.md names by code only. */
+/** A plain Error with a `code`, for state errors the API names by code only (ERR_POOL_RUNNING…). */
 export function codedError(code: string, message: string): Error & { code: string } {
   const error = new Error(message) as Error & { code: string };
   error.code = code;

@@ -25,7 +25,9 @@ function loadBinding(): Binding | null {
   } catch (error) {
     // One warning from the main thread; workers and children fall back quietly.
     if (isMainThread && !process.env.NAPI_MULTIPROCESSING_CHILD) {
-      const cause = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      // The loader's own text goes on to blame npm's optional-dependency bug, which is the wrong
+      // lead for an unsupported platform or --omit=optional: keep its first sentence only.
+      const cause = error instanceof Error ? error.message.split('\n')[0]!.replace(/\.\s+npm has a bug.*$/, '.') : String(error);
       process.emitWarning(
         `napi-multiprocessing: no prebuilt native binary loads on ${process.platform}-${process.arch}; ` +
           `using the pure-TypeScript kernels (same results, slower). Cause: ${cause}`,
