@@ -42,7 +42,7 @@ test('Barrier: a timeout breaks it for everyone; reset() makes it usable again',
   const start = performance.now();
   await t.throwsAsync(() => barrier.wait(80), { instanceOf: BrokenBarrierError });
   const ms = performance.now() - start;
-  t.true(ms >= 75 && ms < 80 + 1_000, `${ms} ms`);
+  t.true(ms >= 75 && ms < 80 + 3_000, `${ms} ms`);
   await t.throwsAsync(other, { instanceOf: BrokenBarrierError });
   t.true(barrier.broken);
   await t.throwsAsync(() => barrier.wait(10), { instanceOf: BrokenBarrierError });
