@@ -130,12 +130,17 @@ test('AsyncResult: get(timeout) rejects with TimeoutError without cancelling the
 
 test('a Rust panic is a JS Error (sync) and a rejected Promise (rayon thread), never an abort', async (t) => {
   t.truthy(binding, 'these checks need the native binary');
-  t.throws(() => binding!.debugPanic('sync boom'), { message: /sync boom/ });
-  const pool = new binding!.NativePool(2);
-  await t.throwsAsync(pool.mapNumbers('debugPanic', [1, 2, 3]), { message: /Rust panic/ });
-  // The pool and the process are still fine.
-  t.deepEqual(await pool.mapNumbers('sumPrimes', [10, 100]), [17, 1060]);
-  pool.shutdown();
+  const { execFile } = await import('node:child_process');
+  const script = new URL('./fixtures/rust-panics.ts', import.meta.url).pathname;
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['--import=tsx', script], { timeout: 60_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+  });
+  const seen = JSON.parse(stdout);
+  t.true(seen.sync.isError);
+  t.regex(seen.sync.message, /sync boom/);
+  t.true(seen.async.isError);
+  t.regex(seen.async.message, /Rust panic/);
+  t.deepEqual(seen.after, [17, 1060]);
 });
 
 test('terminate stops a running kernel instead of waiting for it (hours of work, settled at once)', async (t) => {
