@@ -35,6 +35,17 @@ for (const backend of backends) {
     t.deepEqual(results[1], { status: 'fulfilled', value: [1, 4, 9] });
   });
 
+  test(`${backend}: work a crashed worker held but had not started goes to another worker instead of failing`, async (t) => {
+    await using pool = new Pool({ backend, processes: 1 });
+    // Once `square` is known to be cheap, the worker takes a second message while busy.
+    t.deepEqual(await pool.map(fixture('square'), [1, 2, 3], 1), [1, 4, 9]);
+    const crash = pool.apply(fixture('exitWith'), [5]);
+    const queuedBehind = pool.apply(fixture('square'), [7]);
+    const error = await within(t, 30_000, t.throwsAsync(crash, { instanceOf: WorkerCrashedError }));
+    t.is(error!.exitCode, 5);
+    t.is(await within(t, 30_000, queuedBehind), 49);
+  });
+
   test(`${backend}: an uncaught error in a timer is a crash of that worker, not a hang`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
     const error = await within(t, 30_000, t.throwsAsync(pool.apply(fixture('throwInTimer'), ['boom in timer']), { instanceOf: WorkerCrashedError }));

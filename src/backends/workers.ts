@@ -8,8 +8,9 @@
  * once per batch instead of once per task (the overhead piscina pays per task).
  *
  * Crash safety: every job sent to a worker is remembered until its result returns. A worker that
- * exits, is killed or runs out of memory rejects exactly those jobs with WorkerCrashedError and
- * is replaced; queued jobs go to the replacement.
+ * exits, is killed or runs out of memory rejects the jobs of the message it was running with
+ * WorkerCrashedError and is replaced; jobs it held but had not started, and queued jobs, go to the
+ * other workers.
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
@@ -28,6 +29,8 @@ interface PendingJob {
   transfer: TransferListItem[];
   single: boolean;
   message?: number;
+  /** Sent back to the queue once after a crash (it had not started); never twice. */
+  requeued?: boolean;
 }
 
 const NO_TRANSFER: TransferListItem[] = [];
@@ -212,12 +215,23 @@ export class WorkerBackend implements Backend {
         const max = this.#options.maxtasksperchild;
         const room = max === undefined ? batch : Math.min(batch, max - slot.assigned);
         if (room <= 0) continue;
-        this.#send(slot, this.#queue.splice(0, room));
+        this.#send(slot, this.#takeBatch(room));
         sent = true;
       }
       if (!sent) break;
     }
     this.#maybeIdle();
+  }
+
+  /**
+   * Up to `room` queued jobs of one task. A message never mixes tasks, so a crash inside a batch
+   * can only fail jobs of the task that was running, never another map's.
+   */
+  #takeBatch(room: number): PendingJob[] {
+    const sid = this.#queue[0]!.job.sid;
+    let n = 1;
+    while (n < room && n < this.#queue.length && this.#queue[n]!.job.sid === sid) n++;
+    return this.#queue.splice(0, n);
   }
 
   #send(slot: Slot, pending: PendingJob[]): void {
@@ -320,7 +334,18 @@ export class WorkerBackend implements Backend {
         for (const p of this.#queue.splice(0)) p.reject(slot.startupError);
       }
     } else {
-      for (const p of held) p.reject(crashed(slot, p.spec, exitCode, signal, error));
+      // A worker runs its messages strictly in order, so the oldest unsettled message is the one
+      // it was running: those jobs fail. Later messages never started: they go back to the front
+      // of the queue for another worker (unless they carried transferred buffers, now detached).
+      const running = Math.min(...held.map((p) => p.message!));
+      const retry: PendingJob[] = [];
+      for (const p of held) {
+        if (p.message !== running && !p.requeued && p.transfer.length === 0) {
+          p.requeued = true;
+          retry.push(p);
+        } else p.reject(crashed(slot, p.spec, exitCode, signal, error));
+      }
+      if (retry.length > 0) this.#queue.unshift(...retry.sort((a, b) => a.job.id - b.job.id));
     }
     if (slot.startupError !== undefined && !slot.ready) {
       // Do not respawn in a loop on an initializer that always fails; run() starts workers again.
