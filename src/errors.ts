@@ -62,7 +62,8 @@ export class ProcessError extends MultiprocessingError {
 
 /**
  * A worker died while it held tasks (exit, uncaught error in a timer, signal, out of memory).
- * Python's Pool hangs forever in this case; ours rejects exactly the tasks that worker held.
+ * Python's Pool hangs forever in this case; ours rejects the tasks that worker was running (the
+ * batch it had started) and hands the ones it had not started to another worker.
  */
 export class WorkerCrashedError extends MultiprocessingError {
   readonly exitCode: number | null;
