@@ -153,7 +153,18 @@ function spawnProcess(options: SpawnOptions): WorkerHandle {
       child.send(message);
     },
     onMessage: (listener) => child.on('message', listener as (m: unknown) => void),
-    onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal, spawnError)),
+    // 'exit' can come before the last messages the child wrote are read from the channel; the
+    // channel's end ('disconnect') comes after them, so the pool learns the results first.
+    onExit: (listener) =>
+      child.once('exit', (code, signal) => {
+        const fire = () => listener(code, signal, spawnError);
+        if (!child.connected) return fire();
+        const fallback = setTimeout(fire, 2000);
+        child.once('disconnect', () => {
+          clearTimeout(fallback);
+          fire();
+        });
+      }),
     // Ref first: whoever stops a child awaits its exit, which must keep Node alive until then.
     stop: () => {
       child.ref();
