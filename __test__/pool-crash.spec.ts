@@ -46,6 +46,26 @@ for (const backend of backends) {
     t.is(await within(t, 30_000, queuedBehind), 49);
   });
 
+  test(`${backend}: among many batched calls of one function, only the call that exits fails`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    const double = (x: number) => {
+      if (x === 7) process.exit(9);
+      return x * 2;
+    };
+    // Known to be cheap, so the calls below travel many to a message.
+    t.deepEqual(await pool.map(double, [1, 2, 3], 1), [2, 4, 6]);
+    const results = await within(t, 30_000, Promise.allSettled(Array.from({ length: 40 }, (_, i) => pool.apply(double, [i]))));
+    const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+    t.deepEqual(rejected, [7]);
+    const error = (results[7] as PromiseRejectedResult).reason as WorkerCrashedError;
+    t.true(error instanceof WorkerCrashedError);
+    t.is(error.exitCode, 9);
+    t.deepEqual(
+      results.filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<number>).value),
+      Array.from({ length: 40 }, (_, i) => i * 2).filter((_, i) => i !== 7),
+    );
+  });
+
   test(`${backend}: an uncaught error in a timer is a crash of that worker, not a hang`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
     const error = await within(t, 30_000, t.throwsAsync(pool.apply(fixture('throwInTimer'), ['boom in timer']), { instanceOf: WorkerCrashedError }));

@@ -62,8 +62,9 @@ export class ProcessError extends MultiprocessingError {
 
 /**
  * A worker died while it held tasks (exit, uncaught error in a timer, signal, out of memory).
- * Python's Pool hangs forever in this case; ours rejects the tasks that worker was running (the
- * batch it had started) and hands the ones it had not started to another worker.
+ * Python's Pool hangs forever in this case; ours rejects the task that worker was running (the
+ * whole batch it was running when it was killed by a signal or ran out of memory, since it could
+ * not say which) and hands the tasks it had not started to another worker.
  */
 export class WorkerCrashedError extends MultiprocessingError {
   readonly exitCode: number | null;

@@ -7,10 +7,11 @@
  * travel in one message and each worker holds two messages at a time, so the round trip is paid
  * once per batch instead of once per task (the overhead piscina pays per task).
  *
- * Crash safety: every job sent to a worker is remembered until its result returns. A worker that
- * exits, is killed or runs out of memory rejects the jobs of the message it was running with
- * WorkerCrashedError and is replaced; jobs it held but had not started, and queued jobs, go to the
- * other workers.
+ * Crash safety: every job sent to a worker is remembered until its result returns. When a worker
+ * exits, is killed or runs out of memory, the job it was running rejects with WorkerCrashedError,
+ * the jobs it had not started go to the other workers, and a replacement starts. (A worker killed
+ * by a signal or by running out of memory cannot say which job of its batch was running: that
+ * whole batch fails.)
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
@@ -29,8 +30,8 @@ interface PendingJob {
   transfer: TransferListItem[];
   single: boolean;
   message?: number;
-  /** Sent back to the queue once after a crash (it had not started); never twice. */
-  requeued?: boolean;
+  /** Times this job went back to the queue because the worker holding it died before starting it. */
+  retries?: number;
 }
 
 const NO_TRANSFER: TransferListItem[] = [];
@@ -48,6 +49,8 @@ interface Slot {
   /** Set when this worker must take no more work (maxtasksperchild reached, or stopping). */
   retiring: boolean;
   startupError?: unknown;
+  /** What the worker said as it exited: the job it was running (its finished ones are settled). */
+  exitReport?: { running: number | undefined };
 }
 
 /** Per task: mean job time in ms (EWMA), undefined until a first result returns. */
@@ -61,6 +64,8 @@ const LONG_MS = 50;
 const CHEAP_MS = 0.25;
 const MEDIUM_MS = 2;
 const MAX_BATCH = 512;
+/** A job whose worker keeps dying before it starts fails after this many moves (no endless respawning). */
+const MAX_RETRIES = 3;
 
 let workerNames = 0;
 let messageIds = 0;
@@ -283,13 +288,20 @@ export class WorkerBackend implements Backend {
       case 'done':
         this.#settle(slot, message.results, message.ms);
         return;
+      case 'exiting':
+        slot.retiring = true;
+        if (message.results) {
+          slot.exitReport = { running: message.running };
+          this.#settle(slot, message.results);
+        }
+        return;
       default:
         return;
     }
   }
 
-  #settle(slot: Slot, results: JobResult[], ms: number): void {
-    if (results.length > 0) {
+  #settle(slot: Slot, results: JobResult[], ms?: number): void {
+    if (results.length > 0 && ms !== undefined) {
       const first = slot.inFlight.get(results[0]!.id);
       if (first) {
         const stats = this.#stats.get(first.job.sid) ?? { meanMs: undefined };
@@ -334,16 +346,19 @@ export class WorkerBackend implements Backend {
         for (const p of this.#queue.splice(0)) p.reject(slot.startupError);
       }
     } else {
-      // A worker runs its messages strictly in order, so the oldest unsettled message is the one
-      // it was running: those jobs fail. Later messages never started: they go back to the front
-      // of the queue for another worker (unless they carried transferred buffers, now detached).
-      const running = Math.min(...held.map((p) => p.message!));
+      // Only the job the worker was running fails. If it said which one as it exited, that is
+      // exact. If it could not (a signal, out of memory), the oldest unsettled message is the
+      // batch it was running, since a worker runs its messages strictly in order, and that whole
+      // batch fails. Every other job had not started: it goes back to the front of the queue
+      // (unless it carried transferred buffers, now detached).
+      const report = slot.exitReport;
+      const runningMessage = Math.min(...held.map((p) => p.message!));
       const retry: PendingJob[] = [];
       for (const p of held) {
-        if (p.message !== running && !p.requeued && p.transfer.length === 0) {
-          p.requeued = true;
-          retry.push(p);
-        } else p.reject(crashed(slot, p.spec, exitCode, signal, error));
+        const started = report ? p.job.id === report.running : p.message === runningMessage;
+        p.retries = (p.retries ?? 0) + 1;
+        if (!started && p.retries <= MAX_RETRIES && p.transfer.length === 0) retry.push(p);
+        else p.reject(crashed(slot, p.spec, exitCode, signal, error));
       }
       if (retry.length > 0) this.#queue.unshift(...retry.sort((a, b) => a.job.id - b.job.id));
     }

@@ -168,11 +168,39 @@ function reply(results: JobResult[], ms: number): void {
 
 let queue: Promise<void> = Promise.resolve();
 let processName = '';
+let role: 'pool' | 'process' | undefined;
+/** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
+let running: { jobs: Job[]; results: JobResult[] } | undefined;
+
+/**
+ * A pool worker on its way out (process.exit in a task, an uncaught error, an unhandled rejection)
+ * tells the pool what it had finished, so that only the job it was running fails and the jobs it
+ * had not started go to another worker. A signal or running out of memory skips this; the pool
+ * then fails the whole batch.
+ */
+function reportExit(): void {
+  if (role !== 'pool' || (isMainThread && !process.connected)) return;
+  const finished = running?.results ?? [];
+  const current = running?.jobs[finished.length]?.id;
+  try {
+    const transfer: unknown[] = [];
+    const results = finished.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+    send({ t: 'exiting', results, running: current }, transfer);
+  } catch {
+    try {
+      send({ t: 'exiting', running: current });
+    } catch {
+      // The channel is gone: the pool falls back to failing the batch.
+    }
+  }
+}
+process.on('exit', reportExit);
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
     case 'init': {
       processName = message.name;
+      role = message.role;
       setCurrentProcess({ name: message.name, daemon: message.role === 'pool' });
       try {
         if (message.initializer) {
@@ -190,9 +218,11 @@ async function handle(message: ToWorker): Promise<void> {
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
       const start = performance.now();
-      const results: JobResult[] = [];
-      for (const job of message.jobs) results.push(await runJob(job));
-      reply(results, performance.now() - start);
+      const batch = { jobs: message.jobs, results: [] as JobResult[] };
+      running = batch;
+      for (const job of message.jobs) batch.results.push(await runJob(job));
+      running = undefined;
+      reply(batch.results, performance.now() - start);
       return;
     }
     case 'target': {

@@ -32,7 +32,13 @@ export type FromWorker =
   | { t: 'startup-error'; error: SerializedError }
   /** `ms`: time spent running these jobs, for the dispatcher's batching decisions. */
   | { t: 'done'; results: JobResult[]; ms: number }
-  | { t: 'target-done'; ok: boolean; error?: SerializedError };
+  | { t: 'target-done'; ok: boolean; error?: SerializedError }
+  /**
+   * Sent by a pool worker as it exits (process.exit, an uncaught error, an unhandled rejection):
+   * the results its current batch had finished, and the job it was running, if any. Every other
+   * job it held had not started. `results` is absent when they could not be sent.
+   */
+  | { t: 'exiting'; results?: JobResult[]; running?: number };
 
 export interface SerializedError {
   __napiMpError: true;
