@@ -114,3 +114,28 @@ test('a daemon Process does not keep Node alive and is stopped when the parent e
   t.true(normal.ms > 1400, `the parent waited for its non-daemon child (${normal.ms.toFixed(0)} ms)`);
   t.false(isProcessAlive(normal.pid));
 });
+
+for (const backend of backends) {
+  test(`${backend}: awaiting join() on a daemon keeps Node alive until it ends; inside, currentProcess().daemon is true`, async (t) => {
+    const { execFile } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const script = fileURLToPath(new URL('./fixtures/daemon-join.ts', import.meta.url));
+    const stdout = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, ['--import=tsx', script, backend], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+    });
+    const [seen, joined] = stdout.trim().split('\n');
+    t.like(JSON.parse(seen!), { daemon: true });
+    t.is(joined, 'joined 0');
+  });
+}
+
+test('process backend: a signal outside the common ones still gives -N', async (t) => {
+  const { constants } = await import('node:os');
+  const p = new Process({ target: fixture('processHang'), backend: 'process' });
+  p.start();
+  // Wait until the child has started its target (it is alive and connected).
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  process.kill(p.pid!, 'SIGUSR2');
+  await within(t, 30_000, p.join());
+  t.is(p.exitCode, -constants.signals.SIGUSR2);
+});

@@ -3,7 +3,7 @@
  * process. As in Python, the target's end is the process's end: when what it returns settles,
  * the Process exits with 0 (or 1 if it threw), even if timers are still pending.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 
 import { ProcessError } from './errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
@@ -23,8 +23,6 @@ export interface ProcessOptions<T extends TaskLike = TaskLike> {
   /** `'thread'` (worker_threads, default) or `'process'` (a child process). */
   backend?: WorkerKind;
 }
-
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 };
 
 const alive = new Set<Process>();
 let processCount = 0;
@@ -60,6 +58,8 @@ export class Process<T extends TaskLike = TaskLike> {
   #exited: Promise<void> | undefined;
   /** Set by terminate()/kill() on a thread, where no real signal exists, to report -N as Python. */
   #signalled: number | undefined;
+  /** Pending join() calls: a daemon is unref'd, but Node must stay alive while someone awaits it. */
+  #joiners = 0;
 
   constructor(options: ProcessOptions<T>) {
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
@@ -94,7 +94,7 @@ export class Process<T extends TaskLike = TaskLike> {
       handle.onExit((code, signal) => {
         alive.delete(this);
         if (this.#signalled !== undefined) this.#exitCode = -this.#signalled;
-        else if (signal) this.#exitCode = -(SIGNALS[signal] ?? 1);
+        else if (signal) this.#exitCode = -(constants.signals[signal] ?? 1);
         else this.#exitCode = code ?? 1;
         resolve();
       });
@@ -103,7 +103,7 @@ export class Process<T extends TaskLike = TaskLike> {
       // 'ready' / 'target-done': the exit code says everything the parent needs.
     });
     try {
-      handle.post({ t: 'init', name: this.name, role: 'process', initargs: [] });
+      handle.post({ t: 'init', name: this.name, role: 'process', daemon: this.daemon, initargs: [] });
       handle.post({ t: 'target', target: spec, args }, transfer);
     } catch (error) {
       handle.kill();
@@ -116,10 +116,16 @@ export class Process<T extends TaskLike = TaskLike> {
   async join(timeoutMs?: number): Promise<void> {
     const timeout = validateTimeout(timeoutMs, 'timeoutMs');
     if (!this.#exited) throw new ProcessError(`Process ${this.name} can only be joined after start()`, 'ERR_NOT_STARTED');
-    if (timeout === undefined) return this.#exited;
+    if (this.#exitCode !== null) return;
+    if (this.#joiners++ === 0) this.#handle!.ref();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
-    clearTimeout(timer);
+    try {
+      if (timeout === undefined) await this.#exited;
+      else await Promise.race([this.#exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+    } finally {
+      clearTimeout(timer);
+      if (--this.#joiners === 0 && this.daemon && this.isAlive()) this.#handle!.unref();
+    }
   }
 
   isAlive(): boolean {

@@ -201,7 +201,8 @@ async function handle(message: ToWorker): Promise<void> {
     case 'init': {
       processName = message.name;
       role = message.role;
-      setCurrentProcess({ name: message.name, daemon: message.role === 'pool' });
+      // Pool workers are daemons, as in Python; a Process is one if it was made so.
+      setCurrentProcess({ name: message.name, daemon: message.role === 'pool' || message.daemon === true });
       try {
         if (message.initializer) {
           const fn = await resolveSpec(message.initializer);

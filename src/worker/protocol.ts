@@ -16,7 +16,7 @@ export interface Job {
 }
 
 export type ToWorker =
-  | { t: 'init'; name: string; role: 'pool' | 'process'; initializer?: TaskSpec; initargs: unknown[] }
+  | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[] }
   | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
   | { t: 'target'; target: TaskSpec; args: unknown[] };
 
