@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { Pool } from '../index.js';
+import { Pool, PoolTerminatedError } from '../index.js';
 import { backends, fixture, within } from './helpers/pool.js';
 
 const square = fixture('square');
@@ -98,12 +98,75 @@ for (const backend of backends) {
     }, { message: 'bad item 3' });
     t.deepEqual(items, [1, 2]);
   });
+
+  test(`${backend}: imap over an endless generator yields results as it goes, and the event loop keeps running`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    let pulled = 0;
+    function* naturals() {
+      for (let i = 0; ; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const seen: number[] = [];
+    await within(
+      t,
+      30_000,
+      (async () => {
+        for await (const v of pool.imap((x: number) => x * 2, naturals(), 4)) {
+          seen.push(v);
+          if (seen.length === 100) break;
+        }
+      })(),
+    );
+    clearInterval(timer);
+    t.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i * 2));
+    t.true(ticks > 0, 'timers fired while imap ran');
+    t.true(pulled < 100_000, `the input is read as results are taken (${pulled} items pulled)`);
+    const unordered: number[] = [];
+    for await (const v of pool.imapUnordered((x: number) => x + 1, naturals(), 2)) {
+      unordered.push(v);
+      if (unordered.length === 50) break;
+    }
+    t.is(new Set(unordered).size, 50);
+  });
+
+  test(`${backend}: terminate() rejects a map and an imap whose async input is still waiting`, async (t) => {
+    const pool = new Pool({ backend, processes: 1 });
+    const never = new Promise<void>(() => {});
+    async function* stalls() {
+      yield 1;
+      await never;
+      yield 2;
+    }
+    const mapped = pool.map((x: number) => x, stalls());
+    const it = pool.imap((x: number) => x, stalls());
+    t.is((await it.next()).value, 1);
+    const next = it.next();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await pool.terminate();
+    await within(t, 10_000, t.throwsAsync(mapped, { instanceOf: PoolTerminatedError }));
+    await within(t, 10_000, t.throwsAsync(next, { instanceOf: PoolTerminatedError }));
+  });
+
+  test(`${backend}: an imap nobody consumes does not stop close() and join()`, async (t) => {
+    const pool = new Pool({ backend, processes: 2 });
+    const xs = Array.from({ length: 2000 }, (_, i) => i);
+    pool.imap((x: number) => x, xs);
+    pool.close();
+    await within(t, 30_000, pool.join());
+    t.pass();
+  });
 }
 
 test('bad arguments are TypeErrors/RangeErrors naming the argument', async (t) => {
   await using pool = new Pool({ processes: 1 });
   await t.throwsAsync(pool.map(square, 5 as unknown as number[]), { instanceOf: TypeError, message: /"iterable"/ });
-  await t.throwsAsync(pool.map(square, 'abc' as unknown as number[]), { instanceOf: TypeError, message: /"iterable"/ });
+  await t.throwsAsync(pool.map(square, null as unknown as number[]), { instanceOf: TypeError, message: /"iterable"/ });
+  // A string is an iterable of its characters, as in Python.
+  t.deepEqual(await pool.map((c: string) => c.toUpperCase(), 'abc'), ['A', 'B', 'C']);
   await t.throwsAsync(pool.map(square, [1], 0), { instanceOf: RangeError, message: /"chunksize"/ });
   await t.throwsAsync(pool.map(square, [1], 1.5), { instanceOf: RangeError, message: /"chunksize"/ });
   await t.throwsAsync(pool.map(42 as unknown as typeof square, [1]), { instanceOf: TypeError, message: /"fn"/ });

@@ -57,8 +57,9 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 function checkIterable(value: unknown, name: string): void {
-  if (typeof value === 'string' || (!isIterable(value) && !isAsyncIterable(value))) {
-    throw invalidType(name, 'an iterable or async iterable (strings are not accepted)', value);
+  // A string is iterable (its characters), as in Python's map.
+  if (!isIterable(value) && !isAsyncIterable(value)) {
+    throw invalidType(name, 'an iterable or async iterable', value);
   }
 }
 
@@ -90,9 +91,15 @@ export class Pool {
   #outstanding = 0;
   #drained: (() => void) | undefined;
   #finished: Promise<void> | undefined;
+  /** Rejects with PoolTerminatedError on terminate(): work still reading its input stops waiting. */
+  readonly #terminated: Promise<never>;
+  #rejectTerminated!: (error: Error) => void;
+  readonly #feeds = new Set<ChunkFeed>();
   readonly #id = ++poolIds;
 
   constructor(options: PoolOptions = {}) {
+    this.#terminated = new Promise<never>((_, reject) => (this.#rejectTerminated = reject));
+    this.#terminated.catch(() => {});
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
     const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits } = options;
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
@@ -229,7 +236,8 @@ export class Pool {
       // Python's map_async does); an async one is read first, and still counts as accepted.
       const items = isIterable(iterable) ? Array.from(iterable) : collect(iterable as AsyncIterable<unknown>);
       const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star);
-      return this.#track(Array.isArray(items) ? run(items) : items.then(run));
+      // While an async iterable is still being read, terminate() must not leave this waiting.
+      return this.#track(Array.isArray(items) ? run(items) : Promise.race([items, this.#terminated]).then(run));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -288,30 +296,43 @@ export class Pool {
       checkIterable(iterable, 'iterable');
       const size = checkChunksize(chunksize) ?? 1;
       // Start at once, as Python does: work begins before the first next().
-      feed = new ChunkFeed(iterable as Input<unknown>, size, (items) => this.#track(this.#run(spec, { items, star: false })));
+      // At most `window` chunks run or wait ahead of the consumer: an endless or huge input is
+      // read as results are taken, and never starves the event loop.
+      const window = Math.max(16, this.processes * 64);
+      feed = new ChunkFeed(iterable as Input<unknown>, size, window, (items) => this.#track(this.#run(spec, { items, star: false })));
+      this.#feeds.add(feed);
       this.#track(feed.fed);
     } catch (error) {
       setupError = error;
     }
+    const feeds = this.#feeds;
     return (async function* () {
       if (!feed) throw setupError;
       try {
         yield* ordered ? feed.inOrder() : feed.inCompletionOrder();
       } finally {
         feed.stop();
+        feeds.delete(feed);
       }
     })();
   }
 
   /** No new work; what was submitted still runs. */
   close(): void {
-    if (this.#state === 'running') this.#state = 'closed';
+    if (this.#state === 'running') {
+      this.#state = 'closed';
+      for (const feed of this.#feeds) feed.release();
+    }
   }
 
   /** Stops now: pending results reject with PoolTerminatedError, and every worker is stopped. */
   terminate(): Promise<void> {
     if (this.#state !== 'terminated') {
       this.#state = 'terminated';
+      const error = new PoolTerminatedError();
+      this.#rejectTerminated(error);
+      for (const feed of this.#feeds) feed.abort(error);
+      this.#feeds.clear();
       this.#finished = this.#backend.terminate();
     }
     return this.#finished!;
@@ -368,8 +389,13 @@ class ChunkFeed {
   readonly #completed: Outcome[] = [];
   #done = false;
   #stopped = false;
+  #aborted: { error: unknown } | undefined;
   #wake: (() => void) | undefined;
+  #wakePuller: (() => void) | undefined;
   #yielded = 0;
+  /** Chunks the consumer has taken; the puller stays at most `#window` chunks ahead of it. */
+  #consumed = 0;
+  #window: number;
 
   /** Settles once the iterable is exhausted (or failed, or the consumer stopped). */
   readonly fed: Promise<void>;
@@ -377,8 +403,10 @@ class ChunkFeed {
   constructor(
     iterable: Input<unknown>,
     readonly size: number,
+    window: number,
     readonly submit: (items: unknown[]) => Promise<unknown[]>,
   ) {
+    this.#window = window;
     this.fed = this.#pull(iterable);
   }
 
@@ -390,6 +418,17 @@ class ChunkFeed {
 
   #waitForChange(): Promise<void> {
     return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #taken(chunks: number): void {
+    this.#consumed = chunks;
+    const wake = this.#wakePuller;
+    this.#wakePuller = undefined;
+    wake?.();
+  }
+
+  #waitForRoom(): Promise<void> {
+    return new Promise((resolve) => (this.#wakePuller = resolve));
   }
 
   #add(outcome: Promise<Outcome>): void {
@@ -427,6 +466,7 @@ class ChunkFeed {
         if (batch.length >= this.size) {
           this.#flush(batch);
           batch = [];
+          while (!this.#stopped && this.#chunks.length - this.#consumed >= this.#window) await this.#waitForRoom();
         }
       }
       if (batch.length > 0) this.#flush(batch);
@@ -441,10 +481,13 @@ class ChunkFeed {
 
   async *inOrder(): AsyncGenerator<unknown> {
     for (let i = 0; ; i++) {
+      this.#taken(i);
       while (i >= this.#chunks.length) {
+        if (this.#aborted) throw this.#aborted.error;
         if (this.#done) return;
         await this.#waitForChange();
       }
+      // A submitted chunk settles on terminate() too: the backend rejects it.
       const outcome = await this.#chunks[i]!;
       if (!outcome.ok) throw outcome.error;
       yield* outcome.values;
@@ -454,10 +497,12 @@ class ChunkFeed {
   async *inCompletionOrder(): AsyncGenerator<unknown> {
     for (;;) {
       while (this.#yielded >= this.#completed.length) {
+        if (this.#aborted) throw this.#aborted.error;
         if (this.#done && this.#yielded >= this.#chunks.length) return;
         await this.#waitForChange();
       }
       const outcome = this.#completed[this.#yielded++]!;
+      this.#taken(this.#yielded);
       if (!outcome.ok) throw outcome.error;
       yield* outcome.values;
     }
@@ -465,5 +510,22 @@ class ChunkFeed {
 
   stop(): void {
     this.#stopped = true;
+    this.#taken(this.#consumed);
+  }
+
+  /**
+   * close(): the whole input counts as submitted (as in Python), so read it all even if nobody
+   * consumes the results, and join() does not wait on a consumer that may never come.
+   */
+  release(): void {
+    this.#window = Infinity;
+    this.#taken(this.#consumed);
+  }
+
+  /** terminate(): the consumer gets `error` now, even while the input is still being read. */
+  abort(error: unknown): void {
+    this.#aborted = { error };
+    this.stop();
+    this.#notify();
   }
 }
