@@ -117,3 +117,26 @@ test('getNowait/getSync with a timeout while a worker streams messages larger an
     t.true(q.empty());
   }
 });
+
+test('a worker that putSyncs far more than the buffer holds into an unbounded queue returns, and the main thread then drains every item', async (t) => {
+  const { Pool } = await import('../index.js');
+  await using pool = new Pool({ processes: 1 });
+  const q = new Queue<string>();
+  const ITEMS = 300; // about 300 KB: several times the queue's shared buffer
+  const put = await withDeadline(
+    pool.apply(
+      (queue: Queue<string>, n: number) => {
+        for (let i = 0; i < n; i++) queue.putSync(`${i}:`.padEnd(1000, 'w'), { timeout: 100 });
+        return n;
+      },
+      [q, ITEMS],
+    ),
+    30_000,
+    'the producing task',
+  );
+  t.is(put, ITEMS);
+  const got: number[] = [];
+  for (let i = 0; i < ITEMS; i++) got.push(Number.parseInt(await withDeadline(q.get(), 30_000, 'q.get()'), 10));
+  t.deepEqual(got, Array.from({ length: ITEMS }, (_, i) => i));
+  t.true(q.empty());
+});

@@ -10,11 +10,13 @@
  * Like Python's, an unbounded queue's `put` never waits: a message that does not fit in the
  * shared 64 KiB buffer yet waits in this thread's outbox, flushed in the background as readers
  * make room (Python has a feeder thread for this), and a thread with undelivered messages stays
- * alive until they are delivered. `putSync` instead waits for room, as a write to a full pipe does.
+ * alive until they are delivered. `putSync` works the same way: it waits only while a bounded queue
+ * holds `maxsize` items (and gives up with Full at its `timeout`), never for buffer space, so a
+ * worker that puts many items and returns does not deadlock against a reader that drains the queue
+ * only after the worker's task has finished.
  * Do not `worker.terminate()` a thread in the middle of a put or get: as in Python, that can lose
  * the message or leave the queue stuck.
  */
-import { isMainThread } from 'node:worker_threads';
 
 import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
@@ -112,26 +114,25 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * Blocking put for workers: waits while the queue holds `maxsize` items, and while its shared
-   * buffer is full (back-pressure, as a write to a full pipe). On the main thread it freezes the
-   * event loop while the queue is full, but never waits for buffer space (that could be its own
-   * reader).
+   * Blocking put (for workers; on the main thread it freezes the event loop while a bounded queue is
+   * full). Waits only while the queue holds `maxsize` items, and throws Full when `timeout` passes
+   * first; an unbounded queue never waits.
    */
   putSync(obj: T, options?: QueueOptions): void {
-    this.#putSync(obj, parseOptions(options), !isMainThread);
+    this.#putSync(obj, parseOptions(options));
   }
 
   /** Puts without waiting; throws Full when the queue holds `maxsize` items. */
   putNowait(obj: T): void {
-    this.#putSync(obj, null, false);
+    this.#putSync(obj, null);
   }
 
-  #putSync(obj: T, deadline: Deadline | null, waitForRoom: boolean): void {
+  #putSync(obj: T, deadline: Deadline | null): void {
     this._checkOpen();
     const n = encodeValue(obj);
     const ring = this.#ring;
     if (!ring.tryAccept(this._joinable)) runSync(ring.acceptSteps(this._joinable, deadline, true));
-    this.#outbox.send(outBuffer(), n, waitForRoom);
+    this.#outbox.send(outBuffer(), n, false);
   }
 
   /** Removes and returns the oldest item, waiting for one; rejects with Empty after `timeout`. */
