@@ -84,6 +84,69 @@ test('RLock: re-entrant for its owner thread, ERR_NOT_HELD for another thread', 
   await worker.result;
 });
 
+test('RLock and Condition(): async functions on one thread exclude each other; withLock callbacks re-enter', async (t) => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  // Python's read-modify-write under the lock, with an await in the middle, five at once.
+  const v = new Value('i', 0);
+  await Promise.all(
+    Array.from({ length: 5 }, () =>
+      v.getLock().withLock(async () => {
+        const x = v.value;
+        await sleep(5);
+        v.value = x + 1;
+      }),
+    ),
+  );
+  t.is(v.value, 5);
+
+  // Inside withLock, the same async flow may take the lock again (and must release it again).
+  const rlock = new RLock();
+  const depth = await rlock.withLock(async () => {
+    await sleep(1);
+    return rlock.withLock(async () => {
+      t.true(await rlock.acquire({ timeout: 1000 }));
+      rlock.release();
+      return 'nested';
+    });
+  });
+  t.is(depth, 'nested');
+  // While one async function holds it, another's acquire waits; a blocking acquireSync says why it cannot.
+  t.true(await rlock.acquire());
+  const other = (async () => rlock.acquire({ timeout: 50 }))();
+  t.false(await other);
+  t.throws(() => rlock.acquireSync(), { code: 'ERR_WOULD_DEADLOCK' } as never);
+  rlock.release();
+  t.true(rlock.acquireSync({ blocking: false }), 'released for good');
+  rlock.release();
+
+  // Condition() (over an RLock): two async consumers and a producer on the main thread.
+  const cond = new Condition();
+  const items: number[] = [];
+  const taken: number[] = [];
+  const consumer = async () => {
+    for (let k = 0; k < 5; k++) {
+      await cond.acquire();
+      try {
+        t.truthy(await cond.waitFor(() => items.length > 0, 10_000));
+        taken.push(items.shift()!);
+      } finally {
+        cond.release();
+      }
+    }
+  };
+  const producer = async () => {
+    for (let k = 0; k < 10; k++) {
+      await sleep(2);
+      await cond.acquire();
+      items.push(k);
+      cond.notify();
+      cond.release();
+    }
+  };
+  await Promise.all([consumer(), consumer(), producer()]);
+  t.deepEqual([...taken].sort((a, b) => a - b), Array.from({ length: 10 }, (_, k) => k));
+});
+
 test('Semaphore counts; BoundedSemaphore refuses one release too many', async (t) => {
   const sem = new Semaphore(2);
   t.true(sem.acquireSync());

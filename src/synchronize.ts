@@ -9,9 +9,14 @@
  * Passed to a thread worker (as a task argument, or inside one), a primitive arrives as the same
  * lock, not a copy. Timeouts are milliseconds.
  *
- * Ownership ("the calling thread") is per thread, as in Python: two async functions on the main
- * thread are the same owner for an RLock or a Condition.
+ * Ownership ("the calling thread") is per thread, as in Python, with one refinement for async
+ * code: async functions interleave on one thread at every await, so an RLock (and a Condition over
+ * one) taken with `await acquire()` excludes the thread's other async functions too. Re-entrancy
+ * in async code follows `withLock(fn)`: inside `fn`, and whatever it awaits, the lock can be taken
+ * again; a second bare `await acquire()` in the same async function waits like anyone else.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 import { BrokenBarrierError, TimeoutError, codedError } from './errors.js';
 import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
 import { invalidType, outOfRange, validateFunction, validateInteger, validateObject, validateTimeout } from './validate.js';
@@ -223,6 +228,9 @@ export class Lock extends Acquirable implements ConditionLock {
 
 // --- RLock ---------------------------------------------------------------------------------
 
+/** The RLocks that the running `withLock` callback (and what it awaits) holds. */
+const heldByFlow = new AsyncLocalStorage<ReadonlySet<RLock>>();
+
 const DEPTH = 2;
 
 /**
@@ -233,6 +241,12 @@ export class RLock extends Acquirable implements ConditionLock {
   /** [WORD] mutex word; [OWNER] threadId + 1; [DEPTH] recursion depth (touched by the owner only). */
   readonly #s: Int32Array;
   readonly #id: string;
+  /**
+   * This thread holds it through `await acquire()`. Async functions on one thread interleave at
+   * every await, so they must exclude each other as threads do: another one's acquire() waits,
+   * and only code inside this lock's `withLock` callback re-enters.
+   */
+  #asyncHeld = false;
 
   constructor() {
     super();
@@ -245,21 +259,34 @@ export class RLock extends Acquirable implements ConditionLock {
     return Atomics.load(this.#s, OWNER) === ME;
   }
 
-  #take(): true {
+  #take(asyncHeld: boolean): true {
     Atomics.store(this.#s, OWNER, ME);
     this.#s[DEPTH] = 1;
+    this.#asyncHeld = asyncHeld;
     return true;
+  }
+
+  /** May the caller take it again? Yes for the thread's synchronous code, or inside its withLock. */
+  #reentrant(): boolean {
+    return this.#mine() && (!this.#asyncHeld || (heldByFlow.getStore()?.has(this) ?? false));
   }
 
   acquireSync(options?: AcquireOptions): boolean {
     const s = this.#s;
     const deadline = parseAcquire(options);
-    if (this.#mine()) {
+    if (this.#reentrant()) {
       s[DEPTH]!++;
       return true;
     }
+    if (this.#mine()) {
+      // Held by an async function of this thread: blocking would wait for it forever.
+      throw codedError(
+        'ERR_WOULD_DEADLOCK',
+        'This RLock is held by another async function of this thread; acquireSync() would block it forever. Use await acquire().',
+      );
+    }
     if (Atomics.compareExchange(s, WORD, 0, 1) === 0 || (deadline !== null && runSync(lockWordSteps(s, WORD, deadline, SPIN_SYNC)))) {
-      return this.#take();
+      return this.#take(false);
     }
     return false;
   }
@@ -267,23 +294,36 @@ export class RLock extends Acquirable implements ConditionLock {
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const s = this.#s;
     const deadline = parseAcquire(options);
-    if (this.#mine()) {
+    if (this.#reentrant()) {
       s[DEPTH]!++;
       return true;
     }
+    // Not ours, or held by another async function of this thread: wait as another thread would.
     if (
       Atomics.compareExchange(s, WORD, 0, 1) === 0 ||
       (deadline !== null && (await runAsync(lockWordSteps(s, WORD, deadline, SPIN_ASYNC))))
     ) {
-      return this.#take();
+      return this.#take(true);
     }
     return false;
+  }
+
+  /**
+   * Runs `fn` holding the lock; `fn` and everything it awaits may acquire this lock again
+   * (re-entrancy for async code follows the callback, since async functions share a thread).
+   */
+  override async withLock<R>(fn: () => R | Promise<R>, options?: AcquireOptions): Promise<Awaited<R>> {
+    validateFunction(fn, 'fn');
+    using _ = await this.hold(options);
+    const held = new Set(heldByFlow.getStore()).add(this);
+    return await heldByFlow.run(held, fn);
   }
 
   release(): void {
     const s = this.#s;
     if (!this.#mine()) throw notHeld('RLock (it is not held by this thread)');
     if (--s[DEPTH]! > 0) return;
+    this.#asyncHeld = false;
     Atomics.store(s, OWNER, 0);
     unlockWord(s, WORD);
   }
@@ -296,17 +336,21 @@ export class RLock extends Acquirable implements ConditionLock {
   _releaseAll(): number {
     const s = this.#s;
     const depth = s[DEPTH]!;
+    // How it was held comes back with it: negative for an async hold.
+    const saved = this.#asyncHeld ? -depth : depth;
     s[DEPTH] = 0;
+    this.#asyncHeld = false;
     Atomics.store(s, OWNER, 0);
     unlockWord(s, WORD);
-    return depth;
+    return saved;
   }
   /** @internal */
-  *_restoreSteps(depth: number): Waiting<void> {
+  *_restoreSteps(saved: number): Waiting<void> {
     const s = this.#s;
     if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
     Atomics.store(s, OWNER, ME);
-    s[DEPTH] = depth;
+    s[DEPTH] = Math.abs(saved);
+    this.#asyncHeld = saved < 0;
   }
   /** @internal */
   *_acquireSteps(): Waiting<void> {
