@@ -122,7 +122,11 @@ export function lockWordSync(a: Int32Array, i: number): void {
 
 // --- identity -------------------------------------------------------------------------------
 
-let idCounter = 0;
+// One counter per thread even when the package is loaded twice (its ESM and CJS builds in one
+// program): ids from two copies must never collide, or a worker would map one object onto another.
+const ids = ((globalThis as Record<symbol, unknown>)[Symbol.for('napi-multiprocessing.sharedIds')] ??= { next: 0 }) as {
+  next: number;
+};
 const live = new Map<string, WeakRef<object>>();
 const registry = new FinalizationRegistry<string>((id) => {
   const ref = live.get(id);
@@ -131,7 +135,7 @@ const registry = new FinalizationRegistry<string>((id) => {
 
 /** A process-unique id for a new shared object. */
 export function newSharedId(): string {
-  return `${process.pid}.${threadId}.${++idCounter}`;
+  return `${process.pid}.${threadId}.${++ids.next}`;
 }
 
 /** Records `object` as this thread's instance of shared object `id`. */
