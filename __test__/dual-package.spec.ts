@@ -16,14 +16,22 @@ const b = new cjs.Value('i', 2);
 const seen = await pool.apply((x, y) => [x.value, y.value], [a, b]);
 await pool.apply((y) => { y.value = 42; }, [b]);
 await pool.terminate();
-console.log(JSON.stringify({ seen, a: a.value, b: b.value }));
+// An error of one build is an instance of the other build's class too.
+const { PoolTerminatedError, TimeoutError, WorkerCrashedError } = await import('./dist/index.js');
+const crossed = [
+  new cjs.PoolTerminatedError() instanceof PoolTerminatedError,
+  new PoolTerminatedError() instanceof cjs.PoolTerminatedError,
+  new cjs.WorkerCrashedError('gone', { exitCode: 1 }) instanceof WorkerCrashedError,
+  new cjs.PoolTerminatedError() instanceof TimeoutError,
+];
+console.log(JSON.stringify({ seen, a: a.value, b: b.value, crossed }));
 `;
 
-test('a Value from the ESM build and one from the CJS build stay two objects in a worker', async (t) => {
+test('with both builds loaded: a Value from each stays its own object in a worker, and error classes match across builds', async (t) => {
   const stdout = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 60_000 }, (error, out) =>
       error ? reject(error) : resolve(out),
     );
   });
-  t.deepEqual(JSON.parse(stdout), { seen: [1, 2], a: 1, b: 42 });
+  t.deepEqual(JSON.parse(stdout), { seen: [1, 2], a: 1, b: 42, crossed: [true, true, true, false] });
 });

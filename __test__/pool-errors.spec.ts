@@ -1,6 +1,6 @@
 import test from 'ava';
 
-import { Pool, RemoteError } from '../index.js';
+import { Empty, Pool, Queue, RemoteError } from '../index.js';
 import { backends, fixture } from './helpers/pool.js';
 
 for (const backend of backends) {
@@ -77,4 +77,13 @@ test('AggregateError, DOMException and an error’s own cause cross intact', asy
   const original = (chained!.cause as RemoteError).cause as Error;
   t.true(original instanceof TypeError);
   t.is(original.message, 'inner');
+});
+
+test('an error of this package thrown in a task (Empty from a queue) is that class for the caller', async (t) => {
+  await using pool = new Pool({ processes: 1 });
+  const q = new Queue<number>();
+  const error = await t.throwsAsync(pool.apply((queue: Queue<number>) => queue.get({ timeout: 10 }), [q]), { instanceOf: Empty });
+  t.is(error!.name, 'Empty');
+  t.is((error as Empty).code, 'ERR_QUEUE_EMPTY');
+  t.true(error!.cause instanceof RemoteError);
 });

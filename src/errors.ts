@@ -3,8 +3,28 @@
  * stable `name` and `code` so callers can branch without parsing messages.
  */
 
+/** Marks the package's error classes, in whichever build (ESM or CJS) defined them. */
+const kErrorClass = Symbol.for('napi-multiprocessing.errorClass');
+
 /** Base of the package's own errors: a stable `code`, and `name` taken from the subclass. */
 export class MultiprocessingError extends Error {
+  static readonly [kErrorClass] = true;
+
+  /**
+   * `instanceof` also holds for the same class from the package's other build: a program that
+   * both imports and requires the package (say, through two dependencies) has two copies of
+   * every class, and an error from one must still match the other's.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null) return false;
+    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+      const ctor = (proto as { constructor?: { name?: string; [kErrorClass]?: boolean } }).constructor;
+      if (ctor?.[kErrorClass] === true && ctor.name === this.name) return true;
+    }
+    return false;
+  }
+
   readonly code: string;
   constructor(message: string, code: string, options?: ErrorOptions) {
     super(message, options);
@@ -109,3 +129,19 @@ export function codedError(code: string, message: string): Error & { code: strin
   error.code = code;
   return error;
 }
+
+/**
+ * The classes a task's error is rebuilt as on the caller's side, by name and code (a TimeoutError
+ * thrown in a worker is a TimeoutError in the caller too). Classes whose constructor takes more
+ * than a message are rebuilt with their own properties copied over.
+ */
+export const rebuildableErrors: Record<string, { code: string; prototype: Error }> = {
+  TimeoutError: { code: 'ERR_TIMEOUT', prototype: TimeoutError.prototype },
+  Empty: { code: 'ERR_QUEUE_EMPTY', prototype: Empty.prototype },
+  Full: { code: 'ERR_QUEUE_FULL', prototype: Full.prototype },
+  EOFError: { code: 'ERR_EOF', prototype: EOFError.prototype },
+  BrokenBarrierError: { code: 'ERR_BROKEN_BARRIER', prototype: BrokenBarrierError.prototype },
+  WorkerCrashedError: { code: 'ERR_WORKER_CRASHED', prototype: WorkerCrashedError.prototype },
+  PoolTerminatedError: { code: 'ERR_POOL_TERMINATED', prototype: PoolTerminatedError.prototype },
+  AuthenticationError: { code: 'ERR_AUTHENTICATION', prototype: AuthenticationError.prototype },
+};

@@ -3,7 +3,7 @@
  * Thread workers and child processes speak the same protocol (structured clone on both: the
  * child's IPC uses `serialization: 'advanced'`).
  */
-import { RemoteError } from '../errors.js';
+import { RemoteError, rebuildableErrors } from '../errors.js';
 import type { TaskSpec } from '../task.js';
 
 /** One unit of work: `items` are single arguments, or argument tuples when `star`. */
@@ -132,6 +132,9 @@ export function deserializeError(data: SerializedError): unknown {
   } else {
     const Ctor = BUILTINS[data.ctor] ?? Error;
     error = new Ctor(data.message) as unknown as Error & Record<string, unknown>;
+    // One of this package's errors (TimeoutError, Empty, …) thrown in the task: same class here.
+    const own = data.ctor === 'Error' && Object.hasOwn(rebuildableErrors, data.name) ? rebuildableErrors[data.name]! : undefined;
+    if (own && data.props.code === own.code) Object.setPrototypeOf(error, own.prototype);
   }
   if (error.name !== data.name && !SPECIAL.has(data.ctor)) {
     Object.defineProperty(error, 'name', { value: data.name, enumerable: false, configurable: true, writable: true });
