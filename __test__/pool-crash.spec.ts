@@ -70,6 +70,9 @@ for (const backend of backends) {
     await using pool = new Pool({ backend, processes: 1 });
     const error = await within(t, 30_000, t.throwsAsync(pool.apply(fixture('throwInTimer'), ['boom in timer']), { instanceOf: WorkerCrashedError }));
     t.is(error!.exitCode, 1);
+    // The uncaught error itself is in the message and the cause, on both backends.
+    t.regex(error!.message, /boom in timer/);
+    t.is((error!.cause as Error).message, 'boom in timer');
     t.is(await pool.apply(fixture('square'), [3]), 9);
   });
 }

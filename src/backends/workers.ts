@@ -51,6 +51,8 @@ interface Slot {
   startupError?: unknown;
   /** What the worker said as it exited: the job it was running (its finished ones are settled). */
   exitReport?: { running: number | undefined };
+  /** The uncaught error the worker reported as it exited (a child process has no 'error' event). */
+  exitError?: unknown;
 }
 
 /** Per task: mean job time in ms (EWMA), undefined until a first result returns. */
@@ -290,6 +292,7 @@ export class WorkerBackend implements Backend {
         return;
       case 'exiting':
         slot.retiring = true;
+        if (message.error) slot.exitError = deserializeError(message.error);
         if (message.results) {
           slot.exitReport = { running: message.running };
           this.#settle(slot, message.results);
@@ -358,7 +361,7 @@ export class WorkerBackend implements Backend {
         const started = report ? p.job.id === report.running : p.message === runningMessage;
         p.retries = (p.retries ?? 0) + 1;
         if (!started && p.retries <= MAX_RETRIES && p.transfer.length === 0) retry.push(p);
-        else p.reject(crashed(slot, p.spec, exitCode, signal, error));
+        else p.reject(crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
       }
       if (retry.length > 0) this.#queue.unshift(...retry.sort((a, b) => a.job.id - b.job.id));
     }

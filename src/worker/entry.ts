@@ -182,19 +182,25 @@ function reportExit(): void {
   if (role !== 'pool' || (isMainThread && !process.connected)) return;
   const finished = running?.results ?? [];
   const current = running?.jobs[finished.length]?.id;
+  const error = fatal === undefined ? undefined : serializeError(fatal);
   try {
     const transfer: unknown[] = [];
     const results = finished.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
-    send({ t: 'exiting', results, running: current }, transfer);
+    send({ t: 'exiting', results, running: current, error }, transfer);
   } catch {
     try {
-      send({ t: 'exiting', running: current });
+      send({ t: 'exiting', running: current, error });
     } catch {
       // The channel is gone: the pool falls back to failing the batch.
     }
   }
 }
 process.on('exit', reportExit);
+/** The uncaught error (or unhandled rejection) that is ending this worker, for the pool's crash error. */
+let fatal: unknown;
+process.on('uncaughtExceptionMonitor', (error) => {
+  fatal = error;
+});
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {

@@ -38,7 +38,7 @@ export type FromWorker =
    * the results its current batch had finished, and the job it was running, if any. Every other
    * job it held had not started. `results` is absent when they could not be sent.
    */
-  | { t: 'exiting'; results?: JobResult[]; running?: number };
+  | { t: 'exiting'; results?: JobResult[]; running?: number; error?: SerializedError };
 
 export interface SerializedError {
   __napiMpError: true;
