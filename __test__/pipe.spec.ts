@@ -11,6 +11,7 @@ test('duplex Pipe: send/recv both ways, bytes, poll', async (t) => {
   t.false(await b.poll(), 'nothing sent yet');
   const start = performance.now();
   t.false(await b.poll(60));
+  await t.throwsAsync(b.poll(-1), { instanceOf: RangeError });
   const ms = performance.now() - start;
   t.true(ms >= 55 && ms < 60 + 3_000, `${ms} ms`);
   a.send({ x: [1, 2] });

@@ -57,7 +57,13 @@ export class AsyncResult<R> implements PromiseLike<R> {
 
   /** The result; rejects with the task's error, or with TimeoutError once `timeoutMs` passes (the work goes on). */
   get(timeoutMs?: number): Promise<R> {
-    const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    let timeout: number | undefined;
+    try {
+      timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    } catch (error) {
+      // A Promise-returning call reports a bad argument as a rejection, as Pool's methods do.
+      return Promise.reject(error);
+    }
     if (timeout === undefined || this.#state.status !== 'pending') return this.#promise;
     return new Promise<R>((resolve, reject) => {
       const timer = setTimeout(() => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)), timeout);
@@ -74,9 +80,14 @@ export class AsyncResult<R> implements PromiseLike<R> {
     });
   }
 
-  /** Resolves once the result is ready, or once `timeoutMs` passes; never rejects. */
+  /** Resolves once the result is ready, or once `timeoutMs` passes; rejects only for a bad `timeoutMs`. */
   wait(timeoutMs?: number): Promise<void> {
-    const timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    let timeout: number | undefined;
+    try {
+      timeout = validateTimeout(timeoutMs, 'timeoutMs');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const settled = this.#promise.then(
       () => undefined,
       () => undefined,

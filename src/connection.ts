@@ -130,7 +130,7 @@ export class Connection<T = unknown> implements Disposable {
    * Whether `recv` would return without waiting (a message, or EOF, is there), waiting up to
    * `timeout` ms for it (default 0: just look; `null`: wait as long as it takes).
    */
-  poll(timeout: number | null = 0): Promise<boolean> {
+  async poll(timeout: number | null = 0): Promise<boolean> {
     const ring = this.#reader();
     return runAsync(ring.pollSteps(new Deadline(checkPollTimeout(timeout))));
   }
