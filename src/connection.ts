@@ -79,7 +79,7 @@ export class Connection<T = unknown> implements Disposable {
     this.#send!.tryAccept(false);
     // Never waits: what does not fit yet is flushed from this thread as the reader makes room. A
     // worker streams a message larger than the whole ring synchronously instead.
-    this.#outbox!.send(outBuffer(), n, !isMainThread);
+    this.#outbox!.send(outBuffer(), n, isMainThread ? 'defer' : 'block');
   }
 
   /** Sends a structured-cloneable value to the other end. */

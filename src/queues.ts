@@ -10,13 +10,15 @@
  * Like Python's, an unbounded queue's `put` never waits: a message that does not fit in the
  * shared 64 KiB buffer yet waits in this thread's outbox, flushed in the background as readers
  * make room (Python has a feeder thread for this), and a thread with undelivered messages stays
- * alive until they are delivered. `putSync` works the same way: it waits only while a bounded queue
- * holds `maxsize` items (and gives up with Full at its `timeout`), never for buffer space, so a
- * worker that puts many items and returns does not deadlock against a reader that drains the queue
- * only after the worker's task has finished.
+ * alive until they are delivered. A worker's `putSync` into an unbounded queue works the same way
+ * (a worker that puts many items and returns does not deadlock against a reader that drains the
+ * queue only after the task has finished), and the messages it keeps are delivered while the worker
+ * blocks in any later sync call. Into a bounded queue, a worker's `putSync` waits while the queue
+ * holds `maxsize` items (Full at its `timeout`) and then until its message is in the buffer.
  * Do not `worker.terminate()` a thread in the middle of a put or get: as in Python, that can lose
  * the message or leave the queue stuck.
  */
+import { isMainThread } from 'node:worker_threads';
 
 import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
@@ -106,17 +108,17 @@ export class Queue<T = unknown> {
     const deadline = parseOptions(options);
     const n = encodeValue(obj);
     const ring = this.#ring;
-    if (ring.tryAccept(this._joinable)) return this.#outbox.send(outBuffer(), n, false);
+    if (ring.tryAccept(this._joinable)) return this.#outbox.send(outBuffer(), n, 'defer');
     // Other code of this thread reuses the scratch buffer while we wait: keep a copy.
     const msg = Buffer.from(outBuffer().subarray(0, n));
     await runAsync(ring.acceptSteps(this._joinable, deadline, false));
-    this.#outbox.send(msg, n, false);
+    this.#outbox.send(msg, n, 'defer');
   }
 
   /**
    * Blocking put (for workers; on the main thread it freezes the event loop while a bounded queue is
-   * full). Waits only while the queue holds `maxsize` items, and throws Full when `timeout` passes
-   * first; an unbounded queue never waits.
+   * full). Waits while the queue holds `maxsize` items, and throws Full when `timeout` passes
+   * first; an unbounded queue never waits for a reader.
    */
   putSync(obj: T, options?: QueueOptions): void {
     this.#putSync(obj, parseOptions(options));
@@ -132,7 +134,10 @@ export class Queue<T = unknown> {
     const n = encodeValue(obj);
     const ring = this.#ring;
     if (!ring.tryAccept(this._joinable)) runSync(ring.acceptSteps(this._joinable, deadline, true));
-    this.#outbox.send(outBuffer(), n, false);
+    // A worker's put into a bounded queue reaches the ring before the worker goes on (its next put
+    // may wait for this one to be taken); into an unbounded one it never waits for a reader. The
+    // main thread never waits for buffer space: the reader could be itself.
+    this.#outbox.send(outBuffer(), n, isMainThread ? 'defer' : ring.maxsize > 0 ? 'block' : 'unless-full');
   }
 
   /** Removes and returns the oldest item, waiting for one; rejects with Empty after `timeout`. */

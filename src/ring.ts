@@ -35,7 +35,19 @@
  */
 import { inBuffer, type Decoder } from './codec.js';
 import { EOFError, Empty, Full, codedError } from './errors.js';
-import { Deadline, FOREVER, SPIN_SYNC, lockWordSteps, newSharedId, revived, runAsync, runSync, unlockWord, type Waiting } from './waiting.js';
+import {
+  Deadline,
+  FOREVER,
+  SPIN_SYNC,
+  keepsUndelivered,
+  lockWordSteps,
+  newSharedId,
+  revived,
+  runAsync,
+  runSync,
+  unlockWord,
+  type Waiting,
+} from './waiting.js';
 
 // ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
 const W_LOCK = 0; //   writer side
@@ -58,6 +70,8 @@ const JOIN_SEQ = 49;
 const CTRL_WORDS = 64;
 
 export const CAPACITY = 64 * 1024;
+/** How long an unbounded queue's putSync waits for the writer mutex before leaving the message to its outbox. */
+const LOCK_GRACE_MS = 20;
 const MASK = CAPACITY - 1;
 /** A chunked message starts once this much room is free, so its header is never split. */
 const FIRST_CHUNK = 64;
@@ -229,9 +243,13 @@ export class Ring {
    * Writes a whole accepted message `msg[0, n)` if it fits now; false when it would have to wait
    * (the writer mutex is busy or the free space is short). Throws EPIPE on a pipe whose reader closed.
    */
-  tryWrite(msg: Uint8Array, n: number): boolean {
+  tryWrite(msg: Uint8Array, n: number, waitForLock = false): boolean {
     const c = this.ctrl;
-    if (Atomics.compareExchange(c, W_LOCK, 0, 1) !== 0) return false;
+    if (Atomics.compareExchange(c, W_LOCK, 0, 1) !== 0) {
+      // Usually held for a copy; a writer streaming a large message holds it until readers drain
+      // it (perhaps this very thread), so wait only briefly.
+      if (!waitForLock || !runSync(lockWordSteps(c, W_LOCK, new Deadline(LOCK_GRACE_MS), SPIN_SYNC))) return false;
+    }
     if (this.#free(n) < n) {
       unlockWord(c, W_LOCK);
       if (Atomics.load(c, READER_CLOSED) === 1) throw epipe();
@@ -665,23 +683,28 @@ export class Outbox {
   }
 
   /**
-   * Sends the accepted message `msg[0, n)` (a view on the shared scratch buffer). Async callers
-   * never wait: what does not fit goes to the outbox. `sync` callers (putSync, a worker's send)
-   * wait for readers to make room instead, as a write to a full pipe does, unless earlier messages
-   * are already waiting here (order comes first).
+   * Sends the accepted message `msg[0, n)` (a view on the shared scratch buffer), unless earlier
+   * messages are still waiting here (order comes first):
+   * - `'defer'` (async callers) never waits: what does not fit now goes to the outbox;
+   * - `'block'` (a worker's Connection.send, a bounded queue's putSync) waits for readers to make
+   *   room, as a write to a full pipe does;
+   * - `'unless-full'` (an unbounded queue's putSync) waits for the writer mutex, so that a message
+   *   that fits goes in at once, but leaves a message that does not fit in the outbox, as Python's
+   *   unbounded put hands it to its feeder thread: a reader may only come after this task ends.
    */
-  send(msg: Uint8Array, n: number, sync: boolean): void {
+  send(msg: Uint8Array, n: number, mode: 'defer' | 'block' | 'unless-full'): void {
     const ring = this.#ring;
     if (this.#pending.length > 0) this.pump();
     if (this.#pending.length === 0) {
-      if (ring.tryWrite(msg, n)) return;
-      if (sync) {
+      if (ring.tryWrite(msg, n, mode === 'unless-full' && n <= CAPACITY)) return;
+      if (mode === 'block') {
         runSync(ring.writeSteps(msg, n, true));
         return;
       }
     }
     // A copy: `msg` may be the scratch buffer (and Buffer#slice would share its memory).
     this.#pending.push(new Uint8Array(msg.subarray(0, n)));
+    keepsUndelivered(this);
     this.#startFlusher();
   }
 

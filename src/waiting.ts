@@ -35,9 +35,49 @@ export function runSync<T>(steps: Waiting<T>): T {
   let step = steps.next();
   while (!step.done) {
     const w = step.value;
-    step = steps.next(Atomics.wait(w.array, w.index, w.value, w.timeout));
+    step = steps.next(undelivered.size === 0 ? Atomics.wait(w.array, w.index, w.value, w.timeout) : waitDelivering(w));
   }
   return step.value;
+}
+
+/** A queue or pipe outbox of this thread (ring.ts) holding messages not yet in its ring. */
+export interface Undelivered {
+  /** Moves what fits now into the ring, without waiting. */
+  pump(): unknown;
+  /** Messages still waiting. */
+  readonly size: number;
+}
+
+const undelivered = new Set<Undelivered>();
+
+/** Called by an outbox that had to keep a message: blocking waits of this thread now deliver it. */
+export function keepsUndelivered(outbox: Undelivered): void {
+  undelivered.add(outbox);
+}
+
+/**
+ * A blocking wait while this thread still holds undelivered messages. They may be exactly what
+ * the awaited thread needs first (a request whose reply this thread waits for, or items that free
+ * a bounded queue), and this thread's event loop, which flushes them otherwise, is stopped. So keep
+ * moving them into their rings between short waits, as Python's feeder thread would meanwhile.
+ */
+function waitDelivering(w: WaitRequest): WaitOutcome {
+  const end = performance.now() + w.timeout;
+  for (;;) {
+    for (const outbox of undelivered) {
+      try {
+        outbox.pump();
+      } catch {
+        // Its own flusher reports the failure; here it only stops being pumped.
+        undelivered.delete(outbox);
+      }
+      if (outbox.size === 0) undelivered.delete(outbox);
+    }
+    const left = end - performance.now();
+    if (left <= 0) return 'timed-out';
+    const outcome = Atomics.wait(w.array, w.index, w.value, undelivered.size === 0 ? left : Math.min(left, 1));
+    if (outcome !== 'timed-out') return outcome;
+  }
 }
 
 function noop(): void {}
