@@ -1,4 +1,5 @@
-// What comes out of a Queue or a Pipe is what structuredClone gives for the same value.
+// What comes out of a Queue or a Pipe is what structuredClone gives for the same value; what
+// structuredClone refuses is refused at the put, and nothing enters the queue.
 import { isDeepStrictEqual } from 'node:util';
 
 import test, { type ExecutionContext } from 'ava';
@@ -72,3 +73,70 @@ test('values put by a worker thread arrive as structuredClone gives them', async
   sameAsClone(t, delivered, names.map((name) => [name, undefined]), expected, 'from a worker');
 });
 
+/** Values structuredClone refuses, nested or not; each built fresh. */
+function refused(): [string, unknown][] {
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return [
+    ['a Proxy of an object', new Proxy({}, {})],
+    ['a Proxy of an array', new Proxy([1, 2], {})],
+    ['a nested Proxy', { list: [1, new Proxy({ a: 1 }, {})] }],
+    ['a revoked Proxy', revoked],
+    ['a function', () => 1],
+    ['a nested function', { f: [function named() {}] }],
+    ['a symbol', Symbol('s')],
+    ['a WeakMap', new WeakMap()],
+    ['a Promise', Promise.resolve()],
+  ];
+}
+
+/** What structuredClone throws for `value`: the error a put must throw. */
+function cloneError(value: unknown): { name: string; constructor: Function } {
+  try {
+    structuredClone(value);
+  } catch (error) {
+    return { name: (error as Error).name, constructor: (error as Error).constructor };
+  }
+  throw new Error('structuredClone accepted it');
+}
+
+async function refusal(t: ExecutionContext, what: string, value: unknown, put: () => unknown): Promise<void> {
+  const expected = cloneError(value);
+  let thrown: unknown;
+  try {
+    await put();
+  } catch (error) {
+    thrown = error;
+  }
+  t.truthy(thrown, `${what}: refused at the put`);
+  t.is((thrown as Error)?.name, expected.name, what);
+  t.is((thrown as Error)?.constructor, expected.constructor, what);
+}
+
+test('what structuredClone refuses is refused at every put, with its error, and nothing enters', async (t) => {
+  const q = new Queue();
+  const bounded = new Queue(2);
+  const jq = new JoinableQueue();
+  const sq = new SimpleQueue();
+  const [a, b] = Pipe();
+  for (const [name, value] of refused()) {
+    const puts: [string, () => unknown][] = [
+      ['put', () => q.put(value)], ['putNowait', () => q.putNowait(value)], ['putSync', () => q.putSync(value)],
+      ['bounded put', () => bounded.put(value, { timeout: 10 })], ['bounded putNowait', () => bounded.putNowait(value)],
+      ['JoinableQueue put', () => jq.put(value)], ['JoinableQueue putNowait', () => jq.putNowait(value)],
+      ['SimpleQueue put', () => sq.put(value)], ['SimpleQueue putSync', () => sq.putSync(value)], ['Pipe send', () => a.send(value)],
+    ];
+    for (const [how, put] of puts) await refusal(t, `${name}, ${how}`, value, put);
+  }
+  t.is(q.qsize(), 0);
+  t.is(bounded.qsize(), 0);
+  t.is(jq.qsize(), 0);
+  t.true(await jq.join(0), 'no unfinished task was counted');
+  t.true(sq.empty());
+  t.false(await b.poll(0), 'nothing was sent');
+  // The channels still work, and hand over only what was put after.
+  await q.put('after');
+  t.is(await q.get(), 'after');
+  a.send('after');
+  t.is(await b.recv(), 'after');
+});

@@ -9,7 +9,7 @@
  * fewer integers or short strings per second, 2 to 4 times fewer small objects. Most messages are
  * small JSON-like values, so those take the compact encoding, kept only where it is identical to
  * structured clone: numbers, booleans, null, undefined, well-formed strings, and plain objects
- * and dense arrays (no `__proto__` key, no array extra properties, no object seen
+ * and dense arrays (no proxies, no `__proto__` key, no array extra properties, no object seen
  * twice). Anything else (Map, Date, typed arrays, errors, bigints, holes, lone surrogates,
  * repeated or cyclic references, very large or deep values) goes whole to V8's serializer: the
  * base `v8.Serializer`, which treats typed arrays as structured clone does (same class, offsets,
@@ -25,6 +25,7 @@
  * scratch per direction is enough as long as an async caller copies its message before it waits.
  */
 import { Deserializer, serialize, Serializer } from 'node:v8';
+import { isProxy } from 'node:util/types';
 
 import { outOfRange } from './validate.js';
 
@@ -160,7 +161,8 @@ function writeValue(v: unknown, depth: number): void {
         out[pos++] = T_NULL;
         return;
       }
-      if (seen.includes(v)) throw notFast;
+      // A proxy is refused by structured clone (V8's serializer throws DataCloneError for it).
+      if (seen.includes(v) || isProxy(v)) throw notFast;
       seen.push(v);
       if (Array.isArray(v)) {
         writeArray(v, depth);
