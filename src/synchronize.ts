@@ -19,7 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { BrokenBarrierError, TimeoutError, codedError } from './errors.js';
 import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
-import { invalidType, outOfRange, validateFunction, validateInteger, validateObject, validateTimeout } from './validate.js';
+import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 import {
   Deadline,
   FOREVER,
@@ -43,9 +43,11 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
+const ACQUIRE_OPTIONS: OptionNames<AcquireOptions> = { blocking: true, timeout: true };
+
 function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
   if (options === undefined) return FOREVER;
-  validateObject(options, 'options');
+  validateOptions<AcquireOptions>(options, 'options', ACQUIRE_OPTIONS);
   const { blocking = true, timeout } = options;
   if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
   const ms = validateTimeout(timeout, 'options.timeout');
@@ -671,6 +673,8 @@ export interface BarrierOptions {
   timeout?: number;
 }
 
+const BARRIER_OPTIONS: OptionNames<BarrierOptions> = { action: true, timeout: true };
+
 interface BarrierState {
   id: string;
   buffer: SharedArrayBuffer;
@@ -705,7 +709,7 @@ export class Barrier {
       this.#actionSource = revival.action;
     } else {
       validateInteger(parties, 'parties', 1, INT32_MAX);
-      validateObject(options, 'options');
+      validateOptions<BarrierOptions>(options, 'options', BARRIER_OPTIONS);
       const { action, timeout } = options;
       if (action !== undefined) validateFunction(action, 'options.action');
       this.#timeout = validateTimeout(timeout, 'options.timeout');
