@@ -19,14 +19,39 @@ const INT32_MAX = 2 ** 31 - 1;
  * the n oldest WAITING slots to NOTIFIED and wakes exactly those sleepers: no stolen or lost
  * wake-ups, and notify never blocks (Python's version blocks until the sleepers woke, which would
  * deadlock an async waiter on the same event loop).
+ *
+ * The table lives in a growable SharedArrayBuffer: it starts small and doubles (under the lock)
+ * when every slot is taken, and every thread's length-tracking view sees it grow.
  */
-const CONDITION_SLOTS = 1024;
+const INITIAL_SLOTS = 16;
+/** Far beyond any real use (a million waiters at once), yet only ~8 MiB of address space. */
+const MAX_SLOTS = 2 ** 20;
 const FREE = 0;
 const WAITING = 1;
 const NOTIFIED = 2;
 const TICKETS = 0;
-const slotState = (i: number) => 1 + 2 * i;
-const slotTicket = (i: number) => 2 + 2 * i;
+/** Slots in the table now. */
+const SLOTS = 1;
+/** Every slot below it is taken: where the search for a free one starts. */
+const HINT = 2;
+const HEADER = 3;
+const slotState = (i: number) => HEADER + 2 * i;
+const slotTicket = (i: number) => HEADER + 2 * i + 1;
+const tableBytes = (slots: number) => 4 * (HEADER + 2 * slots);
+
+/** A SharedArrayBuffer that can grow in place up to `maxBytes` (ES2024; not in Node 20's TS lib yet). */
+type GrowableBuffer = SharedArrayBuffer & { grow(byteLength: number): void };
+
+function growableSharedBuffer(bytes: number, maxBytes: number): GrowableBuffer {
+  const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => GrowableBuffer;
+  return new Growable(bytes, { maxByteLength: maxBytes });
+}
+
+function newTable(): Int32Array {
+  const s = new Int32Array(growableSharedBuffer(tableBytes(INITIAL_SLOTS), tableBytes(MAX_SLOTS)));
+  s[SLOTS] = INITIAL_SLOTS;
+  return s;
+}
 
 interface ConditionState {
   id: string;
@@ -34,7 +59,7 @@ interface ConditionState {
   lock: unknown;
 }
 
-/** Python's Condition: wait/notify over a Lock or (by default) an RLock. */
+/** Python's Condition: wait/notify over a Lock or (by default) an RLock, for any number of waiters (up to a million at once). */
 export class Condition extends Acquirable {
   readonly #s: Int32Array;
   readonly #id: string;
@@ -50,7 +75,7 @@ export class Condition extends Acquirable {
       if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
         throw invalidType('lock', 'a Lock or an RLock', lock);
       }
-      this.#s = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * CONDITION_SLOTS)));
+      this.#s = newTable();
       this.#lock = lock ?? new RLock();
     }
     this.#id = sharedId(this, revival);
@@ -75,37 +100,50 @@ export class Condition extends Acquirable {
     if (!this.#lock._isMine()) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
   }
 
+  #free(i: number): void {
+    const s = this.#s;
+    Atomics.store(s, slotState(i), FREE);
+    if (i < s[HINT]!) s[HINT] = i;
+  }
+
+  /** Under the lock: a slot for a new waiter, growing the table when all are taken. */
+  #takeSlot(): number {
+    const s = this.#s;
+    const slots = s[SLOTS]!;
+    let slot = s[HINT]!;
+    while (slot < slots && s[slotState(slot)] !== FREE) slot++;
+    if (slot === slots) {
+      if (slots >= MAX_SLOTS) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${MAX_SLOTS} waiters at once`);
+      const grown = Math.min(MAX_SLOTS, slots * 2);
+      (s.buffer as GrowableBuffer).grow(tableBytes(grown));
+      s[SLOTS] = grown;
+    }
+    s[HINT] = slot + 1;
+    // Tickets wrap around; they are compared by their difference (see notify).
+    s[slotTicket(slot)] = ++s[TICKETS]!;
+    Atomics.store(s, slotState(slot), WAITING);
+    return slot;
+  }
+
   /** @internal The wait itself, as steps; the caller holds the lock. */
   *_waitSteps(deadline: Deadline): Waiting<boolean> {
     this.#checkMine('wait');
     const s = this.#s;
-    let slot = -1;
-    for (let i = 0; i < CONDITION_SLOTS; i++) {
-      if (s[slotState(i)] === FREE) {
-        slot = i;
-        break;
-      }
-    }
-    if (slot < 0) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${CONDITION_SLOTS} waiters at once`);
-    s[slotTicket(slot)] = ++s[TICKETS]!;
-    Atomics.store(s, slotState(slot), WAITING);
-    const depth = this.#lock._releaseAll();
-    let notified = false;
+    const slot = this.#takeSlot();
+    const saved = this.#lock._releaseAll();
+    let notified: boolean;
     try {
       for (;;) {
-        if (Atomics.load(s, slotState(slot)) === NOTIFIED) {
-          notified = true;
-          break;
-        }
+        if (Atomics.load(s, slotState(slot)) === NOTIFIED) break;
         const left = deadline.remaining();
         if (left <= 0) break;
         yield { array: s, index: slotState(slot), value: WAITING, timeout: left };
       }
     } finally {
-      yield* this.#lock._restoreSteps(depth);
+      yield* this.#lock._restoreSteps(saved);
       // Under the lock again: a notify that landed after the timeout still counts as one.
       notified = Atomics.load(s, slotState(slot)) === NOTIFIED;
-      Atomics.store(s, slotState(slot), FREE);
+      this.#free(slot);
     }
     return notified;
   }
@@ -147,9 +185,10 @@ export class Condition extends Acquirable {
     if (n !== Infinity) validateInteger(n, 'n', 0);
     this.#checkMine('notify');
     const s = this.#s;
+    const slots = s[SLOTS]!;
     const waiting: number[] = [];
-    for (let i = 0; i < CONDITION_SLOTS; i++) if (s[slotState(i)] === WAITING) waiting.push(i);
-    if (waiting.length > n) waiting.sort((a, b) => s[slotTicket(a)]! - s[slotTicket(b)]!).length = n;
+    for (let i = 0; i < slots; i++) if (s[slotState(i)] === WAITING) waiting.push(i);
+    if (waiting.length > n) waiting.sort((a, b) => (s[slotTicket(a)]! - s[slotTicket(b)]!) | 0).length = n;
     for (const i of waiting) {
       Atomics.store(s, slotState(i), NOTIFIED);
       Atomics.notify(s, slotState(i));
