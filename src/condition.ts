@@ -4,27 +4,37 @@
  * (async or `…Sync`), passed to a thread worker as the same object, timeouts in milliseconds.
  */
 import { BrokenBarrierError, codedError } from './errors.js';
+import { growableSharedBuffer, threadEnded, type GrowableBuffer } from './liveness.js';
 import { Acquirable, Lock, RLock, reviver, type AcquireOptions } from './synchronize.js';
 import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
 import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
-import { Deadline, FOREVER, sharedId, takeRevival, runAsync, runSync, type Waiting } from './waiting.js';
+import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, type Waiting } from './waiting.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
 // --- Condition -----------------------------------------------------------------------------
 
+function holderDied(): Error {
+  return codedError(
+    'ERR_LOCK_OWNER_DIED',
+    "The thread holding this Condition's lock died while holding it. The lock is now the caller's " +
+      '(release it as usual), but what it protects may have been left half-updated.',
+  );
+}
+
 /**
  * Waiter slots. A waiter takes a free slot (under the lock), marks it WAITING with a ticket that
- * orders waiters, releases the lock and sleeps on its own slot. `notify(n)` (under the lock) flips
- * the n oldest WAITING slots to NOTIFIED and wakes exactly those sleepers: no stolen or lost
- * wake-ups, and notify never blocks (Python's version blocks until the sleepers woke, which would
- * deadlock an async waiter on the same event loop).
+ * orders waiters and its thread, releases the lock and sleeps on its own slot. `notify(n)` (under
+ * the lock) flips the n oldest WAITING slots to NOTIFIED and wakes exactly those sleepers: no
+ * stolen or lost wake-ups, and notify never blocks (Python's version blocks until the sleepers
+ * woke, which would deadlock an async waiter on the same event loop).
  *
  * The table lives in a growable SharedArrayBuffer: it starts small and doubles (under the lock)
- * when every slot is taken, and every thread's length-tracking view sees it grow.
+ * when every slot is taken, and every thread's length-tracking view sees it grow. A slot whose
+ * thread has ended (liveness.ts) is taken back: notify skips it, and the next waiter reuses it.
  */
 const INITIAL_SLOTS = 16;
-/** Far beyond any real use (a million waiters at once), yet only ~8 MiB of address space. */
+/** Far beyond any real use (a million waiters at once), yet only ~12 MiB of address space. */
 const MAX_SLOTS = 2 ** 20;
 const FREE = 0;
 const WAITING = 1;
@@ -35,17 +45,10 @@ const SLOTS = 1;
 /** Every slot below it is taken: where the search for a free one starts. */
 const HINT = 2;
 const HEADER = 3;
-const slotState = (i: number) => HEADER + 2 * i;
-const slotTicket = (i: number) => HEADER + 2 * i + 1;
-const tableBytes = (slots: number) => 4 * (HEADER + 2 * slots);
-
-/** A SharedArrayBuffer that can grow in place up to `maxBytes` (ES2024; not in Node 20's TS lib yet). */
-type GrowableBuffer = SharedArrayBuffer & { grow(byteLength: number): void };
-
-function growableSharedBuffer(bytes: number, maxBytes: number): GrowableBuffer {
-  const Growable = SharedArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => GrowableBuffer;
-  return new Growable(bytes, { maxByteLength: maxBytes });
-}
+const slotState = (i: number) => HEADER + 3 * i;
+const slotTicket = (i: number) => HEADER + 3 * i + 1;
+const slotThread = (i: number) => HEADER + 3 * i + 2;
+const tableBytes = (slots: number) => 4 * (HEADER + 3 * slots);
 
 function newTable(): Int32Array {
   const s = new Int32Array(growableSharedBuffer(tableBytes(INITIAL_SLOTS), tableBytes(MAX_SLOTS)));
@@ -59,7 +62,18 @@ interface ConditionState {
   lock: unknown;
 }
 
-/** Python's Condition: wait/notify over a Lock or (by default) an RLock, for any number of waiters (up to a million at once). */
+/**
+ * Python's Condition: wait/notify over a Lock or (by default) an RLock.
+ *
+ * Any number of waiters (up to a million at once). A thread that dies is no trap: a waiter that
+ * died is skipped by `notify` (the wake-up goes to a live waiter), and a wait whose lock is held
+ * by a thread that died (process.exit, an uncaught error or terminate() inside `withLock`) still
+ * ends: it takes the dead thread's lock over and rejects (throws, for `waitSync`) with an Error of
+ * code `ERR_LOCK_OWNER_DIED`, holding the lock as after any wait, so that a `finally` releasing
+ * it stays right. It does not pretend all is well by resolving: the dead thread may have left
+ * the state the lock protects half-updated. While the holder is alive, a wait whose timeout has
+ * passed waits for the lock as long as it takes, as in Python.
+ */
 export class Condition extends Acquirable {
   readonly #s: Int32Array;
   readonly #id: string;
@@ -91,13 +105,18 @@ export class Condition extends Acquirable {
     this.#lock.release();
   }
 
-  /** @internal */
-  _lockSteps(): Waiting<void> {
+  /** @internal False if the lock was taken over from a thread that died holding it. */
+  _lockSteps(): Waiting<boolean> {
     return this.#lock._acquireSteps();
   }
 
   #checkMine(what: string): void {
     if (!this.#lock._isMine()) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
+  }
+
+  /** A WAITING or NOTIFIED slot whose thread has ended: its waiter will never come back for it. */
+  #orphaned(i: number): boolean {
+    return threadEnded(this.#s[slotThread(i)]! - 1);
   }
 
   #free(i: number): void {
@@ -111,7 +130,7 @@ export class Condition extends Acquirable {
     const s = this.#s;
     const slots = s[SLOTS]!;
     let slot = s[HINT]!;
-    while (slot < slots && s[slotState(slot)] !== FREE) slot++;
+    while (slot < slots && s[slotState(slot)] !== FREE && !this.#orphaned(slot)) slot++;
     if (slot === slots) {
       if (slots >= MAX_SLOTS) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${MAX_SLOTS} waiters at once`);
       const grown = Math.min(MAX_SLOTS, slots * 2);
@@ -121,6 +140,7 @@ export class Condition extends Acquirable {
     s[HINT] = slot + 1;
     // Tickets wrap around; they are compared by their difference (see notify).
     s[slotTicket(slot)] = ++s[TICKETS]!;
+    s[slotThread(slot)] = ME;
     Atomics.store(s, slotState(slot), WAITING);
     return slot;
   }
@@ -140,15 +160,20 @@ export class Condition extends Acquirable {
         yield { array: s, index: slotState(slot), value: WAITING, timeout: left };
       }
     } finally {
-      yield* this.#lock._restoreSteps(saved);
+      const clean = yield* this.#lock._restoreSteps(saved);
       // Under the lock again: a notify that landed after the timeout still counts as one.
       notified = Atomics.load(s, slotState(slot)) === NOTIFIED;
       this.#free(slot);
+      if (!clean) throw holderDied();
     }
     return notified;
   }
 
-  /** Releases the lock, waits for a notify (or the timeout), takes the lock back. True if notified. */
+  /**
+   * Releases the lock, waits for a notify (or the timeout), takes the lock back. True if notified.
+   * Rejects with `ERR_LOCK_OWNER_DIED` (the lock held again all the same) when the thread holding
+   * the lock died: see the class comment.
+   */
   wait(timeout?: number): Promise<boolean> {
     const deadline = new Deadline(validateTimeout(timeout));
     return runAsync(this._waitSteps(deadline));
@@ -180,14 +205,18 @@ export class Condition extends Acquirable {
     return runSync(this._waitForSteps(predicate, new Deadline(validateTimeout(timeout)))) as T;
   }
 
-  /** Wakes up to `n` waiters, oldest first. The caller must hold the lock. */
+  /** Wakes up to `n` live waiters, oldest first. The caller must hold the lock. */
   notify(n = 1): void {
     if (n !== Infinity) validateInteger(n, 'n', 0);
     this.#checkMine('notify');
     const s = this.#s;
     const slots = s[SLOTS]!;
     const waiting: number[] = [];
-    for (let i = 0; i < slots; i++) if (s[slotState(i)] === WAITING) waiting.push(i);
+    for (let i = 0; i < slots; i++) {
+      if (s[slotState(i)] !== WAITING) continue;
+      if (this.#orphaned(i)) this.#free(i);
+      else waiting.push(i);
+    }
     if (waiting.length > n) waiting.sort((a, b) => (s[slotTicket(a)]! - s[slotTicket(b)]!) | 0).length = n;
     for (const i of waiting) {
       Atomics.store(s, slotState(i), NOTIFIED);
@@ -300,10 +329,19 @@ export class Barrier {
     this.#action!();
   }
 
+  /**
+   * Runs `body` under the barrier's lock. A party that died holding it (its action ended the
+   * thread, say) left a round that can never complete: the barrier breaks, as for an abort.
+   */
   *#locked<T>(body: () => Waiting<T>): Waiting<T> {
-    yield* this.#cond._lockSteps();
+    const clean = yield* this.#cond._lockSteps();
     try {
+      if (!clean) this.#breakBarrier();
       return yield* body();
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code !== 'ERR_LOCK_OWNER_DIED') throw error;
+      this.#breakBarrier();
+      throw new BrokenBarrierError('A party of the barrier died while holding its lock, so the barrier is now broken', { cause: error });
     } finally {
       this.#cond.release();
     }

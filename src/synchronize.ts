@@ -18,6 +18,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { TimeoutError, codedError } from './errors.js';
+import { threadEnded } from './liveness.js';
 import { registerShareable, kShare, type ShareDescription } from './transfer.js';
 import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 import {
@@ -136,10 +137,31 @@ export interface ConditionLock {
   _isMine(): boolean;
   /** @internal Releases completely; returns what `_restoreSteps` needs to take it back. */
   _releaseAll(): number;
-  /** @internal */
-  _restoreSteps(count: number): Waiting<void>;
-  /** @internal Acquires without a deadline. */
-  _acquireSteps(): Waiting<void>;
+  /** @internal Takes it back (see `takeBackSteps`): false if it was taken over from a dead holder. */
+  _restoreSteps(count: number): Waiting<boolean>;
+  /** @internal Acquires without a deadline, as `_restoreSteps` does. */
+  _acquireSteps(): Waiting<boolean>;
+}
+
+/** How often a thread taking a lock back looks whether the thread holding it is still alive. */
+const HOLDER_CHECK_MS = 50;
+
+/**
+ * Takes the mutex word `s[WORD]` for a Condition that must hold its lock again (after a wait, or
+ * to update a Barrier). Waiting forever for a holder that died would hang the wait past its
+ * timeout, so every HOLDER_CHECK_MS this looks at the holder (`s[OWNER]`, its threadId + 1): once
+ * that thread is known to have ended (see liveness.ts), the lock becomes the caller's as it
+ * stands, still held, and the result is false. The word stays "held, sleepers possible", so the
+ * caller's release wakes anyone else waiting for it.
+ */
+function* takeBackSteps(s: Int32Array): Waiting<boolean> {
+  if (Atomics.compareExchange(s, WORD, 0, 1) === 0) return true;
+  for (;;) {
+    if (yield* lockWordSteps(s, WORD, new Deadline(HOLDER_CHECK_MS), SPIN_ASYNC)) return true;
+    const holder = Atomics.load(s, OWNER);
+    // 0: the holder has not written its id yet (or released meanwhile): it is not dead.
+    if (holder !== 0 && threadEnded(holder - 1) && Atomics.compareExchange(s, OWNER, holder, ME) === holder) return false;
+  }
 }
 
 /**
@@ -212,14 +234,14 @@ export class Lock extends Acquirable implements ConditionLock {
     return 1;
   }
   /** @internal */
-  *_restoreSteps(): Waiting<void> {
-    const s = this.#s;
-    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
-    s[OWNER] = ME;
+  *_restoreSteps(): Waiting<boolean> {
+    const clean = yield* takeBackSteps(this.#s);
+    this.#s[OWNER] = ME;
+    return clean;
   }
   /** @internal */
-  *_acquireSteps(): Waiting<void> {
-    yield* this._restoreSteps();
+  _acquireSteps(): Waiting<boolean> {
+    return this._restoreSteps();
   }
 
   /** @internal The transfer protocol (see transfer.ts). */
@@ -347,17 +369,19 @@ export class RLock extends Acquirable implements ConditionLock {
     return saved;
   }
   /** @internal */
-  *_restoreSteps(saved: number): Waiting<void> {
+  *_restoreSteps(saved: number): Waiting<boolean> {
     const s = this.#s;
-    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
+    const clean = yield* takeBackSteps(s);
     Atomics.store(s, OWNER, ME);
     s[DEPTH] = Math.abs(saved);
     this.#asyncHeld = saved < 0;
+    return clean;
   }
   /** @internal */
-  *_acquireSteps(): Waiting<void> {
-    if (this.#mine()) this.#s[DEPTH]!++;
-    else yield* this._restoreSteps(1);
+  *_acquireSteps(): Waiting<boolean> {
+    if (!this.#mine()) return yield* this._restoreSteps(1);
+    this.#s[DEPTH]!++;
+    return true;
   }
 
   /** @internal The transfer protocol (see transfer.ts). */
