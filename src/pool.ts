@@ -28,8 +28,8 @@ export interface PoolOptions {
   maxtasksperchild?: number;
   /**
    * V8 heap limits for each worker, as `worker_threads` takes them (a child process honours
-   * `maxOldGenerationSizeMb`). A worker that exceeds them ends with WorkerCrashedError instead of
-   * taking the whole process down.
+   * `maxOldGenerationSizeMb`), each a whole number of MB >= 1. A worker that exceeds them ends
+   * with WorkerCrashedError instead of taking the whole process down.
    */
   resourceLimits?: ResourceLimits;
 }
