@@ -41,17 +41,18 @@ const bits = table();
 
 function markEnded(id: number): void {
   const word = id >>> 5;
+  if (word >= bits.length) grow((word + 1) * 4);
+  // Beyond what the table can hold, the thread just stays "alive".
+  if (word < bits.length) Atomics.or(bits, word, 1 << (id & 31));
+}
+
+function grow(bytes: number): void {
   const buffer = bits.buffer as GrowableBuffer;
-  while (word >= bits.length) {
-    const wanted = Math.min(MAX_BYTES, Math.max(buffer.byteLength * 2, (word + 1) * 4));
-    if (wanted <= buffer.byteLength) return; // beyond the table: that thread stays "alive"
-    try {
-      buffer.grow(wanted);
-    } catch {
-      // Another thread grew it meanwhile (a grow may not shrink): look again.
-    }
+  try {
+    buffer.grow(Math.min(MAX_BYTES, Math.max(buffer.byteLength * 2, bytes)));
+  } catch {
+    // Grown further by another thread meanwhile (a grow never shrinks), or at its maximum.
   }
-  Atomics.or(bits, word, 1 << (id & 31));
 }
 
 /** True once thread `id` (a worker_threads `threadId`) is known to have ended. */
