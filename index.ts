@@ -37,13 +37,11 @@ export {
   Semaphore,
   BoundedSemaphore,
   Event,
-  Condition,
-  Barrier,
   Acquirable,
   type AcquireOptions,
-  type BarrierOptions,
   type Held,
 } from './src/synchronize.js';
+export { Condition, Barrier, type BarrierOptions } from './src/condition.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
 export { Pipe, Connection } from './src/connection.js';
 export type { SumPrimesIntoOptions } from './src/native_shared.js';

@@ -1,6 +1,7 @@
 import test from 'ava';
 
 import { Condition, Event, Lock, SharedArray } from '../index.js';
+import { crowd, sleep } from './helpers/condition.js';
 import { inWorker, withDeadline } from './helpers/shared.js';
 
 test('Event: set/clear/isSet, wait times out (false) or returns true once set', async (t) => {
@@ -47,29 +48,13 @@ test('Condition: notify(n) wakes exactly n waiters, oldest first; notifyAll the 
   // A Lock, not the default RLock: RLock ownership is per thread, and these four waiters are async
   // functions of one thread.
   const cond = new Condition(new Lock());
-  const woken: number[] = [];
-  let registered = 0;
-  const waiters = [0, 1, 2, 3].map(async (id) => {
-    await cond.acquire();
-    try {
-      registered++;
-      const notified = await cond.wait(30_000);
-      woken.push(id);
-      return notified;
-    } finally {
-      cond.release();
-    }
-  });
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  // Once the lock is ours and all four counted themselves, all four are waiting (wait() registers
-  // before it releases the lock).
-  await withDeadline((async () => { while (!(await cond.withLock(() => registered === 4))) await sleep(5); })(), 30_000, 'four waiters');
+  const { woken, all } = await crowd(t, cond, 4);
   await cond.withLock(() => cond.notify(2));
   await withDeadline((async () => { while (woken.length < 2) await sleep(5); })(), 30_000, 'two wake-ups');
   await sleep(100);
   t.deepEqual(woken, [0, 1], 'exactly the two oldest waiters woke');
   await cond.withLock(() => cond.notifyAll());
-  t.deepEqual(await withDeadline(Promise.all(waiters), 30_000, 'all waiters'), [true, true, true, true]);
+  t.deepEqual(await withDeadline(all, 30_000, 'all waiters'), [true, true, true, true]);
   t.deepEqual(woken.slice(2).sort(), [2, 3]);
 });
 

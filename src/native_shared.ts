@@ -13,7 +13,7 @@ import { binding, fromNative } from './native.js';
 import { sumPrimesExact } from './kernels.js';
 import type { RawArray, RawValue, SharedArray, Value, Typecode } from './sharedctypes.js';
 import { isShareable } from './transfer.js';
-import { invalidType, outOfRange, validateInteger, validateObject } from './validate.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from './validate.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
 type Out = SharedArray<'d' | 'q' | 'Q' | 'l' | 'L'> | RawArray<'d' | 'q' | 'Q' | 'l' | 'L'> | OutArray;
@@ -25,6 +25,7 @@ export interface SumPrimesIntoOptions {
   progress?: Value | RawValue;
 }
 
+const SUM_PRIMES_INTO_OPTIONS: OptionNames<SumPrimesIntoOptions> = { threads: true, progress: true };
 const OUT_TYPECODES = new Set<Typecode>(['d', 'q', 'Q', 'l', 'L']);
 const PROGRESS_TYPECODES = new Set<Typecode>(['b', 'B', 'h', 'H', 'i', 'I', 'l', 'L', 'q', 'Q']);
 
@@ -131,7 +132,7 @@ async function sumPrimesIntoTs(inputs: Float64Array, view: OutArray, kind: strin
 export async function sumPrimesInto<O extends Out>(inputs: Uint32Array | readonly number[], out: O, options: SumPrimesIntoOptions = {}): Promise<O> {
   const numbers = checkInputs(inputs);
   const { view, kind } = checkOut(out, numbers.length);
-  validateObject(options, 'options');
+  validateOptions<SumPrimesIntoOptions>(options, 'options', SUM_PRIMES_INTO_OPTIONS);
   const threads = options.threads === undefined ? availableParallelism() : validateInteger(options.threads, 'options.threads', 1, 1024);
   const progress = checkProgress(options.progress);
   if (!binding) {

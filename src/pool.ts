@@ -4,6 +4,7 @@
  * batches of calls on their workers.
  */
 import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
 import type { Backend, BackendKind, Batch } from './backends/backend.js';
@@ -11,7 +12,7 @@ import { NativeBackend } from './backends/native.js';
 import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
-import { invalidType, outOfRange, validateInteger } from './validate.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from './validate.js';
 
 export type { BackendKind } from './backends/backend.js';
 
@@ -27,15 +28,34 @@ export interface PoolOptions {
   maxtasksperchild?: number;
   /**
    * V8 heap limits for each worker, as `worker_threads` takes them (a child process honours
-   * `maxOldGenerationSizeMb`). A worker that exceeds them ends with WorkerCrashedError instead of
-   * taking the whole process down.
+   * `maxOldGenerationSizeMb`), each a whole number of MB >= 1. A worker that exceeds them ends
+   * with WorkerCrashedError instead of taking the whole process down.
    */
-  resourceLimits?: import('node:worker_threads').ResourceLimits;
+  resourceLimits?: ResourceLimits;
 }
 
 export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
   chunksize?: number;
 }
+
+// The names each options object accepts (anything else is refused as a likely typo).
+const POOL_OPTIONS: OptionNames<PoolOptions> = {
+  processes: true,
+  backend: true,
+  initializer: true,
+  initargs: true,
+  maxtasksperchild: true,
+  resourceLimits: true,
+};
+const RESULT_OPTIONS: OptionNames<ResultCallbacks<unknown>> = { callback: true, errorCallback: true };
+const MAP_ASYNC_OPTIONS: OptionNames<MapAsyncOptions<unknown>> = { ...RESULT_OPTIONS, chunksize: true };
+/** worker_threads' ResourceLimits, in the order its documentation lists them. */
+const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
+  maxOldGenerationSizeMb: true,
+  maxYoungGenerationSizeMb: true,
+  codeRangeSizeMb: true,
+  stackSizeMb: true,
+};
 
 type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
 
@@ -100,8 +120,9 @@ export class Pool {
   constructor(options: PoolOptions = {}) {
     this.#terminated = new Promise<never>((_, reject) => (this.#rejectTerminated = reject));
     this.#terminated.catch(() => {});
-    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
-    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits } = options;
+    validateOptions<PoolOptions>(options, 'options', POOL_OPTIONS);
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
+    const resourceLimits = checkResourceLimits(options.resourceLimits);
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
     if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
       const error = new TypeError(
@@ -182,6 +203,7 @@ export class Pool {
     args?: TaskArgs<T>,
     callbacks: ResultCallbacks<TaskResult<T>> = {},
   ): AsyncResult<TaskResult<T>> {
+    const checked = checkCallbacks(callbacks, RESULT_OPTIONS);
     let work: Promise<TaskResult<T>>;
     try {
       if (this.#state !== 'running') throw this.#notRunning();
@@ -192,7 +214,7 @@ export class Pool {
     } catch (error) {
       work = Promise.reject(error);
     }
-    return new AsyncResult(work, checkCallbacks(callbacks));
+    return new AsyncResult(work, checked);
   }
 
   /** Python's `map`: results in input order, settled once every chunk has finished. */
@@ -205,8 +227,8 @@ export class Pool {
     iterable: Input<TaskArgs<T>[0]>,
     options: MapAsyncOptions<TaskResult<T>[]> = {},
   ): AsyncResult<TaskResult<T>[]> {
-    const { chunksize, ...callbacks } = options ?? {};
-    return new AsyncResult(this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>, checkCallbacks(callbacks));
+    const { chunksize, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
+    return new AsyncResult(this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>, callbacks);
   }
 
   /** Like map, with each item an array of arguments: `fn(...item)`. */
@@ -219,11 +241,8 @@ export class Pool {
     iterableOfArgTuples: Input<TaskArgs<T>>,
     options: MapAsyncOptions<TaskResult<T>[]> = {},
   ): AsyncResult<TaskResult<T>[]> {
-    const { chunksize, ...callbacks } = options ?? {};
-    return new AsyncResult(
-      this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>,
-      checkCallbacks(callbacks),
-    );
+    const { chunksize, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
+    return new AsyncResult(this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>, callbacks);
   }
 
   #mapAll(fn: unknown, iterable: unknown, chunksize: unknown, star: boolean): Promise<unknown[]> {
@@ -368,8 +387,8 @@ export class Pool {
   }
 }
 
-function checkCallbacks<R>(callbacks: ResultCallbacks<R>): ResultCallbacks<R> {
-  if (callbacks === null || typeof callbacks !== 'object') throw invalidType('options', 'of type object', callbacks);
+function checkCallbacks<O extends ResultCallbacks<never>>(callbacks: O, known: OptionNames<O>): O {
+  validateOptions<O>(callbacks, 'options', known);
   if (callbacks.callback !== undefined && typeof callbacks.callback !== 'function') {
     throw invalidType('callback', 'of type function', callbacks.callback);
   }
@@ -377,6 +396,17 @@ function checkCallbacks<R>(callbacks: ResultCallbacks<R>): ResultCallbacks<R> {
     throw invalidType('errorCallback', 'of type function', callbacks.errorCallback);
   }
   return callbacks;
+}
+
+/** worker_threads' limits, each a whole number of MB (a child process takes the heap limit as a V8 flag, which accepts no fraction). */
+function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
+  if (limits === undefined) return undefined;
+  validateOptions<ResourceLimits>(limits, 'resourceLimits', RESOURCE_LIMITS);
+  for (const [key, mb] of Object.entries(limits)) {
+    if (mb !== undefined) validateInteger(mb, `resourceLimits.${key}`, 1, 2 ** 31 - 1);
+  }
+  // A copy: changing the caller's object later does not change this pool's workers.
+  return { ...limits };
 }
 
 /**

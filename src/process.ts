@@ -9,7 +9,7 @@ import { ProcessError } from './errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
 import { encode, refuseForProcess } from './transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
-import { invalidType, validateTimeout } from './validate.js';
+import { invalidType, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 
 export { currentProcess, type ProcessInfo } from './process_state.js';
 
@@ -23,6 +23,8 @@ export interface ProcessOptions<T extends TaskLike = TaskLike> {
   /** `'thread'` (worker_threads, default) or `'process'` (a child process). */
   backend?: WorkerKind;
 }
+
+const PROCESS_OPTIONS: OptionNames<ProcessOptions> = { target: true, args: true, name: true, daemon: true, backend: true };
 
 const alive = new Set<Process>();
 let processCount = 0;
@@ -62,7 +64,7 @@ export class Process<T extends TaskLike = TaskLike> {
   #joiners = 0;
 
   constructor(options: ProcessOptions<T>) {
-    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
+    validateOptions<ProcessOptions<T>>(options, 'options', PROCESS_OPTIONS);
     const { target, args = [] as unknown as TaskArgs<T>, name, daemon = false, backend = 'thread' } = options;
     toTaskSpec(target, 'target');
     if (!Array.isArray(args)) throw invalidType('args', 'an array', args);

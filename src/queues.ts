@@ -24,7 +24,7 @@ import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
 import { BUSY, EMPTY, Ring, type Outbox, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
-import { invalidType, validateInteger, validateObject, validateTimeout } from './validate.js';
+import { invalidType, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
 
 export interface QueueOptions {
@@ -35,10 +35,11 @@ export interface QueueOptions {
 }
 
 const NOWAIT: QueueOptions = Object.freeze({ block: false });
+const QUEUE_OPTIONS: OptionNames<QueueOptions> = { block: true, timeout: true };
 
 function parseOptions(options: QueueOptions | undefined): Deadline | null {
   if (options === undefined) return FOREVER;
-  validateObject(options, 'options');
+  validateOptions<QueueOptions>(options, 'options', QUEUE_OPTIONS);
   const { block = true, timeout } = options;
   if (typeof block !== 'boolean') throw invalidType('options.block', 'of type boolean', block);
   const ms = validateTimeout(timeout, 'options.timeout');

@@ -15,7 +15,7 @@ import { inspect, type InspectOptionsStylized } from 'node:util';
 import { codedError } from './errors.js';
 import { RLock, Lock } from './synchronize.js';
 import { decode, encode, kShare, registerShareable, type ShareDescription } from './transfer.js';
-import { invalidType, outOfRange, validateObject } from './validate.js';
+import { invalidType, outOfRange, validateOptions, type OptionNames } from './validate.js';
 import { peekRevival, reviveWith, sharedId, takeRevival } from './waiting.js';
 
 export type IntegerTypecode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I';
@@ -139,9 +139,11 @@ interface LockOption {
   lock?: boolean | Lock | RLock;
 }
 
+const LOCK_OPTIONS: OptionNames<LockOption> = { lock: true };
+
 function makeLock(options: LockOption | undefined): Lock | RLock | null {
   if (options === undefined) return new RLock();
-  validateObject(options, 'options');
+  validateOptions<LockOption>(options, 'options', LOCK_OPTIONS);
   const { lock = true } = options;
   if (lock === true) return new RLock();
   if (lock === false) return null;

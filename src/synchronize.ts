@@ -1,6 +1,6 @@
 /**
  * Python's `multiprocessing.synchronize` on Atomics over SharedArrayBuffers: Lock, RLock,
- * Semaphore, BoundedSemaphore, Event, Condition, Barrier.
+ * Semaphore, BoundedSemaphore, Event (Condition and Barrier are in condition.ts).
  *
  * Every primitive works from the main thread and from worker threads, at the same time:
  * - `acquire()` / `wait()` return Promises and never block the event loop (Atomics.waitAsync);
@@ -17,9 +17,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-import { BrokenBarrierError, TimeoutError, codedError } from './errors.js';
-import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
-import { invalidType, outOfRange, validateFunction, validateInteger, validateObject, validateTimeout } from './validate.js';
+import { TimeoutError, codedError } from './errors.js';
+import { threadEnded } from './liveness.js';
+import { registerShareable, kShare, type ShareDescription } from './transfer.js';
+import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 import {
   Deadline,
   FOREVER,
@@ -43,9 +44,11 @@ export interface AcquireOptions {
   timeout?: number;
 }
 
+const ACQUIRE_OPTIONS: OptionNames<AcquireOptions> = { blocking: true, timeout: true };
+
 function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
   if (options === undefined) return FOREVER;
-  validateObject(options, 'options');
+  validateOptions<AcquireOptions>(options, 'options', ACQUIRE_OPTIONS);
   const { blocking = true, timeout } = options;
   if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
   const ms = validateTimeout(timeout, 'options.timeout');
@@ -128,16 +131,37 @@ interface BufferState {
   buffer: SharedArrayBuffer;
 }
 
-/** The calls Condition needs from its lock (Lock or RLock). */
-interface ConditionLock {
+/** @internal The calls Condition needs from its lock (Lock or RLock). */
+export interface ConditionLock {
   /** @internal */
   _isMine(): boolean;
   /** @internal Releases completely; returns what `_restoreSteps` needs to take it back. */
   _releaseAll(): number;
-  /** @internal */
-  _restoreSteps(count: number): Waiting<void>;
-  /** @internal Acquires without a deadline. */
-  _acquireSteps(): Waiting<void>;
+  /** @internal Takes it back (see `takeBackSteps`): false if it was taken over from a dead holder. */
+  _restoreSteps(count: number): Waiting<boolean>;
+  /** @internal Acquires without a deadline, as `_restoreSteps` does. */
+  _acquireSteps(): Waiting<boolean>;
+}
+
+/** How often a thread taking a lock back looks whether the thread holding it is still alive. */
+const HOLDER_CHECK_MS = 50;
+
+/**
+ * Takes the mutex word `s[WORD]` for a Condition that must hold its lock again (after a wait, or
+ * to update a Barrier). Waiting forever for a holder that died would hang the wait past its
+ * timeout, so every HOLDER_CHECK_MS this looks at the holder (`s[OWNER]`, its threadId + 1): once
+ * that thread is known to have ended (see liveness.ts), the lock becomes the caller's as it
+ * stands, still held, and the result is false. The word stays "held, sleepers possible", so the
+ * caller's release wakes anyone else waiting for it.
+ */
+function* takeBackSteps(s: Int32Array): Waiting<boolean> {
+  if (Atomics.compareExchange(s, WORD, 0, 1) === 0) return true;
+  for (;;) {
+    if (yield* lockWordSteps(s, WORD, new Deadline(HOLDER_CHECK_MS), SPIN_ASYNC)) return true;
+    const holder = Atomics.load(s, OWNER);
+    // 0: the holder has not written its id yet (or released meanwhile): it is not dead.
+    if (holder !== 0 && threadEnded(holder - 1) && Atomics.compareExchange(s, OWNER, holder, ME) === holder) return false;
+  }
 }
 
 /**
@@ -210,14 +234,14 @@ export class Lock extends Acquirable implements ConditionLock {
     return 1;
   }
   /** @internal */
-  *_restoreSteps(): Waiting<void> {
-    const s = this.#s;
-    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
-    s[OWNER] = ME;
+  *_restoreSteps(): Waiting<boolean> {
+    const clean = yield* takeBackSteps(this.#s);
+    this.#s[OWNER] = ME;
+    return clean;
   }
   /** @internal */
-  *_acquireSteps(): Waiting<void> {
-    yield* this._restoreSteps();
+  _acquireSteps(): Waiting<boolean> {
+    return this._restoreSteps();
   }
 
   /** @internal The transfer protocol (see transfer.ts). */
@@ -345,17 +369,19 @@ export class RLock extends Acquirable implements ConditionLock {
     return saved;
   }
   /** @internal */
-  *_restoreSteps(saved: number): Waiting<void> {
+  *_restoreSteps(saved: number): Waiting<boolean> {
     const s = this.#s;
-    if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) yield* lockWordSteps(s, WORD, FOREVER, SPIN_ASYNC);
+    const clean = yield* takeBackSteps(s);
     Atomics.store(s, OWNER, ME);
     s[DEPTH] = Math.abs(saved);
     this.#asyncHeld = saved < 0;
+    return clean;
   }
   /** @internal */
-  *_acquireSteps(): Waiting<void> {
-    if (this.#mine()) this.#s[DEPTH]!++;
-    else yield* this._restoreSteps(1);
+  *_acquireSteps(): Waiting<boolean> {
+    if (!this.#mine()) return yield* this._restoreSteps(1);
+    this.#s[DEPTH]!++;
+    return true;
   }
 
   /** @internal The transfer protocol (see transfer.ts). */
@@ -499,365 +525,10 @@ export class Event {
   }
 }
 
-// --- Condition -----------------------------------------------------------------------------
-
-/**
- * Waiter slots. A waiter takes a free slot (under the lock), marks it WAITING with a ticket that
- * orders waiters, releases the lock and sleeps on its own slot. `notify(n)` (under the lock) flips
- * the n oldest WAITING slots to NOTIFIED and wakes exactly those sleepers: no stolen or lost
- * wake-ups, and notify never blocks (Python's version blocks until the sleepers woke, which would
- * deadlock an async waiter on the same event loop).
- */
-const CONDITION_SLOTS = 1024;
-const FREE = 0;
-const WAITING = 1;
-const NOTIFIED = 2;
-const TICKETS = 0;
-const slotState = (i: number) => 1 + 2 * i;
-const slotTicket = (i: number) => 2 + 2 * i;
-
-interface ConditionState {
-  id: string;
-  buffer: SharedArrayBuffer;
-  lock: unknown;
-}
-
-/** Python's Condition: wait/notify over a Lock or (by default) an RLock. */
-export class Condition extends Acquirable {
-  readonly #s: Int32Array;
-  readonly #id: string;
-  readonly #lock: Lock | RLock;
-
-  constructor(lock?: Lock | RLock) {
-    super();
-    const revival = takeRevival<ConditionState>();
-    if (revival) {
-      this.#s = new Int32Array(revival.buffer);
-      this.#lock = decode(revival.lock) as Lock | RLock;
-    } else {
-      if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
-        throw invalidType('lock', 'a Lock or an RLock', lock);
-      }
-      this.#s = new Int32Array(new SharedArrayBuffer(4 * (1 + 2 * CONDITION_SLOTS)));
-      this.#lock = lock ?? new RLock();
-    }
-    this.#id = sharedId(this, revival);
-  }
-
-  acquire(options?: AcquireOptions): Promise<boolean> {
-    return this.#lock.acquire(options);
-  }
-  acquireSync(options?: AcquireOptions): boolean {
-    return this.#lock.acquireSync(options);
-  }
-  release(): void {
-    this.#lock.release();
-  }
-
-  /** @internal */
-  _lockSteps(): Waiting<void> {
-    return this.#lock._acquireSteps();
-  }
-
-  #checkMine(what: string): void {
-    if (!this.#lock._isMine()) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
-  }
-
-  /** @internal The wait itself, as steps; the caller holds the lock. */
-  *_waitSteps(deadline: Deadline): Waiting<boolean> {
-    this.#checkMine('wait');
-    const s = this.#s;
-    let slot = -1;
-    for (let i = 0; i < CONDITION_SLOTS; i++) {
-      if (s[slotState(i)] === FREE) {
-        slot = i;
-        break;
-      }
-    }
-    if (slot < 0) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${CONDITION_SLOTS} waiters at once`);
-    s[slotTicket(slot)] = ++s[TICKETS]!;
-    Atomics.store(s, slotState(slot), WAITING);
-    const depth = this.#lock._releaseAll();
-    let notified = false;
-    try {
-      for (;;) {
-        if (Atomics.load(s, slotState(slot)) === NOTIFIED) {
-          notified = true;
-          break;
-        }
-        const left = deadline.remaining();
-        if (left <= 0) break;
-        yield { array: s, index: slotState(slot), value: WAITING, timeout: left };
-      }
-    } finally {
-      yield* this.#lock._restoreSteps(depth);
-      // Under the lock again: a notify that landed after the timeout still counts as one.
-      notified = Atomics.load(s, slotState(slot)) === NOTIFIED;
-      Atomics.store(s, slotState(slot), FREE);
-    }
-    return notified;
-  }
-
-  /** Releases the lock, waits for a notify (or the timeout), takes the lock back. True if notified. */
-  wait(timeout?: number): Promise<boolean> {
-    const deadline = new Deadline(validateTimeout(timeout));
-    return runAsync(this._waitSteps(deadline));
-  }
-
-  waitSync(timeout?: number): boolean {
-    return runSync(this._waitSteps(new Deadline(validateTimeout(timeout))));
-  }
-
-  /** @internal */
-  *_waitForSteps(predicate: () => unknown, deadline: Deadline): Waiting<unknown> {
-    let result = predicate();
-    while (!result) {
-      if (deadline.remaining() <= 0) break;
-      yield* this._waitSteps(deadline);
-      result = predicate();
-    }
-    return result;
-  }
-
-  /** Waits until `predicate()` is truthy (checked under the lock); returns its last value. */
-  async waitFor<T>(predicate: () => T, timeout?: number): Promise<T> {
-    validateFunction(predicate, 'predicate');
-    return (await runAsync(this._waitForSteps(predicate, new Deadline(validateTimeout(timeout))))) as T;
-  }
-
-  waitForSync<T>(predicate: () => T, timeout?: number): T {
-    validateFunction(predicate, 'predicate');
-    return runSync(this._waitForSteps(predicate, new Deadline(validateTimeout(timeout)))) as T;
-  }
-
-  /** Wakes up to `n` waiters, oldest first. The caller must hold the lock. */
-  notify(n = 1): void {
-    if (n !== Infinity) validateInteger(n, 'n', 0);
-    this.#checkMine('notify');
-    const s = this.#s;
-    const waiting: number[] = [];
-    for (let i = 0; i < CONDITION_SLOTS; i++) if (s[slotState(i)] === WAITING) waiting.push(i);
-    if (waiting.length > n) waiting.sort((a, b) => s[slotTicket(a)]! - s[slotTicket(b)]!).length = n;
-    for (const i of waiting) {
-      Atomics.store(s, slotState(i), NOTIFIED);
-      Atomics.notify(s, slotState(i));
-    }
-  }
-
-  notifyAll(): void {
-    this.notify(Infinity);
-  }
-
-  /** @internal The transfer protocol (see transfer.ts). */
-  [kShare](): ShareDescription {
-    const state: ConditionState = { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer, lock: encode(this.#lock, []) };
-    return { type: 'Condition', state };
-  }
-}
-
-// --- Barrier -------------------------------------------------------------------------------
-
-const B_COUNT = 0;
-const B_STATE = 1;
-const FILLING = 0;
-const DRAINING = 1;
-const RESETTING = -1;
-const BROKEN = -2;
-
-export interface BarrierOptions {
-  /** Called (in the last thread to arrive) before the parties are released. */
-  action?: () => void;
-  /** Default timeout of `wait()`, in milliseconds. */
-  timeout?: number;
-}
-
-interface BarrierState {
-  id: string;
-  buffer: SharedArrayBuffer;
-  condition: unknown;
-  parties: number;
-  timeout: number | undefined;
-  action: string | undefined;
-}
-
-/**
- * Python's Barrier: `parties` threads call `wait()`, and all proceed once the last arrives.
- *
- * The `action` runs in the thread of the last party to arrive, which may be a worker. It crosses to
- * workers as source text, like an inline task, so it must be self-contained.
- */
-export class Barrier {
-  readonly #s: Int32Array;
-  readonly #id: string;
-  readonly #cond: Condition;
-  readonly #parties: number;
-  readonly #timeout: number | undefined;
-  readonly #actionSource: string | undefined;
-  #action: (() => void) | undefined;
-
-  constructor(parties: number, options: BarrierOptions = {}) {
-    const revival = takeRevival<BarrierState>();
-    if (revival) {
-      this.#s = new Int32Array(revival.buffer);
-      this.#cond = decode(revival.condition) as Condition;
-      this.#parties = revival.parties;
-      this.#timeout = revival.timeout;
-      this.#actionSource = revival.action;
-    } else {
-      validateInteger(parties, 'parties', 1, INT32_MAX);
-      validateObject(options, 'options');
-      const { action, timeout } = options;
-      if (action !== undefined) validateFunction(action, 'options.action');
-      this.#timeout = validateTimeout(timeout, 'options.timeout');
-      this.#s = new Int32Array(new SharedArrayBuffer(8));
-      this.#cond = new Condition(new Lock());
-      this.#parties = parties;
-      this.#action = action;
-      this.#actionSource = action?.toString();
-    }
-    this.#id = sharedId(this, revival);
-  }
-
-  get parties(): number {
-    return this.#parties;
-  }
-
-  /** Parties currently waiting. */
-  get nWaiting(): number {
-    return Atomics.load(this.#s, B_STATE) === FILLING ? Atomics.load(this.#s, B_COUNT) : 0;
-  }
-
-  get broken(): boolean {
-    return Atomics.load(this.#s, B_STATE) === BROKEN;
-  }
-
-  #runAction(): void {
-    if (this.#actionSource === undefined) return;
-    if (!this.#action) {
-      try {
-        this.#action = new Function(`return (${this.#actionSource});`)() as () => void;
-      } catch (error) {
-        throw new TypeError(
-          'The Barrier action could not be re-created in this thread from its source text; ' +
-            'pass a self-contained function (no captured variables, not bound or native)',
-          { cause: error },
-        );
-      }
-    }
-    this.#action!();
-  }
-
-  *#locked<T>(body: () => Waiting<T>): Waiting<T> {
-    yield* this.#cond._lockSteps();
-    try {
-      return yield* body();
-    } finally {
-      this.#cond.release();
-    }
-  }
-
-  #setState(state: number): void {
-    Atomics.store(this.#s, B_STATE, state);
-  }
-
-  #breakBarrier(): void {
-    this.#setState(BROKEN);
-    this.#cond.notifyAll();
-  }
-
-  *#waitSteps(deadline: Deadline): Waiting<number> {
-    const s = this.#s;
-    const cond = this.#cond;
-    return yield* this.#locked(function* (this: Barrier) {
-      // Parties of the previous round may still be leaving.
-      while (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING) yield* cond._waitSteps(FOREVER);
-      if (s[B_STATE]! < 0) throw new BrokenBarrierError();
-      const index = s[B_COUNT]!;
-      s[B_COUNT] = index + 1;
-      try {
-        if (index + 1 === this.#parties) {
-          try {
-            this.#runAction();
-          } catch (error) {
-            this.#breakBarrier();
-            throw error;
-          }
-          this.#setState(DRAINING);
-          cond.notifyAll();
-        } else {
-          const released = yield* cond._waitForSteps(() => s[B_STATE] !== FILLING, deadline);
-          if (!released) {
-            this.#breakBarrier();
-            throw new BrokenBarrierError('The barrier wait timed out, so the barrier is now broken');
-          }
-          if (s[B_STATE]! < 0) throw new BrokenBarrierError();
-        }
-        return index;
-      } finally {
-        s[B_COUNT]!--;
-        if (s[B_COUNT] === 0 && (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING)) {
-          this.#setState(FILLING);
-          cond.notifyAll();
-        }
-      }
-    }.bind(this));
-  }
-
-  #deadline(timeout: number | undefined): Deadline {
-    return new Deadline(validateTimeout(timeout) ?? this.#timeout);
-  }
-
-  /**
-   * Waits for all parties; resolves with this party's arrival index (0 .. parties - 1). Rejects
-   * with BrokenBarrierError when the barrier is (or gets) broken, aborted or reset, or when the
-   * timeout passes (which breaks the barrier for everyone, as in Python).
-   */
-  wait(timeout?: number): Promise<number> {
-    const deadline = this.#deadline(timeout);
-    return runAsync(this.#waitSteps(deadline));
-  }
-
-  waitSync(timeout?: number): number {
-    return runSync(this.#waitSteps(this.#deadline(timeout)));
-  }
-
-  /** Breaks the barrier: current and future waits reject with BrokenBarrierError until `reset()`. */
-  abort(): void {
-    runSync(this.#locked(function* (this: Barrier) {
-      this.#breakBarrier();
-    }.bind(this)));
-  }
-
-  /** Back to the initial state; parties waiting now get BrokenBarrierError. */
-  reset(): void {
-    const s = this.#s;
-    runSync(this.#locked(function* (this: Barrier) {
-      if (s[B_COUNT]! > 0) {
-        if (s[B_STATE] === FILLING || s[B_STATE] === BROKEN) this.#setState(RESETTING);
-      } else {
-        this.#setState(FILLING);
-      }
-      this.#cond.notifyAll();
-    }.bind(this)));
-  }
-
-  /** @internal The transfer protocol (see transfer.ts). */
-  [kShare](): ShareDescription {
-    const state: BarrierState = {
-      id: this.#id,
-      buffer: this.#s.buffer as SharedArrayBuffer,
-      condition: encode(this.#cond, []),
-      parties: this.#parties,
-      timeout: this.#timeout,
-      action: this.#actionSource,
-    };
-    return { type: 'Barrier', state };
-  }
-}
-
 // --- transfer --------------------------------------------------------------------------------
 
-function reviver<S extends { id: string }>(make: () => object) {
+/** @internal How each primitive registers for transfer: revived around the state it was sent with. */
+export function reviver<S extends { id: string }>(make: () => object) {
   return (state: unknown) => reviveWith((state as S).id, state, make);
 }
 
@@ -866,5 +537,3 @@ registerShareable('RLock', reviver(() => new RLock()));
 registerShareable('Semaphore', reviver(() => new Semaphore()));
 registerShareable('BoundedSemaphore', reviver(() => new BoundedSemaphore()));
 registerShareable('Event', reviver(() => new Event()));
-registerShareable('Condition', reviver(() => new Condition()));
-registerShareable('Barrier', reviver(() => new Barrier(1)));

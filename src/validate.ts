@@ -70,3 +70,56 @@ export function validateObject(value: unknown, name: string): asserts value is R
     throw invalidType(name, 'of type object', value);
   }
 }
+
+/**
+ * The names an options object may hold, as an object so that
+ * `const X: OptionNames<SomeOptions> = { … }` fails to compile until every option of the interface
+ * is listed: adding an option to an interface and to its check is then one change, not two.
+ */
+export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
+
+/**
+ * An options object: a plain object holding only options listed in `known`. A misspelt name
+ * (`procesess`) would otherwise be ignored without a word, so it is a TypeError naming it
+ * (ERR_INVALID_ARG_VALUE), with the closest known name when there is one. `name` is how errors
+ * refer to the object itself: `"options"`, or `"resourceLimits"` for a nested one.
+ */
+export function validateOptions<T>(value: unknown, name: string, known: OptionNames<T>): asserts value is T & Record<string, unknown> {
+  validateObject(value, name);
+  for (const key of Object.keys(value)) {
+    if (Object.hasOwn(known, key)) continue;
+    const names = Object.keys(known);
+    const guess = closest(key, names);
+    throw coded(
+      new TypeError(
+        `The option "${name}.${key}" is not supported${guess ? ` (did you mean "${guess}"?)` : ''}. ` +
+          `Supported options: ${names.join(', ')}`,
+      ),
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+}
+
+/** The known name a typo most likely meant: same letters in another case, or at most 2 edits away. */
+function closest(key: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of names) {
+    const distance = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
+    if (distance < bestDistance && distance < key.length) [best, bestDistance] = [candidate, distance];
+  }
+  return best;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
+}
