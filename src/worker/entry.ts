@@ -7,6 +7,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import '../../index.js'; // registers every shareable type's reviver, and loads `native`
 import { native } from '../native.js';
 import type { TaskSpec } from '../task.js';
+import { serveParent } from '../handover.js';
 import { decode, encode } from '../transfer.js';
 import { setCurrentProcess } from '../process_state.js';
 import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
@@ -205,6 +206,8 @@ process.on('uncaughtExceptionMonitor', (error) => {
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
     case 'init': {
+      // First: what the initializer puts must reach the parent too.
+      if (message.handover) serveParent(message.handover);
       processName = message.name;
       role = message.role;
       // Pool workers are daemons, as in Python; a Process is one if it was made so.
