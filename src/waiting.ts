@@ -193,8 +193,16 @@ export function newSharedId(): string {
   return `${process.pid}.${threadId}.${++ids.next}`;
 }
 
+let remembered = 0;
+
+/** How many shared objects this thread has made or revived so far (they hold shared memory). */
+export function sharedObjectsMade(): number {
+  return remembered;
+}
+
 /** Records `object` as this thread's instance of shared object `id`. */
 export function remember<T extends object>(id: string, object: T): T {
+  remembered++;
   live.set(id, new WeakRef(object));
   registry.register(object, id);
   return object;

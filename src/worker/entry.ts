@@ -10,6 +10,7 @@ import type { TaskSpec } from '../task.js';
 import { serveParent } from '../handover.js';
 import { decode, encode } from '../transfer.js';
 import { setCurrentProcess } from '../process_state.js';
+import { workerBusy, workerIdle } from './idle.js';
 import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
 
@@ -227,12 +228,14 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
+      workerBusy();
       const start = performance.now();
       const batch = { jobs: message.jobs, results: [] as JobResult[] };
       running = batch;
       for (const job of message.jobs) batch.results.push(await runJob(job));
       running = undefined;
       reply(batch.results, performance.now() - start);
+      workerIdle();
       return;
     }
     case 'target': {
