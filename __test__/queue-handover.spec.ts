@@ -4,7 +4,7 @@
 // task's 3,000 items (about 90 KB) overflow the buffer and most of them sit in the outbox at the end.
 import test, { type ExecutionContext } from 'ava';
 
-import { JoinableQueue, Pool, Process, Queue, SimpleQueue } from '../index.js';
+import { JoinableQueue, Pool, Process, Queue, SimpleQueue, WorkerCrashedError } from '../index.js';
 import { within } from './helpers/pool.js';
 
 const RUNS = 20;
@@ -12,8 +12,8 @@ const ITEMS = 3_000;
 
 type Queues = [Queue<string>, JoinableQueue<string>, SimpleQueue<string>];
 
-/** Task k puts ITEMS items into each queue, with `await put` or with `putSync`. */
-async function produce(queues: Queues, k: number, sync: boolean): Promise<number> {
+/** Task k puts ITEMS items into each queue, with `await put` or with `putSync`; then exits its worker with `exitCode`, if given. */
+async function produce(queues: Queues, k: number, sync: boolean, exitCode?: number): Promise<number> {
   const pad = 'x'.repeat(20);
   for (let i = 0; i < 3_000; i++) {
     for (const q of queues) {
@@ -22,6 +22,7 @@ async function produce(queues: Queues, k: number, sync: boolean): Promise<number
       else await q.put(item);
     }
   }
+  if (exitCode !== undefined) process.exit(exitCode);
   return k;
 }
 
@@ -89,6 +90,24 @@ test('await using: the pool is disposed (close + join) with every item delivered
     await using pool = new Pool({ processes: 2 });
     await pool.starmap(produce, [[queues, 0, true], [queues, 1, false]], 1);
   }
+  await drainExactly(t, queues, 2, 0);
+});
+
+test('terminate() once the tasks are done: what they put is still delivered', async (t) => {
+  const queues = makeQueues();
+  const pool = new Pool({ processes: 2 });
+  await pool.starmap(produce, [[queues, 0, false], [queues, 1, true]], 1);
+  await within(t, 30_000, pool.terminate(), 'terminate');
+  await drainExactly(t, queues, 2, 0);
+});
+
+test('a task that puts and then exits the worker: what it put is delivered, the task fails with WorkerCrashedError', async (t) => {
+  const queues = makeQueues();
+  const pool = new Pool({ processes: 1 });
+  await t.throwsAsync(pool.apply(produce, [queues, 0, false, 3]), { instanceOf: WorkerCrashedError });
+  await t.throwsAsync(pool.apply(produce, [queues, 1, true, 3]), { instanceOf: WorkerCrashedError });
+  pool.close();
+  await within(t, 30_000, pool.join(), 'join');
   await drainExactly(t, queues, 2, 0);
 });
 
