@@ -10,7 +10,8 @@ import { codedError } from './errors.js';
 import { isMainThread } from 'node:worker_threads';
 
 import { decodeBytes, decodeValue, encodeBytes, encodeValue, outBuffer, type Decoder } from './codec.js';
-import { BUSY, EMPTY, Ring, type Outbox, type RingState } from './ring.js';
+import { outboxOf, type Outbox } from './outbox.js';
+import { BUSY, EMPTY, Ring, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateTimeout } from './validate.js';
 import { Deadline, FOREVER, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
@@ -48,7 +49,7 @@ export class Connection<T = unknown> implements Disposable {
     const revival = takeRevival<ConnectionState>();
     this.#send = revival ? revival.send && Ring.adopt(revival.send) : (send ?? null);
     this.#recv = revival ? revival.recv && Ring.adopt(revival.recv) : (recv ?? null);
-    this.#outbox = this.#send && this.#send.outbox;
+    this.#outbox = this.#send && outboxOf(this.#send);
     this.#id = sharedId(this, revival);
   }
 
@@ -144,9 +145,8 @@ export class Connection<T = unknown> implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    const send = this.#send;
     // The reader gets EOF only after every message sent before close().
-    if (send) this.#outbox!.whenDrained(() => send.closeWriter());
+    this.#outbox?.closeWriterWhenDrained();
     this.#recv?.closeReader();
   }
 

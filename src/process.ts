@@ -6,6 +6,7 @@
 import { availableParallelism, constants } from 'node:os';
 
 import { ProcessError } from './errors.js';
+import { ChildHandover } from './handover.js';
 import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
 import { encode, refuseForProcess } from './transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
@@ -89,11 +90,15 @@ export class Process<T extends TaskLike = TaskLike> {
     const transfer: import('node:worker_threads').TransferListItem[] = [];
     const args = encode(this.#args, transfer, this.backend === 'process' ? refuseForProcess : undefined) as unknown[];
     const handle = spawnWorker(this.backend);
+    // A thread hands over the messages it put that were not in their queues yet as it ends: join()
+    // returns once this thread has them (see handover.ts).
+    const handover = this.backend === 'thread' ? new ChildHandover() : undefined;
     this.#handle = handle;
     alive.add(this);
     installExitHook();
     this.#exited = new Promise<void>((resolve) => {
       handle.onExit((code, signal) => {
+        handover?.close();
         alive.delete(this);
         if (this.#signalled !== undefined) this.#exitCode = -this.#signalled;
         else if (signal) this.#exitCode = -(constants.signals[signal] ?? 1);
@@ -105,7 +110,10 @@ export class Process<T extends TaskLike = TaskLike> {
       // 'ready' / 'target-done': the exit code says everything the parent needs.
     });
     try {
-      handle.post({ t: 'init', name: this.name, role: 'process', daemon: this.daemon, initargs: [] });
+      handle.post(
+        { t: 'init', name: this.name, role: 'process', daemon: this.daemon, initargs: [], handover: handover?.link },
+        handover ? [handover.link.port] : undefined,
+      );
       handle.post({ t: 'target', target: spec, args }, transfer);
     } catch (error) {
       handle.kill();

@@ -9,20 +9,23 @@
  *
  * Like Python's, an unbounded queue's `put` never waits: a message that does not fit in the
  * shared 64 KiB buffer yet waits in this thread's outbox, flushed in the background as readers
- * make room (Python has a feeder thread for this), and a thread with undelivered messages stays
- * alive until they are delivered. A worker's `putSync` into an unbounded queue works the same way
- * (a worker that puts many items and returns does not deadlock against a reader that drains the
- * queue only after the task has finished), and the messages it keeps are delivered while the worker
- * blocks in any later sync call. Into a bounded queue, a worker's `putSync` waits while the queue
- * holds `maxsize` items (Full at its `timeout`) and then until its message is in the buffer.
- * Do not `worker.terminate()` a thread in the middle of a put or get: as in Python, that can lose
- * the message or leave the queue stuck.
+ * make room (Python has a feeder thread for this), and a thread with undelivered messages of its
+ * own stays alive until they are delivered. A worker's `putSync` into an unbounded queue works the
+ * same way (a worker that puts many items and returns does not deadlock against a reader that
+ * drains the queue only after the task has finished), and the messages it keeps are delivered while
+ * the worker blocks in any later sync call. A pool worker or thread Process that ends or is stopped
+ * hands what it kept to the thread that started it (handover.ts): nothing a put accepted is lost,
+ * and the parent's `join()` returns with it in hand. Into a bounded queue, a worker's `putSync`
+ * waits while the queue holds `maxsize` items (Full at its `timeout`) and then until its message is
+ * in the buffer. Do not `worker.terminate()` a thread in the middle of a put or get: as in Python,
+ * that can lose the message or leave the queue stuck.
  */
 import { isMainThread } from 'node:worker_threads';
 
 import { codedError } from './errors.js';
 import { decodeValue, encodeValue, outBuffer } from './codec.js';
-import { BUSY, EMPTY, Ring, type Outbox, type RingState } from './ring.js';
+import { outboxOf, type Outbox } from './outbox.js';
+import { BUSY, EMPTY, Ring, type RingState } from './ring.js';
 import { kShare, registerShareable, type ShareDescription } from './transfer.js';
 import { invalidType, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
 import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
@@ -66,7 +69,7 @@ export class Queue<T = unknown> {
       validateInteger(maxsize, 'maxsize', -(2 ** 31), 2 ** 31 - 1);
       this.#ring = new Ring(undefined, Math.max(0, maxsize));
     }
-    this.#outbox = this.#ring.outbox;
+    this.#outbox = outboxOf(this.#ring);
     this.#id = sharedId(this, revival);
   }
 

@@ -19,38 +19,41 @@
  * difference is `qsize()` and what `maxsize` bounds, as Python's semaphore does.
  *
  * An async put (and putNowait, and Connection.send on the main thread) never waits for bytes,
- * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox, which a
- * background task on the same thread flushes as readers make room, the way Python's Queue has a
- * feeder thread. An Outbox with messages in it keeps its thread alive until they are delivered,
- * as Python joins the feeder thread at exit. A worker's putSync waits for room instead. There is
- * one Outbox per ring and thread, and a synchronous reader of that thread (getSync, getNowait,
- * recvSync, pollSync) pumps it into the ring as it reads: the event loop it is blocking cannot.
+ * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox (outbox.ts),
+ * which a background task on the same thread flushes as readers make room, the way Python's Queue
+ * has a feeder thread. A worker's bounded putSync waits for room instead. There is one Outbox per
+ * ring and thread, and a synchronous reader of that thread (getSync, getNowait, recvSync, pollSync)
+ * pumps it into the ring as it reads: the event loop it is blocking cannot. A pool worker or
+ * thread Process that ends, or is stopped, hands what its outboxes hold to its parent thread
+ * (handover.ts), which goes on delivering it, a half-written message and its writer mutex included.
  *
  * Deadlines (nowait, timeout) bound everything up to the moment a message can be delivered whole;
  * a message that fits in the ring is never taken in part. One larger than the ring is consumed as
- * it streams in, so once begun its get waits for the rest (as Python's does): see `takeSteps`.
+ * it streams in, so once begun its get waits for the rest (as Python's does): see `takeSteps`. Its
+ * writer always sends the rest, or the thread it handed over to does.
  *
- * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate())
- * can leave the queue stuck; threads that finish normally never do.
+ * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate(),
+ * Process.terminate()) can leave the queue stuck; threads that end otherwise never do.
  */
 import { inBuffer, type Decoder } from './codec.js';
 import { EOFError, Empty, Full, codedError } from './errors.js';
+import type { Outbox } from './outbox.js';
 import {
   Deadline,
   FOREVER,
   SPIN_SYNC,
-  keepsUndelivered,
+  adoptArrived,
   lockWordSteps,
   newSharedId,
+  remember,
   revived,
-  runAsync,
   runSync,
   unlockWord,
   type Waiting,
 } from './waiting.js';
 
 // ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
-const W_LOCK = 0; //   writer side
+export const W_LOCK = 0; //   writer side
 const TAIL = 1;
 const ACCEPTED = 2;
 const HEAD_SEEN = 3; // the writer's last look at HEAD: free space is re-read only when it runs out
@@ -60,8 +63,8 @@ const GET_COUNT = 18;
 const TAIL_SEEN = 19; // the reader's last look at TAIL
 const NE_SEQ = 32; //  slow paths
 const NE_WAITERS = 33;
-const NF_SEQ = 34;
-const NF_WAITERS = 35;
+export const NF_SEQ = 34;
+export const NF_WAITERS = 35;
 const MAXSIZE = 36;
 const WRITER_CLOSED = 37;
 const READER_CLOSED = 38;
@@ -97,8 +100,8 @@ export class Ring {
   readonly ctrl: Int32Array;
   readonly #data: Uint8Array;
   readonly #id: string;
-  /** This thread's outbox for this ring (one per ring and thread: see `adopt`). */
-  #outbox: Outbox | null = null;
+  /** This thread's outbox for this ring (one per ring and thread: see `adopt`), made by `outboxOf`. */
+  outbox: Outbox | null = null;
 
   /** A new ring; revived ones come from `Ring.adopt`. */
   constructor(state?: RingState, maxsize = 0) {
@@ -111,6 +114,9 @@ export class Ring {
       this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
       this.ctrl[MAXSIZE] = maxsize;
       this.#data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+      // This thread's Ring for its id from now on (see `adopt`): what a worker hands back for it
+      // must land in this very Ring's outbox.
+      remember(`ring/${this.#id}`, this);
     }
   }
 
@@ -127,18 +133,15 @@ export class Ring {
     return { id: this.#id, ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
   }
 
-  /** This thread's outbox for the ring, created on first use. */
-  get outbox(): Outbox {
-    return (this.#outbox ??= new Outbox(this));
-  }
-
   /**
    * Moves this thread's own pending messages into the ring, as far as they fit now. Readers call
    * it before looking and whenever they would wait: only this thread's event loop flushes its
    * outbox, so a reader blocking this thread would otherwise wait for itself forever.
    */
   #feed(): void {
-    const outbox = this.#outbox;
+    // What ended child threads handed over may include this ring's messages (see handover.ts).
+    adoptArrived();
+    const outbox = this.outbox;
     if (outbox !== null && outbox.size > 0) outbox.pump();
   }
 
@@ -646,192 +649,4 @@ export class Ring {
 
 function epipe(): Error {
   return codedError('EPIPE', 'The other end of the pipe is closed');
-}
-
-function noop(): void {}
-
-/** What stops an Outbox's pump: nothing (all delivered), the ring's free space, or another writer. */
-type Blocked = 'none' | 'room' | 'lock';
-
-/**
- * A producer's messages that did not fit in the ring yet, in order, flushed from this thread as
- * readers make room (see the module comment). One per ring and thread (`Ring#outbox`).
- *
- * The flusher runs on the event loop; `pump` does its work synchronously, and a reader of this
- * thread calls it too, so that a blocking get can receive what this very thread put (the reader
- * frees room and the writer is local). While a message larger than the ring streams through, the
- * Outbox holds the writer mutex across event-loop turns, as a writer's `writeSteps` does.
- */
-export class Outbox {
-  readonly #ring: Ring;
-  readonly #pending: Uint8Array[] = [];
-  /** The writer mutex is held by this Outbox (`#sent` bytes of the first message are in). */
-  #locked = false;
-  #sent = 0;
-  #flushing = false;
-  /** The flusher sleeps on the writer mutex word (another writer held it). */
-  #parkedOnLock = false;
-  #drained: (() => void)[] = [];
-
-  constructor(ring: Ring) {
-    this.#ring = ring;
-  }
-
-  /** Messages waiting here (the first may be partly in the ring). */
-  get size(): number {
-    return this.#pending.length;
-  }
-
-  /**
-   * Sends the accepted message `msg[0, n)` (a view on the shared scratch buffer), unless earlier
-   * messages are still waiting here (order comes first):
-   * - `'defer'` (async callers) never waits: what does not fit now goes to the outbox;
-   * - `'block'` (a worker's Connection.send, a bounded queue's putSync) waits for readers to make
-   *   room, as a write to a full pipe does;
-   * - `'unless-full'` (an unbounded queue's putSync) waits for the writer mutex, so that a message
-   *   that fits goes in at once, but leaves a message that does not fit in the outbox, as Python's
-   *   unbounded put hands it to its feeder thread: a reader may only come after this task ends.
-   */
-  send(msg: Uint8Array, n: number, mode: 'defer' | 'block' | 'unless-full'): void {
-    const ring = this.#ring;
-    if (this.#pending.length > 0) this.pump();
-    if (this.#pending.length === 0) {
-      if (ring.tryWrite(msg, n, mode === 'unless-full' && n <= CAPACITY)) return;
-      if (mode === 'block') {
-        runSync(ring.writeSteps(msg, n, true));
-        return;
-      }
-    }
-    // A copy: `msg` may be the scratch buffer (and Buffer#slice would share its memory).
-    this.#pending.push(new Uint8Array(msg.subarray(0, n)));
-    keepsUndelivered(this);
-    this.#startFlusher();
-  }
-
-  /** Calls `callback` once every message sent so far is in the ring (at once if it already is). */
-  whenDrained(callback: () => void): void {
-    if (this.#pending.length === 0) callback();
-    else this.#drained.push(callback);
-  }
-
-  /**
-   * Moves what fits now into the ring, in order, without waiting: whole messages that fit, and as
-   * much of a larger one as there is room for. Returns what stopped it. On a pipe whose reader
-   * closed, drops what is left (it can never be delivered).
-   */
-  pump(): Blocked {
-    const before = this.#pending.length + this.#sent;
-    const locked = this.#locked;
-    const blocked = this.#pump();
-    // Called outside the flusher (by a reader or a send of this thread): when it changed anything,
-    // make sure the sleeping flusher looks again, or it could sleep on a word nobody will change
-    // (it has to go on with a message this pump started, or end once all is delivered).
-    if (this.#flushing && (this.#pending.length + this.#sent !== before || this.#locked !== locked)) this.#kick();
-    return blocked;
-  }
-
-  #pump(): Blocked {
-    const ring = this.#ring;
-    const pending = this.#pending;
-    while (pending.length > 0) {
-      const msg = pending[0]!;
-      if (!this.#locked) {
-        if (!ring.tryLockWriter()) return 'lock';
-        this.#locked = true;
-      }
-      let sent: number;
-      try {
-        sent = ring.writeSome(msg, this.#sent);
-      } catch (error) {
-        this.#unlock();
-        // EPIPE: a pipe whose reader closed; what is left can never be delivered.
-        pending.length = 0;
-        if ((error as { code?: string }).code !== 'EPIPE') throw error;
-        return 'none';
-      }
-      if (sent === msg.length) {
-        this.#unlock();
-        pending.shift();
-        continue;
-      }
-      if (sent === 0) {
-        // Not started: let other writers in meanwhile.
-        this.#unlock();
-      } else {
-        this.#sent = sent;
-      }
-      return 'room';
-    }
-    return 'none';
-  }
-
-  #unlock(): void {
-    this.#locked = false;
-    this.#sent = 0;
-    this.#ring.unlockWriter();
-  }
-
-  /** Wakes the flusher wherever it sleeps (other sleepers on the same word just look again). */
-  #kick(): void {
-    const c = this.#ring.ctrl;
-    if (this.#parkedOnLock) {
-      Atomics.notify(c, W_LOCK);
-    } else {
-      Atomics.add(c, NF_SEQ, 1);
-      Atomics.notify(c, NF_SEQ);
-    }
-  }
-
-  #startFlusher(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    // Keeps this thread's event loop alive until everything is delivered (Python joins its feeder).
-    const keepAlive = setInterval(noop, 2 ** 30);
-    const done = () => {
-      clearInterval(keepAlive);
-      this.#flushing = false;
-      for (const callback of this.#drained.splice(0)) callback();
-    };
-    runAsync(this.#flusherSteps()).then(done, (error: unknown) => {
-      if (this.#locked) this.#unlock();
-      this.#pending.length = 0;
-      done();
-      throw error;
-    });
-  }
-
-  *#flusherSteps(): Waiting<void> {
-    const c = this.#ring.ctrl;
-    for (;;) {
-      // Registered before pumping, so a reader's progress in between wakes us.
-      Atomics.add(c, NF_WAITERS, 1);
-      const seq = Atomics.load(c, NF_SEQ);
-      let blocked: Blocked;
-      try {
-        blocked = this.#pump();
-        if (blocked === 'none') return;
-        if (blocked === 'room') {
-          yield { array: c, index: NF_SEQ, value: seq, timeout: Infinity };
-          continue;
-        }
-      } finally {
-        Atomics.sub(c, NF_WAITERS, 1);
-      }
-      // Another writer holds the mutex: wait for it as lockWordSteps does (2: held, with sleepers;
-      // once woken, only an exchange to 2 may take it, or the other sleepers would be forgotten).
-      // A pump of this thread may take it meanwhile (and then kicks us awake).
-      while (!this.#locked && this.#pending.length > 0) {
-        if (Atomics.exchange(c, W_LOCK, 2) === 0) {
-          this.#locked = true;
-          break;
-        }
-        this.#parkedOnLock = true;
-        try {
-          yield { array: c, index: W_LOCK, value: 2, timeout: Infinity };
-        } finally {
-          this.#parkedOnLock = false;
-        }
-      }
-    }
-  }
 }

@@ -40,7 +40,10 @@ export function runSync<T>(steps: Waiting<T>): T {
   return step.value;
 }
 
-/** A queue or pipe outbox of this thread (ring.ts) holding messages not yet in its ring. */
+/**
+ * A queue or pipe outbox of this thread (outbox.ts) holding messages not yet in its ring, or the
+ * watch over child threads that may hand theirs over to this one (handover.ts).
+ */
 export interface Undelivered {
   /** Moves what fits now into the ring, without waiting. */
   pump(): unknown;
@@ -81,6 +84,18 @@ function waitDelivering(w: WaitRequest): WaitOutcome {
 }
 
 function noop(): void {}
+
+let arrivals: () => void = noop;
+
+/** Installed by handover.ts: adopts what child threads handed over to this one, if anything came. */
+export function onArrivals(adopt: () => void): void {
+  arrivals = adopt;
+}
+
+/** Takes over what ended child threads left undelivered (one load when nothing came). */
+export function adoptArrived(): void {
+  arrivals();
+}
 
 export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
   let step = steps.next();
@@ -178,8 +193,16 @@ export function newSharedId(): string {
   return `${process.pid}.${threadId}.${++ids.next}`;
 }
 
+let remembered = 0;
+
+/** How many shared objects this thread has made or revived so far (they hold shared memory). */
+export function sharedObjectsMade(): number {
+  return remembered;
+}
+
 /** Records `object` as this thread's instance of shared object `id`. */
 export function remember<T extends object>(id: string, object: T): T {
+  remembered++;
   live.set(id, new WeakRef(object));
   registry.register(object, id);
   return object;

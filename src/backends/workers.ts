@@ -16,6 +16,7 @@
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
 import { PoolTerminatedError, WorkerCrashedError } from '../errors.js';
+import { ChildHandover } from '../handover.js';
 import { describeTask, type TaskSpec } from '../task.js';
 import { decode, encode, refuseForProcess } from '../transfer.js';
 import { deserializeError, type FromWorker, type Job, type JobResult, type SerializedError } from '../worker/protocol.js';
@@ -43,6 +44,8 @@ interface Slot {
   /** Jobs still unsettled per message sent, to count messages in flight. */
   readonly messages: Map<number, number>;
   readonly knownSpecs: Set<number>;
+  /** A thread worker hands what its tasks put and it could not deliver yet over to this thread. */
+  readonly handover: ChildHandover | undefined;
   /** Jobs assigned so far, for maxtasksperchild (a chunk counts as one task, as in Python). */
   assigned: number;
   ready: boolean;
@@ -160,12 +163,14 @@ export class WorkerBackend implements Backend {
 
   #spawn(): Slot {
     const handle = spawnWorker(this.kind, { resourceLimits: this.#options.resourceLimits });
+    const handover = this.kind === 'thread' ? new ChildHandover() : undefined;
     const slot: Slot = {
       handle,
       name: `PoolWorker-${++workerNames}`,
       inFlight: new Map(),
       messages: new Map(),
       knownSpecs: new Set(),
+      handover,
       assigned: 0,
       ready: false,
       retiring: false,
@@ -174,13 +179,17 @@ export class WorkerBackend implements Backend {
     handle.onMessage((message) => this.#onMessage(slot, message));
     handle.onExit((exitCode, signal, error) => this.#onExit(slot, exitCode, signal, error));
     try {
-      handle.post({
-        t: 'init',
-        name: slot.name,
-        role: 'pool',
-        initializer: this.#options.initializer,
-        initargs: encode(this.#options.initargs, [], this.kind === 'process' ? refuseForProcess : undefined) as unknown[],
-      });
+      handle.post(
+        {
+          t: 'init',
+          name: slot.name,
+          role: 'pool',
+          initializer: this.#options.initializer,
+          initargs: encode(this.#options.initargs, [], this.kind === 'process' ? refuseForProcess : undefined) as unknown[],
+          handover: handover?.link,
+        },
+        handover ? [handover.link.port] : undefined,
+      );
     } catch (error) {
       slot.startupError = error;
       slot.retiring = true;
@@ -331,12 +340,24 @@ export class WorkerBackend implements Backend {
     }
     if (slot.inFlight.size === 0) {
       slot.handle.unref();
-      if (slot.retiring) slot.handle.stop();
+      if (slot.retiring) this.#stop(slot);
     }
     this.#dispatch();
   }
 
+  /**
+   * Stops an idle worker once it has handed over the messages its tasks put that are not in their
+   * queues yet (`handover.ts`): terminating it would lose them.
+   */
+  #stop(slot: Slot, how: 'stop' | 'terminate' = 'stop'): void {
+    const end = () => (how === 'stop' ? slot.handle.stop() : slot.handle.terminate());
+    if (slot.handover) void slot.handover.request().then(end);
+    else end();
+  }
+
   #onExit(slot: Slot, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): void {
+    // What it left undelivered as it exited (process.exit or an uncaught error in a task).
+    slot.handover?.close();
     this.#slots.delete(slot);
     const held = [...slot.inFlight.values()];
     slot.inFlight.clear();
@@ -402,7 +423,7 @@ export class WorkerBackend implements Backend {
     const slots = [...this.#slots];
     for (const slot of slots) {
       slot.retiring = true;
-      slot.handle.stop();
+      this.#stop(slot);
     }
     await Promise.all(slots.map((slot) => slot.handle.exited));
   }
@@ -413,10 +434,13 @@ export class WorkerBackend implements Backend {
     for (const p of this.#queue.splice(0)) p.reject(error);
     const slots = [...this.#slots];
     for (const slot of slots) {
+      // A worker that finished its tasks keeps what they put; one still running loses it, as in Python.
+      const idle = slot.inFlight.size === 0;
       for (const p of slot.inFlight.values()) p.reject(error);
       slot.inFlight.clear();
       slot.retiring = true;
-      slot.handle.terminate();
+      if (idle) this.#stop(slot, 'terminate');
+      else slot.handle.terminate();
     }
     await Promise.all(slots.map((slot) => slot.handle.exited));
     this.#maybeIdle();

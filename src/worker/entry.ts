@@ -7,8 +7,10 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import '../../index.js'; // registers every shareable type's reviver, and loads `native`
 import { native } from '../native.js';
 import type { TaskSpec } from '../task.js';
+import { serveParent } from '../handover.js';
 import { decode, encode } from '../transfer.js';
 import { setCurrentProcess } from '../process_state.js';
+import { workerBusy, workerIdle } from './idle.js';
 import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
 
@@ -205,6 +207,8 @@ process.on('uncaughtExceptionMonitor', (error) => {
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
     case 'init': {
+      // First: what the initializer puts must reach the parent too.
+      if (message.handover) serveParent(message.handover);
       processName = message.name;
       role = message.role;
       // Pool workers are daemons, as in Python; a Process is one if it was made so.
@@ -224,12 +228,14 @@ async function handle(message: ToWorker): Promise<void> {
     }
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
+      workerBusy();
       const start = performance.now();
       const batch = { jobs: message.jobs, results: [] as JobResult[] };
       running = batch;
       for (const job of message.jobs) batch.results.push(await runJob(job));
       running = undefined;
       reply(batch.results, performance.now() - start);
+      workerIdle();
       return;
     }
     case 'target': {

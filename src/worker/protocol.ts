@@ -4,6 +4,7 @@
  * child's IPC uses `serialization: 'advanced'`).
  */
 import { RemoteError, rebuildableErrors } from '../errors.js';
+import type { HandoverLink } from '../handover.js';
 import type { TaskSpec } from '../task.js';
 
 /** One unit of work: `items` are single arguments, or argument tuples when `star`. */
@@ -16,7 +17,8 @@ export interface Job {
 }
 
 export type ToWorker =
-  | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[] }
+  /** `handover`: a thread worker's channel for the messages it leaves undelivered (handover.ts). */
+  | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[]; handover?: HandoverLink }
   | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
   | { t: 'target'; target: TaskSpec; args: unknown[] };
 
