@@ -18,7 +18,9 @@ export interface Job {
 export type ToWorker =
   | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[] }
   | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
-  | { t: 'target'; target: TaskSpec; args: unknown[] };
+  | { t: 'target'; target: TaskSpec; args: unknown[] }
+  /** An idle thread worker is asked to end itself: its output is flushed first (see entry.ts). */
+  | { t: 'stop' };
 
 export interface JobResult {
   id: number;

@@ -109,9 +109,10 @@ function spawnThread(options: SpawnOptions): WorkerHandle {
     onMessage: (listener) => worker.on('message', listener),
     onExit: (listener) => worker.once('exit', (code) => listener(code, null, uncaught)),
     // Ref first: whoever stops a worker awaits its exit, which must keep Node alive until then.
+    // The worker ends itself, after its stdout and stderr have reached ours.
     stop: () => {
       worker.ref();
-      void worker.terminate();
+      worker.postMessage({ t: 'stop' } satisfies ToWorker);
     },
     terminate: () => {
       worker.ref();
