@@ -16,7 +16,12 @@ type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
 
 const send: Send = isMainThread
   ? (message) => {
-      process.send!(message);
+      // The parent may close the channel at any moment (a pool closed as it started, or retiring
+      // this worker): a write then fails with EPIPE, and with nobody left to tell, the child ends
+      // quietly, as on 'disconnect', instead of crashing on an unhandled 'error' event.
+      process.send!(message, undefined, {}, (error: Error | null) => {
+        if (error) process.exit(0);
+      });
     }
   : (message, transfer) => parentPort!.postMessage(message, transfer as never);
 
