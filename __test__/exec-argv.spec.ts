@@ -22,7 +22,7 @@ await threads.join();
 console.log(JSON.stringify({ argv, exitCode: p.exitCode, doubled }));
 `;
 
-const ways = {
+const ways: Record<string, { args: string[]; input?: string }> = {
   'node --input-type=module -e': { args: ['--import=tsx', '--expose-gc', '--input-type=module', '-e', script] },
   'a module piped on stdin': { args: ['--import=tsx', '--expose-gc', '--input-type', 'module'], input: script },
 };
