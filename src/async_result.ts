@@ -3,6 +3,7 @@
  */
 import { TimeoutError, codedError } from './errors.js';
 import { validateTimeout } from './validate.js';
+import { after } from './waiting.js';
 
 export interface ResultCallbacks<R> {
   /** Called exactly once with the result when the work succeeds. */
@@ -66,14 +67,14 @@ export class AsyncResult<R> implements PromiseLike<R> {
     }
     if (timeout === undefined || this.#state.status !== 'pending') return this.#promise;
     return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)), timeout);
+      const cancel = after(timeout, () => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)));
       this.#promise.then(
         (value) => {
-          clearTimeout(timer);
+          cancel();
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
+          cancel();
           reject(error);
         },
       );
@@ -94,9 +95,9 @@ export class AsyncResult<R> implements PromiseLike<R> {
     );
     if (timeout === undefined || this.#state.status !== 'pending') return settled;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, timeout);
+      const cancel = after(timeout, resolve);
       void settled.then(() => {
-        clearTimeout(timer);
+        cancel();
         resolve();
       });
     });

@@ -325,15 +325,26 @@ export class Pool {
       setupError = error;
     }
     const feeds = this.#feeds;
-    return (async function* () {
+    const abandon = () => {
+      feed?.stop();
+      if (feed) feeds.delete(feed);
+    };
+    const results = (async function* () {
       if (!feed) throw setupError;
       try {
         yield* ordered ? feed.inOrder() : feed.inCompletionOrder();
       } finally {
-        feed.stop();
-        feeds.delete(feed);
+        abandon();
       }
     })();
+    // return() before the first next() ends a generator without running its `finally`: the input
+    // must stop being read then too.
+    const finish = results.return.bind(results);
+    results.return = (value) => {
+      abandon();
+      return finish(value);
+    };
+    return results;
   }
 
   /** No new work; what was submitted still runs. */
@@ -425,7 +436,9 @@ class ChunkFeed {
   #yielded = 0;
   /** Chunks the consumer has taken; the puller stays at most `#window` chunks ahead of it. */
   #consumed = 0;
-  #window: number;
+  readonly #window: number;
+  /** After close(): the window counts the chunks still running instead (see release()). */
+  #released = false;
 
   /** Settles once the iterable is exhausted (or failed, or the consumer stopped). */
   readonly fed: Promise<void>;
@@ -452,9 +465,18 @@ class ChunkFeed {
 
   #taken(chunks: number): void {
     this.#consumed = chunks;
+    this.#makeRoom();
+  }
+
+  #makeRoom(): void {
     const wake = this.#wakePuller;
     this.#wakePuller = undefined;
     wake?.();
+  }
+
+  #full(): boolean {
+    const ahead = this.#chunks.length - (this.#released ? this.#completed.length : this.#consumed);
+    return ahead >= this.#window;
   }
 
   #waitForRoom(): Promise<void> {
@@ -466,6 +488,7 @@ class ChunkFeed {
     void outcome.then((o) => {
       this.#completed.push(o);
       this.#notify();
+      if (this.#released) this.#makeRoom();
     });
     this.#notify();
   }
@@ -496,7 +519,7 @@ class ChunkFeed {
         if (batch.length >= this.size) {
           this.#flush(batch);
           batch = [];
-          while (!this.#stopped && this.#chunks.length - this.#consumed >= this.#window) await this.#waitForRoom();
+          while (!this.#stopped && this.#full()) await this.#waitForRoom();
         }
       }
       if (batch.length > 0) this.#flush(batch);
@@ -545,11 +568,13 @@ class ChunkFeed {
 
   /**
    * close(): the whole input counts as submitted (as in Python), so read it all even if nobody
-   * consumes the results, and join() does not wait on a consumer that may never come.
+   * consumes the results, and join() does not wait on a consumer that may never come. Still at
+   * most `#window` chunks run or wait at the pool at a time: the rest is read as they finish, so
+   * an endless input neither floods the pool nor starves the event loop.
    */
   release(): void {
-    this.#window = Infinity;
-    this.#taken(this.#consumed);
+    this.#released = true;
+    this.#makeRoom();
   }
 
   /** terminate(): the consumer gets `error` now, even while the input is still being read. */

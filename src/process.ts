@@ -11,6 +11,7 @@ import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
 import { encode, refuseForProcess } from './transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
 import { invalidType, validateOptions, validateTimeout, type OptionNames } from './validate.js';
+import { after } from './waiting.js';
 
 export { currentProcess, type ProcessInfo } from './process_state.js';
 
@@ -128,12 +129,12 @@ export class Process<T extends TaskLike = TaskLike> {
     if (!this.#exited) throw new ProcessError(`Process ${this.name} can only be joined after start()`, 'ERR_NOT_STARTED');
     if (this.#exitCode !== null) return;
     if (this.#joiners++ === 0) this.#handle!.ref();
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     try {
       if (timeout === undefined) await this.#exited;
-      else await Promise.race([this.#exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+      else await Promise.race([this.#exited, new Promise<void>((resolve) => (cancel = after(timeout, resolve)))]);
     } finally {
-      clearTimeout(timer);
+      cancel?.();
       if (--this.#joiners === 0 && this.daemon && this.isAlive()) this.#handle!.unref();
     }
   }

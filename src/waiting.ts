@@ -97,6 +97,9 @@ export function adoptArrived(): void {
   arrivals();
 }
 
+/** Node's timers take at most this delay: above it, setTimeout fires after 1 ms instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
   let step = steps.next();
   while (!step.done) {
@@ -111,7 +114,7 @@ export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
     // holds the loop open until the wait settles (the timer's own delay does not matter). An endless
     // wait holds nothing: when no other thread or handle could ever wake it, letting the process
     // end beats hanging forever.
-    const keepAlive = w.timeout === Infinity ? undefined : setTimeout(noop, 2 ** 31 - 1);
+    const keepAlive = w.timeout === Infinity ? undefined : setTimeout(noop, MAX_TIMER_MS);
     try {
       step = steps.next(await pending.value);
     } finally {
@@ -134,6 +137,24 @@ export class Deadline {
 }
 
 export const FOREVER = new Deadline(undefined);
+
+/**
+ * Calls `fire` once `ms` milliseconds have passed, and returns what cancels it. Every timeout of
+ * the package that needs a timer goes through here: a delay beyond Node's limit is a chain of
+ * timers, so that Infinity and huge delays mean "wait that long" rather than "1 ms". Infinity
+ * arms nothing, like no timeout at all.
+ */
+export function after(ms: number, fire: () => void): () => void {
+  if (ms === Infinity) return noop;
+  const end = performance.now() + ms;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const left = end - performance.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fire, Math.max(0, left));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
 
 /** This thread's identity as stored in owner words: threadId + 1, so that 0 means "nobody". */
 export const ME = threadId + 1;

@@ -52,6 +52,8 @@ interface Slot {
   /** Set when this worker must take no more work (maxtasksperchild reached, or stopping). */
   retiring: boolean;
   startupError?: unknown;
+  /** The pool asked this worker to end (an exit before it was ready is then no failed start). */
+  stopped?: boolean;
   /** What the worker said as it exited: the job it was running (its finished ones are settled). */
   exitReport?: { running: number | undefined };
   /** The uncaught error the worker reported as it exited (a child process has no 'error' event). */
@@ -350,6 +352,8 @@ export class WorkerBackend implements Backend {
    * queues yet (`handover.ts`): terminating it would lose them.
    */
   #stop(slot: Slot, how: 'stop' | 'terminate' = 'stop'): void {
+    // Asked to end: an exit before it was ready is not a failed start.
+    slot.stopped = true;
     const end = () => (how === 'stop' ? slot.handle.stop() : slot.handle.terminate());
     if (slot.handover) void slot.handover.request().then(end);
     else end();
@@ -362,6 +366,17 @@ export class WorkerBackend implements Backend {
     const held = [...slot.inFlight.values()];
     slot.inFlight.clear();
     if (this.#state === 'terminated') return;
+    if (!slot.ready && slot.startupError === undefined && !slot.stopped) {
+      // It died before it could even say it was ready (a heap limit too small to load the worker,
+      // flags it cannot run with, an initializer that exits): a replacement would die the same
+      // way, so this is a failed start, as a throwing initializer is.
+      slot.startupError = new WorkerCrashedError(
+        `${workerLabel(slot)} could not start: it ${howItEnded(exitCode, signal)} before it was ready${why(error ?? slot.exitError)}` +
+          (this.#options.resourceLimits ? ' (are its resourceLimits too small?)' : ''),
+        { exitCode, signal },
+        causeOf(error ?? slot.exitError),
+      );
+    }
     if (slot.startupError !== undefined && !slot.ready) {
       // The initializer (or the worker's start) failed: what was sent to it fails with that error.
       for (const p of held) p.reject(slot.startupError);
@@ -448,13 +463,27 @@ export class WorkerBackend implements Backend {
 }
 
 function crashed(slot: Slot, spec: TaskSpec, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): WorkerCrashedError {
-  const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-  const why = error instanceof Error ? `: ${error.message}` : '';
   return new WorkerCrashedError(
-    `Worker ${slot.name} (${slot.handle.kind}${slot.handle.pid ? `, pid ${slot.handle.pid}` : ''}) ${how} while running ${describeTask(spec)}${why}`,
+    `${workerLabel(slot)} ${howItEnded(exitCode, signal)} while running ${describeTask(spec)}${why(error)}`,
     { exitCode, signal },
-    error instanceof Error ? { cause: error } : undefined,
+    causeOf(error),
   );
+}
+
+function workerLabel(slot: Slot): string {
+  return `Worker ${slot.name} (${slot.handle.kind}${slot.handle.pid ? `, pid ${slot.handle.pid}` : ''})`;
+}
+
+function howItEnded(exitCode: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+}
+
+function why(error: unknown): string {
+  return error instanceof Error ? `: ${error.message}` : '';
+}
+
+function causeOf(error: unknown): ErrorOptions | undefined {
+  return error instanceof Error ? { cause: error } : undefined;
 }
 
 function unsendable(error: unknown, spec: TaskSpec): TypeError {

@@ -18,7 +18,12 @@ type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
 
 const send: Send = isMainThread
   ? (message) => {
-      process.send!(message);
+      // The parent may close the channel at any moment (a pool closed as it started, or retiring
+      // this worker): a write then fails with EPIPE, and with nobody left to tell, the child ends
+      // quietly, as on 'disconnect', instead of crashing on an unhandled 'error' event.
+      process.send!(message, undefined, {}, (error: Error | null) => {
+        if (error) process.exit(0);
+      });
     }
   : (message, transfer) => parentPort!.postMessage(message, transfer as never);
 
@@ -260,16 +265,29 @@ async function handle(message: ToWorker): Promise<void> {
 function sendThenExit(message: FromWorker, code: number): void {
   if (isMainThread) {
     // process.send is asynchronous: exit from its callback, once the message is written.
-    process.send!(message, undefined, {}, () => process.exit(code));
+    process.send!(message, undefined, {}, () => exitFlushed(code));
   } else {
     parentPort!.postMessage(message);
-    process.exit(code);
+    exitFlushed(code);
   }
 }
 
+/**
+ * Exits once what this worker wrote to stdout and stderr has been handed over. A thread's stdio
+ * is a stream to the parent that holds what the parent has not taken yet; ending the thread from
+ * outside (worker.terminate()) drops it, so a worker always ends itself, through here.
+ */
+function exitFlushed(code: number): void {
+  const flushed = (stream: NodeJS.WritableStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).finally(() => process.exit(code));
+}
+
 // Messages are handled strictly one after another: one task at a time per worker, as in Python.
+// A stop goes to an idle worker only, so it waits behind nothing (not even a slow initializer,
+// which a child process's disconnect does not wait for either).
 listen((message) => {
-  queue = queue.then(() => handle(message));
+  if (message.t === 'stop') exitFlushed(0);
+  else queue = queue.then(() => handle(message));
 });
 
 if (isMainThread && process.channel) {

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
+import { workerExecArgv, workerNodeOptions } from './exec_argv.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export type WorkerKind = 'thread' | 'process';
@@ -87,15 +88,28 @@ import('node:worker_threads')
   .catch((error) => setImmediate(() => { throw error; }));
 `;
 
-function spawnThread(options: SpawnOptions): WorkerHandle {
+function withoutTsx(execArgv: readonly string[]): string[] {
+  return execArgv.filter((arg, i, all) => !arg.includes('tsx') && !(all[i + 1]?.includes('tsx') && /^--(import|loader|require)$/.test(arg)));
+}
+
+function newThread(options: SpawnOptions): Worker {
   const api = findTsxApi();
-  const worker = new Worker(BOOTSTRAP, {
-    eval: true,
-    workerData: { entry: entryUrl.href, tsxApi: api },
-    // tsx is registered by the bootstrap; its flags in execArgv do nothing in a worker on Node 20.
-    execArgv: api ? process.execArgv.filter((arg, i, all) => !arg.includes('tsx') && !(all[i + 1]?.includes('tsx') && /^--(import|loader|require)$/.test(arg))) : undefined,
-    resourceLimits: options.resourceLimits,
-  });
+  const base = { eval: true, workerData: { entry: entryUrl.href, tsxApi: api }, resourceLimits: options.resourceLimits };
+  if (api) {
+    try {
+      // tsx is registered by the bootstrap; its flags in execArgv do nothing in a worker on Node 20.
+      return new Worker(BOOTSTRAP, { ...base, execArgv: workerExecArgv('thread', withoutTsx(process.execArgv)) });
+    } catch (error) {
+      // V8 and per-process flags (--expose-gc, --stack-size…) can be inherited but not listed:
+      // then inherit every flag, tsx's included.
+      if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    }
+  }
+  return new Worker(BOOTSTRAP, base);
+}
+
+function spawnThread(options: SpawnOptions): WorkerHandle {
+  const worker = newThread(options);
   let uncaught: unknown;
   worker.on('error', (error) => {
     uncaught = error;
@@ -109,9 +123,10 @@ function spawnThread(options: SpawnOptions): WorkerHandle {
     onMessage: (listener) => worker.on('message', listener),
     onExit: (listener) => worker.once('exit', (code) => listener(code, null, uncaught)),
     // Ref first: whoever stops a worker awaits its exit, which must keep Node alive until then.
+    // The worker ends itself, after its stdout and stderr have reached ours.
     stop: () => {
       worker.ref();
-      void worker.terminate();
+      worker.postMessage({ t: 'stop' } satisfies ToWorker);
     },
     terminate: () => {
       worker.ref();
@@ -130,11 +145,12 @@ function spawnThread(options: SpawnOptions): WorkerHandle {
 function spawnProcess(options: SpawnOptions): WorkerHandle {
   // A child's heap limit is a V8 flag rather than a worker option.
   const heap = options.resourceLimits?.maxOldGenerationSizeMb;
+  // The parent's flags that apply to a child (tsx among them, so TS task modules load there too).
+  const execArgv = workerExecArgv('process', process.execArgv);
   const child: ChildProcess = fork(fileURLToPath(entryUrl), [], {
     serialization: 'advanced',
-    // Inherit the parent's flags (tsx among them, so TS task modules load in the child too).
-    execArgv: heap ? [...process.execArgv, `--max-old-space-size=${heap}`] : process.execArgv,
-    env: { ...process.env, NAPI_MULTIPROCESSING_CHILD: '1' },
+    execArgv: heap ? [...execArgv, `--max-old-space-size=${heap}`] : execArgv,
+    env: { ...process.env, NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS), NAPI_MULTIPROCESSING_CHILD: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
