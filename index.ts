@@ -47,3 +47,26 @@ export {
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
 export { Pipe, Connection } from './src/connection.js';
 export type { SumPrimesIntoOptions } from './src/native_shared.js';
+export {
+  BaseManager,
+  SyncManager,
+  Manager,
+  ManagerServer,
+  BaseProxy,
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+  ArrayProxy,
+  QueueProxy,
+  JoinableQueueProxy,
+  AcquirerProxy,
+  EventProxy,
+  ConditionProxy,
+  BarrierProxy,
+  type BaseManagerOptions,
+  type BlockOptions,
+  type Proxied,
+  type RegisterOptions,
+  type Address,
+} from './src/managers/index.js';

@@ -23,6 +23,8 @@ export interface ShareDescription {
   state: unknown;
   /** Objects that must be transferred (MessagePorts), if any. */
   transfer?: TransferListItem[];
+  /** Usable in another process too (a manager proxy), so a process worker accepts it. */
+  crossesProcesses?: boolean;
 }
 
 export interface Shareable {
@@ -76,7 +78,7 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
   if (typeof value !== 'object' || value === null) return value;
   if (isShareable(value)) {
     const description = value[kShare]();
-    if (refuse) throw refuse(description.type);
+    if (refuse && !description.crossesProcesses) throw refuse(description.type);
     if (description.transfer) transfer.push(...description.transfer);
     return { [MARK]: description.type, state: description.state } satisfies Encoded;
   }
