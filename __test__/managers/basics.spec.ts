@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 
 import test from 'ava';
 
-import { DictProxy, ListProxy, Manager, SyncManager, ValueProxy } from '../../index.js';
+import { DictProxy, ListProxy, Manager, type NamespaceProxy, SyncManager, ValueProxy } from '../../index.js';
 
 test('Manager is SyncManager; it starts on first use and serves on a private socket', async (t) => {
   t.is(Manager, SyncManager);
@@ -64,7 +64,7 @@ test('values are structured-cloned both ways: changing what was sent or received
 
 test('list: Python indexes (negative from the end), out of range -> RangeError ERR_OUT_OF_RANGE', async (t) => {
   await using manager = new Manager();
-  const l = await manager.list([0, 1, 2, 3, 4]);
+  const l = await manager.list<unknown>([0, 1, 2, 3, 4]);
   t.true(l instanceof ListProxy);
   await l.append(5);
   await l.extend(new Set([6, 7]));
@@ -104,8 +104,9 @@ test('Namespace, Value and Array', async (t) => {
   t.is(await ns.get('x'), 1);
   await ns.set('y', 'why');
   t.deepEqual(await ns.copy(), { x: 1, y: 'why' });
-  await ns.set('__proto__' as never, 'only a name' as never);
-  t.is(await ns.get('__proto__' as never), 'only a name');
+  const loose = ns as unknown as NamespaceProxy;
+  await loose.set('__proto__', 'only a name');
+  t.is(await loose.get('__proto__'), 'only a name');
   t.true(await ns.delete('y'));
 
   const v = await manager.Value('i', 0);
@@ -116,7 +117,7 @@ test('Namespace, Value and Array', async (t) => {
   const big = await manager.Value('q', 1n);
   await big.set(2n ** 40n);
   t.is(await big.get(), 2n ** 40n);
-  await t.throwsAsync(manager.Value('z' as never, 0), { instanceOf: TypeError });
+  await t.throwsAsync(manager.Value('z' as never, 0 as never), { instanceOf: TypeError });
 
   const a = await manager.Array('d', [0.5, 1.5]);
   t.is(await a.length(), 2);
@@ -161,7 +162,7 @@ test('errors thrown in the manager arrive with their class, code and the manager
   await using manager = new Manager();
   const l = await manager.list();
   const error = await t.throwsAsync(l.get(3), { instanceOf: RangeError });
-  t.is(error.code, 'ERR_OUT_OF_RANGE');
+  t.is((error as RangeError & { code: string }).code, 'ERR_OUT_OF_RANGE');
   t.is((error.cause as Error).name, 'RemoteError');
   t.regex((error.cause as { remoteStack: string }).remoteStack, /RangeError/);
 });

@@ -11,7 +11,8 @@
  * passed as they are) and errors cross as they do over a socket, so a program behaves the same
  * whichever thread it runs on; only the socket round trip is saved.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { serialize } from 'node:v8';
 
 import { AuthenticationError, codedError } from '../errors.js';
 import { outOfRange } from '../validate.js';
@@ -331,11 +332,28 @@ function sameKey(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+const tlsIdentities = new WeakMap<object, string>();
+
+/**
+ * Connections are shared by the proxies of one manager only when they would be opened alike:
+ * TLS options that serialise the same (a revived proxy brings a copy), or the very same object.
+ */
+function tlsKey(tls: ChannelParams['tls']): string {
+  if (!tls) return 'plain';
+  try {
+    return createHash('sha256').update(serialize(tls)).digest('hex');
+  } catch {
+    let id = tlsIdentities.get(tls);
+    if (!id) tlsIdentities.set(tls, (id = `object${randomBytes(8).toString('hex')}`));
+    return id;
+  }
+}
+
 /** The channel to the manager at `params.address`: direct when this thread serves it. */
 export function channelFor(params: ChannelParams): DirectChannel | SocketChannel {
   const local = localServers.get(addressKey(params.address));
   if (local && sameKey(local.core.authkey, params.authkey)) return local;
-  const key = `${addressKey(params.address)}#${params.authkey.toString('hex')}`;
+  const key = `${addressKey(params.address)}#${tlsKey(params.tls)}#${params.authkey.toString('hex')}`;
   let channel = connections.get(key);
   if (!channel || channel.failed) {
     channel = new SocketChannel(params, (failed) => {

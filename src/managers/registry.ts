@@ -41,12 +41,16 @@ export function isCallableName(name: string): boolean {
   return !FORBIDDEN.has(name);
 }
 
-/** The public methods of `object`, as Python's `public_methods`: function-valued, not starting with '_'. */
+/**
+ * The public methods of `object`, as Python's `public_methods`: function-valued, not starting with
+ * '_' — nor ending with 'Sync': such a method blocks its thread, here the server's event loop,
+ * which serves every client (list it in `exposed` to offer it anyway).
+ */
 export function publicMethods(object: object): string[] {
   const names = new Set<string>();
   for (let o: object | null = object; o && o !== Object.prototype && o !== Function.prototype; o = Object.getPrototypeOf(o)) {
     for (const name of Object.getOwnPropertyNames(o)) {
-      if (name.startsWith('_') || FORBIDDEN.has(name) || names.has(name)) continue;
+      if (name.startsWith('_') || name.endsWith('Sync') || FORBIDDEN.has(name) || names.has(name)) continue;
       const descriptor = Object.getOwnPropertyDescriptor(o, name);
       if (descriptor && typeof descriptor.value === 'function') names.add(name);
     }
