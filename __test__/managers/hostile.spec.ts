@@ -133,10 +133,15 @@ test('one client flooding requests without reading replies does not starve anoth
   t.deepEqual(await flooder.request([CALL, 2, id, 'set', ['big', big]]), [2, 1, undefined]);
   // Stop reading, then ask for 3,000 copies of 16 KiB (48 MiB of replies).
   flooder.socket.pause();
+  const before = process.memoryUsage().arrayBuffers;
   const total = 3000;
   for (let i = 0; i < total; i++) flooder.send([CALL, 100 + i, id, 'get', ['big']]);
   await new Promise((resolve) => setTimeout(resolve, 300));
   for (let round = 0; round < 3; round++) await goodClientServed(t, path);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The server stopped reading the flooder instead of buffering its 48 MiB of replies.
+  const grown = process.memoryUsage().arrayBuffers - before;
+  t.true(grown < 24 * 1024 * 1024, `buffers grew by ${(grown / 1048576).toFixed(1)} MiB`);
   // Every reply is there once the flooder reads again.
   flooder.socket.resume();
   for (let i = 0; i < total; i++) {

@@ -307,7 +307,7 @@ export class ServerCore {
       default:
         return io.destroy();
     }
-    this.#throttle(session);
+    if (session.paused || session.pending > MAX_PENDING || io.backlog > HIGH_WATER) this.#throttle(session);
   }
 
   #answer(session: Session, message: unknown[], budget: number): void {
@@ -333,7 +333,7 @@ export class ServerCore {
   #settled(session: Session, callId: number, ok: boolean, value: unknown): void {
     session.pending--;
     this.#reply(session, callId, ok, value);
-    this.#throttle(session);
+    if (session.paused) this.#throttle(session);
   }
 
   #reply(session: Session, callId: number, ok: boolean, value: unknown): void {
@@ -357,25 +357,33 @@ export class ServerCore {
     io.send(frame);
   }
 
-  /** Stops reading a client whose replies pile up or that has too many calls waiting. */
+  /**
+   * Stops reading a client whose replies pile up (it does not read them) or that has too many
+   * calls waiting, at once, between two of its frames; reads it again once that has passed.
+   */
   #throttle(session: Session): void {
-    if (session.checkScheduled) return;
-    session.checkScheduled = true;
-    setImmediate(() => {
-      session.checkScheduled = false;
-      const io = session.io!;
-      if (io.closed) return;
-      const backlog = io.socket.writableLength > HIGH_WATER;
-      const busy = backlog || session.pending > MAX_PENDING;
-      if (busy && !session.paused) {
-        session.paused = true;
-        io.pause();
-      } else if (!busy && session.paused) {
+    const io = session.io!;
+    if (io.closed) return;
+    if (io.backlog <= HIGH_WATER && session.pending <= MAX_PENDING) {
+      if (session.paused) {
         session.paused = false;
         io.resume();
       }
-      if (busy && backlog) io.socket.once('drain', () => this.#throttle(session));
-    });
+      return;
+    }
+    if (!session.paused) {
+      session.paused = true;
+      io.pause();
+    }
+    // Too many pending calls: #settled looks again as each one settles. A full buffer: look
+    // again once the socket drains (after this turn's replies were handed to it).
+    if (io.backlog <= HIGH_WATER || session.checkScheduled) return;
+    session.checkScheduled = true;
+    const recheck = () => {
+      session.checkScheduled = false;
+      this.#throttle(session);
+    };
+    setImmediate(() => (io.socket.writableNeedDrain ? io.socket.once('drain', recheck) : recheck()));
   }
 
   /** Closes every connection and frees every object; later calls fail with ERR_MANAGER_CLOSED. */
