@@ -47,12 +47,12 @@ export {
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
 export { Pipe, Connection } from './src/connection.js';
 export type { SumPrimesIntoOptions } from './src/native_shared.js';
+export { BaseManager, ManagerServer, type BaseManagerOptions } from './src/managers/base.js';
+export { SyncManager, Manager } from './src/managers/sync_manager.js';
+export { BaseProxy, type Proxied } from './src/managers/proxy.js';
+export type { RegisterOptions } from './src/managers/registry.js';
+export type { Address } from './src/connection/address.js';
 export {
-  BaseManager,
-  SyncManager,
-  Manager,
-  ManagerServer,
-  BaseProxy,
   DictProxy,
   ListProxy,
   NamespaceProxy,
@@ -64,9 +64,5 @@ export {
   EventProxy,
   ConditionProxy,
   BarrierProxy,
-  type BaseManagerOptions,
   type BlockOptions,
-  type Proxied,
-  type RegisterOptions,
-  type Address,
-} from './src/managers/index.js';
+} from './src/managers/proxies.js';

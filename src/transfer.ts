@@ -55,7 +55,7 @@ function isPlainObject(value: object): boolean {
 }
 
 /** Applies `fn` to a Map's keys and values or a Set's items; a new collection only if one changed. */
-function walkCollection(value: Map<unknown, unknown> | Set<unknown>, fn: (item: unknown) => unknown): unknown {
+export function walkCollection(value: Map<unknown, unknown> | Set<unknown>, fn: (item: unknown) => unknown): unknown {
   let changed = false;
   const step = (item: unknown) => {
     const out = fn(item);

@@ -15,12 +15,11 @@ import { MAX_MESSAGE_BYTES } from '../codec.js';
 import { invalidType, validateInteger, validateObject } from '../validate.js';
 import { type Address, privateAddress, removeDir, validateAddress } from '../connection/address.js';
 import { Listener } from '../connection/listener.js';
-import { addLocalServer, channelFor, DirectChannel, managerClosed, SocketChannel, type ChannelParams } from './channel.js';
+import { addLocalServer, channelFor, DirectChannel, knownAuthkey, managerClosed, SocketChannel, type ChannelParams } from './channel.js';
 import { checkOptions } from './options.js';
 import type { Proxied } from './proxy.js';
 import { FORBIDDEN, makeRegistration, type RegisterOptions, type Registration } from './registry.js';
 import { newAuthkey, ServerCore } from './server.js';
-import { knownAuthkey } from './share.js';
 
 export interface BaseManagerOptions {
   /** Where to serve or connect: a socket path or `{ host, port }` (port 0: any free port). Default: a private socket. */

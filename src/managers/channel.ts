@@ -21,7 +21,8 @@ import { type Address, addressKey } from '../connection/address.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
 import { frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
-import { makeProxy, proxyToken, type ProxyChannel } from './proxy.js';
+import { registerShareable } from '../transfer.js';
+import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, isPrimitiveList, LEND, type Token } from './wire.js';
 
@@ -363,3 +364,26 @@ export function channelFor(params: ChannelParams): DirectChannel | SocketChannel
   }
   return channel;
 }
+
+/** Keys this thread has received with proxies, so `connect()` to that address needs none. */
+const knownKeys = new Map<string, Buffer>();
+
+export function knownAuthkey(address: Address): Buffer | undefined {
+  return knownKeys.get(addressKey(address));
+}
+
+/**
+ * A proxy arriving in a worker (a Pool task's argument, a Process's args, a result coming back)
+ * is rebuilt around this thread's connection to its manager, and takes over the reference its
+ * sender lent for the trip.
+ */
+function reviveProxy(state: unknown): unknown {
+  const s = state as ProxyState;
+  const authkey = Buffer.from(s.authkey);
+  knownKeys.set(addressKey(s.address), authkey);
+  const channel = channelFor({ address: s.address, authkey, tls: s.tls, maxFrameBytes: s.maxFrameBytes, handshakeTimeout: s.handshakeTimeout });
+  channel.adopt(s.token.id, s.lease);
+  return makeProxy(channel, s.token);
+}
+
+registerShareable(PROXY_SHARE_TYPE, reviveProxy);

@@ -15,6 +15,8 @@
  *   [DECREF, objectIds]   [LEND, objectId, lease]   [ADOPT, objectId, lease]
  * Replies (server -> client): [callId, 1, value] or [callId, 0, serialized error].
  */
+import { walkCollection } from '../transfer.js';
+
 export const CALL = 0;
 export const CREATE = 1;
 export const DECREF = 2;
@@ -66,21 +68,6 @@ export function encodeTokens(value: unknown, toToken: (value: object) => Token |
   }
   if (Object.hasOwn(value, MARK)) return { [MARK]: ESCAPED, v: out ?? value };
   return out ?? value;
-}
-
-function walkCollection(value: Map<unknown, unknown> | Set<unknown>, fn: (item: unknown) => unknown): unknown {
-  let changed = false;
-  const step = (item: unknown) => {
-    const out = fn(item);
-    changed ||= out !== item;
-    return out;
-  };
-  if (value instanceof Map) {
-    const entries = [...value].map(([key, item]): [unknown, unknown] => [step(key), step(item)]);
-    return changed ? new Map(entries) : value;
-  }
-  const items = [...value].map(step);
-  return changed ? new Set(items) : value;
 }
 
 function readToken(value: Record<string, unknown>): Token {
