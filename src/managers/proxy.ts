@@ -14,7 +14,7 @@ import type { ChannelParams } from './channel.js';
 import { FORBIDDEN } from './registry.js';
 import type { Token } from './wire.js';
 
-/** What a proxy needs from its connection (a socket, or this thread's own server). */
+/** @internal What a proxy needs from its connection (a socket, or this thread's own server). */
 export interface ProxyChannel {
   readonly params: ChannelParams;
   call(id: number, method: string, args: unknown[]): Promise<unknown>;
@@ -29,9 +29,10 @@ export interface ProxyChannel {
 /** Recognises proxies of either build (ESM and CommonJS) of the package. */
 const kProxy = Symbol.for('napi-multiprocessing.managerProxy');
 
+/** @internal */
 export const PROXY_SHARE_TYPE = 'ManagerProxy';
 
-/** The state a proxy description carries to a worker. */
+/** @internal The state a proxy description carries to a worker. */
 export interface ProxyState {
   address: ChannelParams['address'];
   authkey: Uint8Array;
@@ -92,12 +93,12 @@ export class BaseProxy {
   }
 }
 
-/** Calls `method` of the proxy's referent in the manager. */
+/** @internal Calls `method` of the proxy's referent in the manager. */
 export function invoke(proxy: BaseProxy, method: string, args: unknown[]): Promise<unknown> {
   return channelOf(proxy).call(tokenOf(proxy).id, method, args);
 }
 
-/** The token and connection parameters of a proxy (of either build), or undefined. */
+/** @internal The token and connection parameters of a proxy (of either build), or undefined. */
 export function proxyToken(value: object): { token: Token; params: ChannelParams } | undefined {
   const brand = (value as { [kProxy]?: unknown })[kProxy];
   return typeof brand === 'function' ? (brand.call(value) as { token: Token; params: ChannelParams }) : undefined;
@@ -108,7 +109,7 @@ type ProxyClass = new (channel: ProxyChannel, token: Token) => BaseProxy;
 const kinds = new Map<string, ProxyClass>();
 const generic = new Map<string, ProxyClass>();
 
-/** The typed proxy class of a built-in type (DictProxy for 'dict'…). */
+/** @internal The typed proxy class of a built-in type (DictProxy for 'dict'…). */
 export function registerProxyKind(kind: string, cls: ProxyClass): void {
   kinds.set(kind, cls);
 }
@@ -134,6 +135,7 @@ function genericClass(exposed: readonly string[]): ProxyClass {
   return cls;
 }
 
+/** @internal */
 export function makeProxy(channel: ProxyChannel, token: Token): BaseProxy {
   const cls = (token.kind !== undefined ? kinds.get(token.kind) : undefined) ?? genericClass(token.exposed);
   return new cls(channel, token);
