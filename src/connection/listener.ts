@@ -102,7 +102,11 @@ export async function dial(address: Address, authkey: Uint8Array, options: Trans
     });
     socket.once('error', reject);
   });
-  if (typeof address !== 'string') socket.setNoDelay(true);
+  if (typeof address !== 'string') {
+    socket.setNoDelay(true);
+    // A peer that vanishes without closing (a host gone from the network) is found out, in time.
+    socket.setKeepAlive(true, 10_000);
+  }
   const io = new FrameSocket(socket, HANDSHAKE_FRAME_LIMIT);
   await handshake(io, authkey, 'client', options.handshakeTimeout);
   io.setLimit(options.maxFrameBytes);
