@@ -26,10 +26,7 @@ export class FrameSocket {
   constructor(socket: Socket, limit: number) {
     this.socket = socket;
     this.#reader = new FrameReader(limit);
-    socket.on('data', (chunk: Buffer) => {
-      this.#reader.push(chunk);
-      this.#deliver();
-    });
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', (error) => {
       this.#error ??= error;
     });
@@ -43,6 +40,12 @@ export class FrameSocket {
   /** Bytes written and not yet handed to the OS (the server's cue to stop reading a client). */
   get backlog(): number {
     return this.socket.writableLength + this.#outBytes;
+  }
+
+  /** Bytes from the peer (the socket's 'data' events, or its `onread` callback). */
+  receive(chunk: Buffer): void {
+    this.#reader.push(chunk);
+    this.#deliver();
   }
 
   /** The largest frame accepted from the peer from now on. */
