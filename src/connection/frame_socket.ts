@@ -5,16 +5,23 @@
  */
 import type { Socket } from 'node:net';
 
-import { FrameError, FrameReader } from './framing.js';
+import { copyFrame, FrameError, FrameReader } from './framing.js';
 
 /** Above this, frames are written one by one (corked) rather than copied into one buffer. */
 const JOIN_LIMIT = 64 * 1024;
+/** The smallest batch buffer (small enough for Node's Buffer pool), and the largest. */
+const MIN_BATCH = 2048;
+const MAX_BATCH = 64 * 1024;
 
 export class FrameSocket {
   readonly socket: Socket;
   readonly #reader: FrameReader;
   #out: Buffer[] = [];
   #outBytes = 0;
+  /** Frames encoded this turn are copied one after another into this buffer, written in one go. */
+  #batch: Buffer | undefined;
+  #batchLength = 0;
+  #batchSize = MIN_BATCH;
   #flushing = false;
   #handler: ((frame: Buffer) => void) | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
@@ -75,8 +82,31 @@ export class FrameSocket {
 
   send(frame: Buffer): void {
     if (this.#closed) return;
+    this.#seal();
     this.#out.push(frame);
-    this.#outBytes += frame.length;
+    this.#queued(frame.length);
+  }
+
+  /** Sends the frame just encoded (`encodeFrame`), copying it into this turn's batch. */
+  sendEncoded(length: number): void {
+    if (this.#closed) return;
+    if (!this.#batch || this.#batchLength + length > this.#batch.length) {
+      this.#seal();
+      this.#batch = Buffer.allocUnsafe(Math.max(length, this.#batchSize));
+    }
+    copyFrame(this.#batch, this.#batchLength, length);
+    this.#batchLength += length;
+    this.#queued(length);
+  }
+
+  #seal(): void {
+    if (this.#batch && this.#batchLength > 0) this.#out.push(this.#batch.subarray(0, this.#batchLength));
+    this.#batch = undefined;
+    this.#batchLength = 0;
+  }
+
+  #queued(bytes: number): void {
+    this.#outBytes += bytes;
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
@@ -145,8 +175,11 @@ export class FrameSocket {
 
   #flush(): void {
     this.#flushing = false;
+    this.#seal();
     const frames = this.#out;
     const bytes = this.#outBytes;
+    // The next batch is about as large as this turn's output was.
+    this.#batchSize = Math.min(Math.max(bytes, MIN_BATCH), MAX_BATCH);
     this.#out = [];
     this.#outBytes = 0;
     if (this.#closed || frames.length === 0) return;
@@ -170,6 +203,8 @@ export class FrameSocket {
     this.#closed = true;
     this.#out = [];
     this.#outBytes = 0;
+    this.#batch = undefined;
+    this.#batchLength = 0;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(this.#closedError());

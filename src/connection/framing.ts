@@ -26,6 +26,23 @@ export function valueFrame(value: unknown): Buffer {
   return copyOut(encodeValue(value));
 }
 
+/**
+ * Encodes one value as a frame into the codec's scratch buffer and returns its length; the frame
+ * must be copied out (`copyFrame`) before anything else is encoded.
+ */
+export function encodeFrame(value: unknown): number {
+  return encodeValue(value);
+}
+
+export function copyFrame(target: Buffer, offset: number, length: number): void {
+  outBuffer().copy(target, offset, 0, length);
+}
+
+/** The frame last encoded, as a Buffer of its own. */
+export function encodedFrame(length: number): Buffer {
+  return copyOut(length);
+}
+
 /** Raw bytes as a frame. */
 export function bytesFrame(bytes: Uint8Array): Buffer {
   return copyOut(encodeBytes(bytes));

@@ -19,7 +19,7 @@ import { outOfRange } from '../validate.js';
 import { deserializeError, isSerializedError, serializeError } from '../worker/protocol.js';
 import { type Address, addressKey } from '../connection/address.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { frameValue, valueFrame } from '../connection/framing.js';
+import { encodedFrame, encodeFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../transfer.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
@@ -119,23 +119,30 @@ export class SocketChannel implements ProxyChannel {
     this.connect().catch(() => {});
   }
 
+  /** Sends the frame just encoded: into the socket's batch, or queued until it is connected. */
+  #sendEncoded(length: number): void {
+    if (this.#io) return this.#io.sendEncoded(length);
+    this.#send(encodedFrame(length));
+  }
+
   #request(message: unknown[]): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure());
     const callId = this.#nextCall++;
     message[1] = callId;
-    let frame: Buffer;
+    let length: number;
     try {
-      frame = valueFrame(message);
+      length = encodeFrame(message);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (frame.length > this.params.maxFrameBytes) {
-      return Promise.reject(outOfRange('arguments', `at most ${this.params.maxFrameBytes} bytes once serialised (maxFrameBytes)`, `${frame.length} bytes`));
+    if (length > this.params.maxFrameBytes) {
+      return Promise.reject(outOfRange('arguments', `at most ${this.params.maxFrameBytes} bytes once serialised (maxFrameBytes)`, `${length} bytes`));
     }
+    // Sent before anything else can be encoded over the frame.
+    this.#sendEncoded(length);
     return new Promise((resolve, reject) => {
       this.#pending.set(callId, { resolve, reject });
       if (this.#pending.size === 1) this.#io?.ref();
-      this.#send(frame);
     });
   }
 

@@ -18,7 +18,7 @@ import { codedError } from '../errors.js';
 import { invalidType } from '../validate.js';
 import { serializeError } from '../worker/protocol.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { frameValue, valueFrame } from '../connection/framing.js';
+import { encodeFrame, frameValue } from '../connection/framing.js';
 import { FORBIDDEN, publicMethods, type Registration } from './registry.js';
 import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, LEND, type Token } from './wire.js';
 
@@ -339,22 +339,22 @@ export class ServerCore {
   #reply(session: Session, callId: number, ok: boolean, value: unknown): void {
     const io = session.io!;
     if (io.closed) return;
-    let frame: Buffer;
+    let length: number;
     const held: ServerRef[] = [];
     if (ok) {
       try {
         const encoded = encodeTokens(value, (v) => (v instanceof ServerRef ? (held.push(v), this.tokenOf(v)) : undefined));
-        frame = valueFrame([callId, 1, encoded]);
+        length = encodeFrame([callId, 1, encoded]);
       } catch (error) {
         held.length = 0;
         const failure = new TypeError(`The result could not be sent to the client (${(error as Error).message})`, { cause: error });
-        frame = valueFrame([callId, 0, serializeError(failure)]);
+        length = encodeFrame([callId, 0, serializeError(failure)]);
       }
     } else {
-      frame = valueFrame([callId, 0, serializeError(value)]);
+      length = encodeFrame([callId, 0, serializeError(value)]);
     }
     for (const ref of held) this.incref(session, ref.id);
-    io.send(frame);
+    io.sendEncoded(length);
   }
 
   /**
