@@ -2,8 +2,8 @@
  * Managers benchmark: a manager dict used from the main thread, a thread worker and a process
  * worker, against CPython's `multiprocessing.Manager().dict()` used from a child process, all in
  * this one run. Each iteration is `await d.set(i, i)` then `await d.get(i)` (two calls); the
- * figures are calls per second, each the best of three rounds, and the ratios compare figures of
- * this run (the machine's load moves them all alike).
+ * figures are calls per second, each the best of five rounds (three with BENCH_QUICK), and the
+ * ratios compare figures of this run (rounds interleave the engines, so load hits them alike).
  *
  *   npx tsx benchmark/managers.ts            (BENCH_QUICK=1 for a short run)
  *
@@ -16,7 +16,7 @@ import { Manager, Pool, task } from '../index.js';
 import { detectPython, runPython } from './engines.js';
 
 const quick = process.env.BENCH_QUICK === '1';
-const ROUNDS = 3;
+const ROUNDS = quick ? 3 : 5;
 const WORKER_N = quick ? 2_000 : 20_000;
 const MAIN_N = quick ? 20_000 : 200_000;
 const PYTHON_N = quick ? 2_000 : 20_000;
@@ -72,12 +72,20 @@ async function main(): Promise<void> {
   // Rounds interleave the engines, so that a change in the machine's load hits them all.
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1} of ${ROUNDS}…`);
-    const py = await python();
-    if (py !== null) best.python = Math.max(best.python ?? 0, py);
-    best.main = Math.max(best.main, await mainThread(manager));
-    best.thread = Math.max(best.thread, await inWorker(threads, manager, 1));
-    best.process = Math.max(best.process, await inWorker(processes, manager, 1));
-    best.inflight = Math.max(best.inflight, await inWorker(processes, manager, 100));
+    const figures = {
+      python: await python(),
+      main: await mainThread(manager),
+      thread: await inWorker(threads, manager, 1),
+      process: await inWorker(processes, manager, 1),
+      inflight: await inWorker(processes, manager, 100),
+    };
+    // Each round on stderr, so that the spread behind the best figures can be seen.
+    console.error(`  ${Object.entries(figures).map(([name, rate]) => `${name} ${rate === null ? '-' : Math.round(rate)}`).join(', ')}`);
+    if (figures.python !== null) best.python = Math.max(best.python ?? 0, figures.python);
+    best.main = Math.max(best.main, figures.main);
+    best.thread = Math.max(best.thread, figures.thread);
+    best.process = Math.max(best.process, figures.process);
+    best.inflight = Math.max(best.inflight, figures.inflight);
   }
   console.log(`managers: d.set(i, i) then d.get(i), calls per second (best of ${ROUNDS})`);
   show("CPython Manager().dict(), from a Process", best.python, null);
