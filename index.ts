@@ -45,3 +45,22 @@ export { Condition, Barrier, type BarrierOptions } from './src/condition.js';
 export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
 export { Pipe, Connection } from './src/connection.js';
 export type { SumPrimesIntoOptions } from './src/native_shared.js';
+export { BaseManager, ManagerServer, type BaseManagerOptions } from './src/managers/base.js';
+export { SyncManager, Manager } from './src/managers/sync_manager.js';
+export { BaseProxy, type Proxied } from './src/managers/proxy.js';
+export type { RegisterOptions } from './src/managers/registry.js';
+export type { Address } from './src/connection/address.js';
+export {
+  DictProxy,
+  ListProxy,
+  NamespaceProxy,
+  ValueProxy,
+  ArrayProxy,
+  QueueProxy,
+  JoinableQueueProxy,
+  AcquirerProxy,
+  EventProxy,
+  ConditionProxy,
+  BarrierProxy,
+  type BlockOptions,
+} from './src/managers/proxies.js';

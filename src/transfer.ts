@@ -24,6 +24,8 @@ export interface ShareDescription {
   state: unknown;
   /** Objects that must be transferred (MessagePorts), if any. */
   transfer?: TransferListItem[];
+  /** True when `state` means the same object in another process too (a manager proxy's token). */
+  crossesProcesses?: boolean;
 }
 
 export interface Shareable {
@@ -66,6 +68,22 @@ function children(value: object): Iterable<unknown> | undefined {
   return undefined;
 }
 
+/** Applies `fn` to a Map's keys and values or a Set's items; a new collection only if one changed. */
+export function walkCollection(value: Map<unknown, unknown> | Set<unknown>, fn: (item: unknown) => unknown): unknown {
+  let changed = false;
+  const step = (item: unknown) => {
+    const out = fn(item);
+    changed ||= out !== item;
+    return out;
+  };
+  if (value instanceof Map) {
+    const entries = [...value].map(([key, item]): [unknown, unknown] => [step(key), step(item)]);
+    return changed ? new Map(entries) : value;
+  }
+  const items = [...value].map(step);
+  return changed ? new Set(items) : value;
+}
+
 /**
  * The first shareable inside `value`, if any. Iterative, with a seen set: cyclic and deeply nested
  * data (which structured clone accepts) must neither recurse forever nor overflow the stack.
@@ -106,7 +124,12 @@ function setOwn(target: Record<string, unknown>, key: string, item: unknown): vo
  * maps to one copy (`copies`), so cycles close on the copies and an object met twice is one object
  * on the other side, as structured clone would give. Iterative, like `findShareable`.
  */
-function pack(root: object, transfer: TransferListItem[], table: NonNullable<Packed['s']>): unknown {
+function pack(
+  root: object,
+  transfer: TransferListItem[],
+  table: NonNullable<Packed['s']>,
+  refuse?: (what: string) => Error,
+): unknown {
   const copies = new Map<object, unknown>();
   const pending: [source: object, copy: object][] = [];
   const copyOf = (item: unknown): unknown => {
@@ -114,6 +137,7 @@ function pack(root: object, transfer: TransferListItem[], table: NonNullable<Pac
     if (copies.has(item)) return copies.get(item);
     if (isShareable(item)) {
       const description = item[kShare]();
+      if (refuse && !description.crossesProcesses) throw refuse(description.type);
       if (description.transfer) transfer.push(...description.transfer);
       const placeholder = {};
       table.push([placeholder, description.type, description.state]);
@@ -149,9 +173,8 @@ export function encode(value: unknown, transfer: TransferListItem[], refuse?: (w
   if (typeof value !== 'object' || value === null) return { v: value } satisfies Packed;
   const found = findShareable(value);
   if (!found) return { v: value } satisfies Packed;
-  if (refuse) throw refuse(found[kShare]().type);
   const table: NonNullable<Packed['s']> = [];
-  return { v: pack(value, transfer, table), s: table } satisfies Packed;
+  return { v: pack(value, transfer, table, refuse), s: table } satisfies Packed;
 }
 
 /** Replaces, in place, the placeholders inside a received value by what `revived` maps them to. */

@@ -1,0 +1,213 @@
+/**
+ * A socket that carries frames: pulled one at a time with `recv()` during the handshake, then
+ * pushed to a handler once the peer is authenticated. Frames sent in one turn of the event loop
+ * go out in one write, so a burst of calls (or of replies) costs one system call.
+ */
+import type { Socket } from 'node:net';
+
+import { copyFrame, FrameError, FrameReader } from './framing.js';
+
+/** Above this, frames are written one by one (corked) rather than copied into one buffer. */
+const JOIN_LIMIT = 64 * 1024;
+/** The smallest batch buffer (small enough for Node's Buffer pool), and the largest. */
+const MIN_BATCH = 2048;
+const MAX_BATCH = 64 * 1024;
+
+export class FrameSocket {
+  readonly socket: Socket;
+  readonly #reader: FrameReader;
+  #out: Buffer[] = [];
+  #outBytes = 0;
+  /** Frames encoded this turn are copied one after another into this buffer, written in one go. */
+  #batch: Buffer | undefined;
+  #batchLength = 0;
+  #batchSize = MIN_BATCH;
+  #flushing = false;
+  #handler: ((frame: Buffer) => void) | undefined;
+  #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
+  #closeListeners: ((error: Error | undefined) => void)[] = [];
+  #error: Error | undefined;
+  #closed = false;
+  #paused = false;
+
+  constructor(socket: Socket, limit: number) {
+    this.socket = socket;
+    this.#reader = new FrameReader(limit);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (error) => {
+      this.#error ??= error;
+    });
+    socket.on('close', () => this.#onClose());
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Bytes written and not yet handed to the OS (the server's cue to stop reading a client). */
+  get backlog(): number {
+    return this.socket.writableLength + this.#outBytes;
+  }
+
+  /** Bytes from the peer (the socket's 'data' events, or its `onread` callback). */
+  receive(chunk: Buffer): void {
+    this.#reader.push(chunk);
+    this.#deliver();
+  }
+
+  /** The largest frame accepted from the peer from now on. */
+  setLimit(limit: number): void {
+    this.#reader.limit = limit;
+  }
+
+  /** The next frame, during the handshake (only one `recv` at a time). */
+  recv(): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(this.#closedError());
+      this.#waiter = { resolve, reject };
+      this.#deliver();
+    });
+  }
+
+  /** Hands every frame from now on (and those already received) to `handler`. */
+  start(handler: (frame: Buffer) => void): void {
+    this.#handler = handler;
+    queueMicrotask(() => this.#deliver());
+  }
+
+  onClose(listener: (error: Error | undefined) => void): void {
+    if (this.#closed) queueMicrotask(() => listener(this.#error));
+    else this.#closeListeners.push(listener);
+  }
+
+  send(frame: Buffer): void {
+    if (this.#closed) return;
+    this.#seal();
+    this.#out.push(frame);
+    this.#queued(frame.length);
+  }
+
+  /** Sends the frame just encoded (`encodeFrame`), copying it into this turn's batch. */
+  sendEncoded(length: number): void {
+    if (this.#closed) return;
+    if (!this.#batch || this.#batchLength + length > this.#batch.length) {
+      this.#seal();
+      this.#batch = Buffer.allocUnsafe(Math.max(length, this.#batchSize));
+    }
+    copyFrame(this.#batch, this.#batchLength, length);
+    this.#batchLength += length;
+    this.#queued(length);
+  }
+
+  #seal(): void {
+    if (this.#batch && this.#batchLength > 0) this.#out.push(this.#batch.subarray(0, this.#batchLength));
+    this.#batch = undefined;
+    this.#batchLength = 0;
+  }
+
+  #queued(bytes: number): void {
+    this.#outBytes += bytes;
+    if (!this.#flushing) {
+      this.#flushing = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Stops reading from the peer (its frames wait in the kernel) until `resume`. */
+  pause(): void {
+    this.#paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.socket.resume();
+    this.#deliver();
+  }
+
+  ref(): void {
+    this.socket.ref();
+  }
+
+  unref(): void {
+    this.socket.unref();
+  }
+
+  /** Writes what is queued, then closes (destroyed after a second if the peer does not close). */
+  end(): void {
+    this.#flush();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Closes now; frames not yet written are dropped. */
+  destroy(error?: Error): void {
+    if (error) this.#error ??= error;
+    this.socket.destroy();
+  }
+
+  #deliver(): void {
+    try {
+      while (!this.socket.destroyed) {
+        if (this.#waiter) {
+          const frame = this.#reader.next();
+          if (!frame) return;
+          const waiter = this.#waiter;
+          this.#waiter = undefined;
+          waiter.resolve(frame);
+        } else if (this.#handler && !this.#paused) {
+          const frame = this.#reader.next();
+          if (!frame) return;
+          this.#handler(frame);
+        } else {
+          return;
+        }
+      }
+    } catch (error) {
+      // A peer's bytes must never take the whole process down: whatever went wrong with this
+      // connection's frames ends this connection only (a FrameError is the peer's fault; anything
+      // else is a bug here, said as a warning).
+      if (!(error instanceof FrameError)) process.emitWarning(`napi-multiprocessing: a connection failed while handling a frame: ${String((error as Error)?.stack ?? error)}`);
+      this.destroy(error as Error);
+    }
+  }
+
+  #flush(): void {
+    this.#flushing = false;
+    this.#seal();
+    const frames = this.#out;
+    const bytes = this.#outBytes;
+    // The next batch is about as large as this turn's output was.
+    this.#batchSize = Math.min(Math.max(bytes, MIN_BATCH), MAX_BATCH);
+    this.#out = [];
+    this.#outBytes = 0;
+    if (this.#closed || frames.length === 0) return;
+    if (frames.length === 1) {
+      this.socket.write(frames[0]!);
+    } else if (bytes <= JOIN_LIMIT) {
+      this.socket.write(Buffer.concat(frames, bytes));
+    } else {
+      this.socket.cork();
+      for (const frame of frames) this.socket.write(frame);
+      this.socket.uncork();
+    }
+  }
+
+  #closedError(): Error {
+    return this.#error ?? new Error('The connection closed');
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#out = [];
+    this.#outBytes = 0;
+    this.#batch = undefined;
+    this.#batchLength = 0;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(this.#closedError());
+    for (const listener of this.#closeListeners.splice(0)) listener(this.#error);
+  }
+}
