@@ -23,6 +23,9 @@ interface Waiter<T> {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Node's largest timer delay: above it setTimeout fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** A FIFO of waits, each woken once or timed out; timers never keep the server's process alive. */
 class Waiters<T = undefined> {
   readonly #queue = new Set<Waiter<T>>();
@@ -34,7 +37,8 @@ class Waiters<T = undefined> {
   wait(timeoutMs: number | undefined, data: T): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter: Waiter<T> = { data, resolve, timer: undefined };
-      if (timeoutMs !== undefined) {
+      // Above Node's timer range (~24.8 days, Infinity included) the wait is unbounded in practice.
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         waiter.timer = setTimeout(() => {
           this.#queue.delete(waiter);
           resolve(false);
@@ -426,7 +430,7 @@ export class ManagedBarrier {
       let timer: NodeJS.Timeout | undefined;
       const done = { resolve: (i: number) => (clearTimeout(timer), resolve(i)), reject: (e: Error) => (clearTimeout(timer), reject(e)), index };
       this.#waiting.push(done);
-      if (ms !== undefined) {
+      if (ms !== undefined && ms <= MAX_TIMER_MS) {
         timer = setTimeout(() => this.abort(), ms);
         timer.unref();
       }
