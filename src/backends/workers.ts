@@ -367,15 +367,7 @@ export class WorkerBackend implements Backend {
     slot.inFlight.clear();
     if (this.#state === 'terminated') return;
     if (!slot.ready && slot.startupError === undefined && !slot.stopped) {
-      // It died before it could even say it was ready (a heap limit too small to load the worker,
-      // flags it cannot run with, an initializer that exits): a replacement would die the same
-      // way, so this is a failed start, as a throwing initializer is.
-      slot.startupError = new WorkerCrashedError(
-        `${workerLabel(slot)} could not start: it ${howItEnded(exitCode, signal)} before it was ready${why(error ?? slot.exitError)}` +
-          (this.#options.resourceLimits ? ' (are its resourceLimits too small?)' : ''),
-        { exitCode, signal },
-        causeOf(error ?? slot.exitError),
-      );
+      slot.startupError = this.#couldNotStart(slot, exitCode, signal, error ?? slot.exitError);
     }
     if (slot.startupError !== undefined && !slot.ready) {
       // The initializer (or the worker's start) failed: what was sent to it fails with that error.
@@ -408,6 +400,20 @@ export class WorkerBackend implements Backend {
       this.#replenish();
     }
     this.#dispatch();
+  }
+
+  /**
+   * A worker died before it could even say it was ready (a heap limit too small to load the
+   * worker, flags it cannot run with, an initializer that exits): a replacement would die the same
+   * way, so this is a failed start, as a throwing initializer is.
+   */
+  #couldNotStart(slot: Slot, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): WorkerCrashedError {
+    const hint = this.#options.resourceLimits ? ' (are its resourceLimits too small?)' : '';
+    return new WorkerCrashedError(
+      `${workerLabel(slot)} could not start: it ${howItEnded(exitCode, signal)} before it was ready${why(error)}${hint}`,
+      { exitCode, signal },
+      causeOf(error),
+    );
   }
 
   /** Keeps `processes` workers alive while running (and at least one while draining with work). */

@@ -22,7 +22,7 @@ const send: Send = isMainThread
       // this worker): a write then fails with EPIPE, and with nobody left to tell, the child ends
       // quietly, as on 'disconnect', instead of crashing on an unhandled 'error' event.
       process.send!(message, undefined, {}, (error: Error | null) => {
-        if (error) process.exit(0);
+        if (error) exitFlushed(0);
       });
     }
   : (message, transfer) => parentPort!.postMessage(message, transfer as never);
@@ -292,5 +292,5 @@ listen((message) => {
 
 if (isMainThread && process.channel) {
   // A child process must not outlive its pool: when the IPC channel closes, exit.
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => exitFlushed(0));
 }

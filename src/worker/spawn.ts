@@ -108,20 +108,43 @@ function newThread(options: SpawnOptions): Worker {
   return new Worker(BOOTSTRAP, base);
 }
 
+/** Settles when `into` closes: one listener per stream, however many workers wait on it. */
+const closing = new Map<NodeJS.WriteStream, Promise<void>>();
+function closed(into: NodeJS.WriteStream): Promise<void> {
+  let promise = closing.get(into);
+  if (!promise) {
+    promise = new Promise((resolve) => into.once('close', () => resolve()));
+    closing.set(into, promise);
+  }
+  return promise;
+}
+
+/**
+ * Resolves once what an ended thread wrote has gone into our stdout and stderr, in order. Its
+ * output reaches us through streams piped into ours, which hold it while ours cannot take more;
+ * the thread counts as ended only then, so nothing written after join() overtakes it.
+ */
+function outputDrained(worker: Worker): Promise<unknown> {
+  const drained = (from: NodeJS.ReadableStream & { readableEnded: boolean }, into: NodeJS.WriteStream) =>
+    from.readableEnded || into.destroyed ? undefined : Promise.race([new Promise((resolve) => from.once('end', resolve)), closed(into)]);
+  return Promise.all([drained(worker.stdout, process.stdout), drained(worker.stderr, process.stderr)]);
+}
+
 function spawnThread(options: SpawnOptions): WorkerHandle {
   const worker = newThread(options);
   let uncaught: unknown;
   worker.on('error', (error) => {
     uncaught = error;
   });
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const ended = new Promise<number>((resolve) => worker.once('exit', (code) => void outputDrained(worker).then(() => resolve(code))));
+  const exited = ended.then(() => undefined);
   return {
     kind: 'thread',
     pid: process.pid,
     threadId: worker.threadId,
     post: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (listener) => worker.on('message', listener),
-    onExit: (listener) => worker.once('exit', (code) => listener(code, null, uncaught)),
+    onExit: (listener) => void ended.then((code) => listener(code, null, uncaught)),
     // Ref first: whoever stops a worker awaits its exit, which must keep Node alive until then.
     // The worker ends itself, after its stdout and stderr have reached ours.
     stop: () => {
