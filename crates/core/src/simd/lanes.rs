@@ -46,6 +46,44 @@ mod x86 {
     /// Round to nearest (ties to even) without raising the inexact exception.
     const NEAREST: i32 = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
 
+    /// The arithmetic of a vector type whose intrinsics differ only in width.
+    macro_rules! x86_arithmetic {
+        ($set1:ident, $loadu:ident, $add:ident, $min:ident, $mul:ident, $div:ident, $round:ident, $fnmadd:ident) => {
+            #[inline(always)]
+            unsafe fn splat(x: f64) -> Self {
+                Self($set1(x))
+            }
+            #[inline(always)]
+            unsafe fn load(p: *const f64) -> Self {
+                Self($loadu(p))
+            }
+            #[inline(always)]
+            unsafe fn add(a: Self, b: Self) -> Self {
+                Self($add(a.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn min(a: Self, b: Self) -> Self {
+                Self($min(a.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn mul(a: Self, b: Self) -> Self {
+                Self($mul(a.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn div(a: Self, b: Self) -> Self {
+                Self($div(a.0, b.0))
+            }
+            #[inline(always)]
+            unsafe fn round(a: Self) -> Self {
+                Self($round::<NEAREST>(a.0))
+            }
+            #[inline(always)]
+            unsafe fn neg_mul_add(a: Self, b: Self, c: Self) -> Self {
+                Self($fnmadd(a.0, b.0, c.0))
+            }
+        };
+    }
+
     /// 4 lanes of AVX (`vroundpd`) with FMA3 (`vfnmadd`); the path is named after AVX2 because
     /// that is the x86-64-v3 level these CPUs share.
     #[derive(Clone, Copy)]
@@ -55,38 +93,17 @@ mod x86 {
         const LANES: usize = 4;
         type Mask = __m256d;
 
-        #[inline(always)]
-        unsafe fn splat(x: f64) -> Self {
-            Avx2(_mm256_set1_pd(x))
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f64) -> Self {
-            Avx2(_mm256_loadu_pd(p))
-        }
-        #[inline(always)]
-        unsafe fn add(a: Self, b: Self) -> Self {
-            Avx2(_mm256_add_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn min(a: Self, b: Self) -> Self {
-            Avx2(_mm256_min_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn mul(a: Self, b: Self) -> Self {
-            Avx2(_mm256_mul_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn div(a: Self, b: Self) -> Self {
-            Avx2(_mm256_div_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn round(a: Self) -> Self {
-            Avx2(_mm256_round_pd::<NEAREST>(a.0))
-        }
-        #[inline(always)]
-        unsafe fn neg_mul_add(a: Self, b: Self, c: Self) -> Self {
-            Avx2(_mm256_fnmadd_pd(a.0, b.0, c.0))
-        }
+        x86_arithmetic!(
+            _mm256_set1_pd,
+            _mm256_loadu_pd,
+            _mm256_add_pd,
+            _mm256_min_pd,
+            _mm256_mul_pd,
+            _mm256_div_pd,
+            _mm256_round_pd,
+            _mm256_fnmadd_pd
+        );
+
         #[inline(always)]
         unsafe fn is_zero(a: Self) -> __m256d {
             _mm256_cmp_pd::<_CMP_EQ_OQ>(a.0, _mm256_setzero_pd())
@@ -109,38 +126,17 @@ mod x86 {
         const LANES: usize = 8;
         type Mask = __mmask8;
 
-        #[inline(always)]
-        unsafe fn splat(x: f64) -> Self {
-            Avx512(_mm512_set1_pd(x))
-        }
-        #[inline(always)]
-        unsafe fn load(p: *const f64) -> Self {
-            Avx512(_mm512_loadu_pd(p))
-        }
-        #[inline(always)]
-        unsafe fn add(a: Self, b: Self) -> Self {
-            Avx512(_mm512_add_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn min(a: Self, b: Self) -> Self {
-            Avx512(_mm512_min_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn mul(a: Self, b: Self) -> Self {
-            Avx512(_mm512_mul_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn div(a: Self, b: Self) -> Self {
-            Avx512(_mm512_div_pd(a.0, b.0))
-        }
-        #[inline(always)]
-        unsafe fn round(a: Self) -> Self {
-            Avx512(_mm512_roundscale_pd::<NEAREST>(a.0))
-        }
-        #[inline(always)]
-        unsafe fn neg_mul_add(a: Self, b: Self, c: Self) -> Self {
-            Avx512(_mm512_fnmadd_pd(a.0, b.0, c.0))
-        }
+        x86_arithmetic!(
+            _mm512_set1_pd,
+            _mm512_loadu_pd,
+            _mm512_add_pd,
+            _mm512_min_pd,
+            _mm512_mul_pd,
+            _mm512_div_pd,
+            _mm512_roundscale_pd,
+            _mm512_fnmadd_pd
+        );
+
         #[inline(always)]
         unsafe fn is_zero(a: Self) -> __mmask8 {
             _mm512_cmpeq_pd_mask(a.0, _mm512_setzero_pd())

@@ -20,6 +20,13 @@ fn vector_paths() -> Vec<Path> {
         .collect()
 }
 
+/// Asserts that every vector path answers `expected` for `what` (`answer` runs one path).
+fn assert_paths(expected: bool, what: impl std::fmt::Display, answer: impl Fn(Path) -> bool) {
+    for path in vector_paths() {
+        assert_eq!(answer(path), expected, "{}: {what}", path.simd());
+    }
+}
+
 fn reference(n: u64) -> bool {
     scalar::is_prime(n, None).unwrap()
 }
@@ -156,14 +163,9 @@ fn any_divisor_on_random_ranges() {
         };
         let hi = lo + rng.below(100);
         let expected = scalar::any_divisor(n, lo, hi);
-        for path in vector_paths() {
-            assert_eq!(
-                path.any_divisor(n, lo, hi),
-                expected,
-                "{} {n} {lo}..={hi}",
-                path.simd()
-            );
-        }
+        assert_paths(expected, format!("{n} {lo}..={hi}"), |p| {
+            p.any_divisor(n, lo, hi)
+        });
         assert_eq!(
             emulated_any_divisor::<2>(n, lo, hi),
             expected,
@@ -192,36 +194,19 @@ fn random_samples(seed: u64, bound: Option<u64>, count: usize) {
         let max = n.isqrt() + 1;
         if n < 4 || scalar::any_divisor(n, 2, WINDOW.min(max)) {
             let expected = reference(n);
-            for path in vector_paths() {
-                assert_eq!(path.is_prime(n), expected, "{}: is_prime({n})", path.simd());
-            }
+            assert_paths(expected, format!("is_prime({n})"), |p| p.is_prime(n));
             continue;
         }
         let top = max.saturating_sub(WINDOW).max(2);
         let expected = scalar::any_divisor(n, top, max);
-        for path in vector_paths() {
-            assert_eq!(
-                path.any_divisor(n, top, max),
-                expected,
-                "{} {n} top",
-                path.simd()
-            );
-            assert!(
-                !path.any_divisor(n, 2, WINDOW.min(max)),
-                "{} {n} bottom",
-                path.simd()
-            );
-        }
+        assert_paths(expected, format!("{n} top"), |p| p.any_divisor(n, top, max));
+        let bottom = WINDOW.min(max);
+        assert_paths(false, format!("{n} bottom"), |p| {
+            p.any_divisor(n, 2, bottom)
+        });
         if n < F64_EXACT_BELOW && full_checks < 10 {
             full_checks += 1;
-            for path in vector_paths() {
-                assert_eq!(
-                    path.is_prime(n),
-                    miller_rabin(n),
-                    "{}: is_prime({n})",
-                    path.simd()
-                );
-            }
+            assert_paths(miller_rabin(n), format!("is_prime({n})"), |p| p.is_prime(n));
         }
     }
 }
@@ -248,9 +233,7 @@ fn squares_and_products(target_sqrt: u64, each_side: usize) {
     }
     inputs.par_iter().for_each(|&n| {
         let expected = reference(n);
-        for path in vector_paths() {
-            assert_eq!(path.is_prime(n), expected, "{}: is_prime({n})", path.simd());
-        }
+        assert_paths(expected, format!("is_prime({n})"), |p| p.is_prime(n));
         assert_eq!(expected, miller_rabin(n), "{n}");
     });
 }
@@ -279,9 +262,7 @@ fn squares_of_primes_at_internal_boundaries() {
     primes.par_iter().for_each(|&p| {
         for n in [p * p, p * (p + 2), p * p + 2] {
             let expected = reference(n);
-            for path in vector_paths() {
-                assert_eq!(path.is_prime(n), expected, "{}: is_prime({n})", path.simd());
-            }
+            assert_paths(expected, format!("is_prime({n})"), |p| p.is_prime(n));
             assert_eq!(emulated_is_prime::<2>(n), expected, "x2: {n}");
         }
     });
