@@ -109,8 +109,10 @@ export async function runMemoryProbe(request: string, engines: (threads: number)
 /** Runs the probe for `engine` in a fresh process (this CLI again, with the same Node flags). */
 export function probeMemory(engine: Engine, options: BenchOptions, timeoutMs: number): Promise<MemoryOutcome> {
   const request: ProbeRequest = { engine: engine.name, threads: options.threads, n: options.n, step: options.step };
+  // A debugger flag would make the probe fight the bench for the inspector port.
+  const flags = process.execArgv.filter((flag) => !flag.startsWith('--inspect'));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', process.argv[1]!], {
+    const child = spawn(process.execPath, [...flags, '--expose-gc', process.argv[1]!], {
       env: { ...process.env, [MEMORY_PROBE_ENV]: JSON.stringify(request) },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
