@@ -82,6 +82,8 @@ test('bench --quick --workload all completes, prints every engine and writes its
   const run = await quickRun();
   t.is(run.code, 0, run.stderr);
   for (const name of SEED_ENGINES) t.true(run.stdout.includes(`| ${name} `), `${name} is in the table`);
+  t.regex(run.stdout, /native binary loaded, SIMD path (avx512|avx2|neon|scalar)\n/);
+  t.regex(run.stdout, /\| Start-up \| Added RSS \|/);
   t.regex(run.stdout, /### overhead/);
   t.regex(run.stdout, /### scaling/);
   t.true(existsSync(jsonFile));
@@ -136,6 +138,18 @@ test('the JSON has the documented shape and every engine matches its checksum or
   for (const name of ['JS single thread', 'native single thread', 'Pool native backend']) {
     t.is(seed.find((r) => r.name === name)?.status, 'ok', name);
   }
+  t.true(['avx512', 'avx2', 'neon', 'scalar'].includes(doc.machine.simd), doc.machine.simd);
+  // Every pool of ours or a library's that ran has its memory measured; an engine without a pool has none.
+  for (const r of seed.filter((r) => r.status === 'ok' && r.kind !== 'external')) {
+    if (r.startupMs === null) t.is(r.memoryBytes ?? null, null, r.name);
+    else t.is(typeof r.memoryBytes, 'number', `${r.name}: memoryBytes`);
+  }
+  // Thread pools keep several MiB of V8 heap per worker; a 2-thread pool cannot add less than 1 MiB.
+  const threadPool = seed.find((r) => r.name === 'Pool thread backend' && r.status === 'ok');
+  if (threadPool) t.true(threadPool.memoryBytes! > 2 ** 20, `${threadPool.memoryBytes}`);
+  // On Linux a pool of child processes is charged for its children (each a whole Node process).
+  const processPool = seed.find((r) => r.name === 'Pool process backend' && r.status === 'ok');
+  if (processPool && process.platform === 'linux') t.true(processPool.memoryBytes! > 20 * 2 ** 20, `${processPool.memoryBytes}`);
   const baseline = seed.find((r) => r.name === 'JS single thread')!;
   t.is(baseline.speedup, 1);
   // The quick seed is n = 20000 step 500: its checksum is the JS kernel's, not the full one's.

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import b from 'benny';
 
+import { native, type SimdPath } from '../index.js';
 import { sumPrimesNumber } from '../src/kernels.js';
 
 export const SEED_N = 100_000;
@@ -33,6 +34,8 @@ export interface Machine {
   platform: string;
   arch: string;
   nativeAvailable: boolean;
+  /** `native.simd`: how the native kernels divide on this CPU ('scalar' in the pure-TS fallback). */
+  simd: SimdPath;
   python: string | null;
 }
 
@@ -57,6 +60,11 @@ export interface BenchRecord {
   maxMs: number | null;
   /** Pool start-up (spawn until every worker answered a trivial task), ms; null without a pool. */
   startupMs: number | null;
+  /**
+   * Seed workload: the RSS the engine's pool adds once started and warmed by one run, measured in a
+   * fresh process per engine (its child processes included on Linux); bytes. Null without a pool.
+   */
+  memoryBytes?: number | null;
   /** JS single thread median / this median, same workload and inputs. */
   speedup: number | null;
   /** For the overhead workload: tasks (or calls) per second at the median. */
@@ -131,7 +139,7 @@ export const tasksModule = pathToFileURL(join(packageRoot, 'benchmark', 'tasks',
 export const workerpoolScript = join(packageRoot, 'benchmark', 'tasks', 'workerpool-worker.mjs');
 export const pythonScript = join(packageRoot, 'benchmark', 'python', 'seed.py');
 
-export function describeMachine(nativeAvailable: boolean, python: string | null): Machine {
+export function describeMachine(nativeAvailable: boolean, python: string | null, simd: SimdPath = native.simd): Machine {
   const cpu = cpus()[0];
   return {
     cpuModel: cpu?.model.trim() || 'unknown',
@@ -140,6 +148,7 @@ export function describeMachine(nativeAvailable: boolean, python: string | null)
     platform: process.platform,
     arch: process.arch,
     nativeAvailable,
+    simd,
     python,
   };
 }

@@ -28,6 +28,7 @@ function table(header: string[], rows: string[][], rightAligned: Set<number>): s
 const dash = '—';
 const ms = (v: number | null) => (v === null ? dash : formatMs(v));
 const range = (r: BenchRecord) => (r.minMs === null || r.maxMs === null ? dash : `${formatMs(r.minMs)} – ${formatMs(r.maxMs)}`);
+const memory = (r: BenchRecord) => (r.memoryBytes == null ? dash : `${(r.memoryBytes / 2 ** 20).toFixed(1)} MiB`);
 const speedup = (r: BenchRecord) => (r.speedup === null ? dash : `${r.speedup.toFixed(2)}×`);
 const checksum = (r: BenchRecord) => (r.checksum === null ? dash : `${r.checksum}${r.checksumOk ? ' ✓' : ' ✗'}`);
 const status = (r: BenchRecord) => (r.status === 'ok' ? (r.kind === 'external' ? 'ok (reference)' : 'ok') : r.status);
@@ -38,9 +39,19 @@ function notes(records: BenchRecord[]): string {
 }
 
 export function seedTable(records: BenchRecord[]): string {
-  const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Speedup vs JS', 'Checksum', 'Status'];
-  const rows = records.map((r) => [r.name, String(r.threads), ms(r.medianMs), range(r), ms(r.startupMs), speedup(r), checksum(r), status(r)]);
-  return table(header, rows, new Set([1, 2, 4, 5])) + notes(records);
+  const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Added RSS', 'Speedup vs JS', 'Checksum', 'Status'];
+  const rows = records.map((r) => [
+    r.name,
+    String(r.threads),
+    ms(r.medianMs),
+    range(r),
+    ms(r.startupMs),
+    memory(r),
+    speedup(r),
+    checksum(r),
+    status(r),
+  ]);
+  return table(header, rows, new Set([1, 2, 4, 5, 6])) + notes(records);
 }
 
 export function overheadTable(records: BenchRecord[]): string {
@@ -73,14 +84,16 @@ export function renderTables(records: BenchRecord[], options: BenchOptions, mach
   const out: string[] = [];
   out.push(
     `napi-multiprocessing bench — ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}` +
-      `${machine.python ? `, ${machine.python}` : ''}, native binary ${machine.nativeAvailable ? 'loaded' : 'NOT loaded (pure-TS fallback)'}`,
+      `${machine.python ? `, ${machine.python}` : ''}, native binary ${machine.nativeAvailable ? 'loaded' : 'NOT loaded (pure-TS fallback)'}` +
+      `, SIMD path ${machine.simd}`,
   );
   const byWorkload = (w: Workload) => records.filter((r) => r.workload === w);
   const seed = byWorkload('seed');
   if (seed.length) {
     out.push(
       `\n### seed: sumPrimes(n) for n = 0, ${options.step}, …, ${options.n - options.step} (${seed[0]!.items} tasks), ` +
-        `median of ${options.runs} run${options.runs === 1 ? '' : 's'} after a warm-up\n`,
+        `median of ${options.runs} run${options.runs === 1 ? '' : 's'} after a warm-up; ` +
+        `Added RSS: what the started, warmed pool adds, one fresh process per engine\n`,
     );
     out.push(seedTable(seed));
   }

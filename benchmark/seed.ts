@@ -18,6 +18,7 @@ import {
   workerpool,
 } from './engines.js';
 import { applySpeedups, emptyRecord, engineSteps, measureEngine, outcomeText, type SuiteContext } from './measure.js';
+import { probeMemory } from './memory.js';
 
 export const BASELINE = jsSingle.name;
 
@@ -43,7 +44,8 @@ export function seedEngines(threads: number): Engine[] {
 const pythonRuns = (runs: number) => Math.min(runs, 3);
 
 export function seedSteps(threads: number, runs: number): number {
-  return seedEngines(threads).reduce((total, e) => total + engineSteps(e, runs), 0) + 2;
+  // A pooled engine takes one more step: its memory probe.
+  return seedEngines(threads).reduce((total, e) => total + engineSteps(e, runs) + (e.pooled ? 1 : 0), 0) + 2;
 }
 
 /** A generous per-run limit from the baseline: a stuck engine becomes an error row, not a hang. */
@@ -60,12 +62,23 @@ export async function runSeed(ctx: SuiteContext, workload: Workload = 'seed'): P
   for (const engine of seedEngines(threads)) {
     const record = await measureEngine(ctx, workload, engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs);
     if (engine === jsSingle && record.status === 'ok') timeoutMs = runTimeoutMs(record.medianMs);
+    if (engine.pooled && record.status === 'ok') await addMemory(ctx, engine, record, timeoutMs);
     records.push(record);
   }
   records.push(await runCPython(ctx, 'single', inputs.length, expected, timeoutMs));
   records.push(await runCPython(ctx, 'pool', inputs.length, expected, timeoutMs));
   applySpeedups(records, BASELINE);
   return records;
+}
+
+/** Fills in `memoryBytes` from a probe process; a failed probe leaves it null and says why. */
+async function addMemory(ctx: SuiteContext, engine: Engine, record: BenchRecord, timeoutMs: number): Promise<void> {
+  ctx.progress.begin(`seed: ${engine.name} (memory)`);
+  const memory = await probeMemory(engine, ctx.options, timeoutMs);
+  record.memoryBytes = memory.addedBytes;
+  if (memory.error) record.note = `${record.note ? `${record.note}; ` : ''}memory probe failed: ${memory.error}`;
+  ctx.progress.step();
+  ctx.progress.end(memory.addedBytes === null ? 'memory: —' : `memory: ${(memory.addedBytes / 2 ** 20).toFixed(1)} MiB added`);
 }
 
 async function runCPython(

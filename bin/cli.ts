@@ -22,7 +22,8 @@ import { runOverhead, overheadSteps } from '../benchmark/overhead.js';
 import { Progress } from '../benchmark/progress.js';
 import { type BenchDocument, renderTables } from '../benchmark/report.js';
 import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
-import { runSeed, seedSteps } from '../benchmark/seed.js';
+import { MEMORY_PROBE_ENV, runMemoryProbe } from '../benchmark/memory.js';
+import { runSeed, seedEngines, seedSteps } from '../benchmark/seed.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
 
 const HELP = `Usage: napi-multiprocessing bench [options]
@@ -132,6 +133,12 @@ function write(file: string, text: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const probe = process.env[MEMORY_PROBE_ENV];
+  if (probe) {
+    // This process was started by the bench itself to measure one engine's memory.
+    await runMemoryProbe(probe, seedEngines);
+    return 0;
+  }
   let plan: CliPlan | 'help';
   try {
     plan = parseCli(argv);

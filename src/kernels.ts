@@ -8,6 +8,9 @@
 
 const TWO_POW_53 = 2n ** 53n;
 
+/** The pure-TS kernels test one divisor at a time: `native.simd` when no binary loads. */
+export const SIMD_PATH = 'scalar';
+
 /** ceil(sqrt(n)) exactly, for a non-negative safe integer. */
 function ceilSqrt(n: number): number {
   let r = Math.floor(Math.sqrt(n));

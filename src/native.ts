@@ -16,6 +16,12 @@ export type Binding = typeof BindingModule;
 /** Set to `1` to ignore the native binary and use the pure-TypeScript kernels. */
 export const NO_NATIVE_ENV = 'NAPI_MULTIPROCESSING_NO_NATIVE';
 
+/** The instruction set the native kernels test divisors with (see `native.simd`). */
+export type SimdPath = 'avx512' | 'avx2' | 'neon' | 'scalar';
+
+/** Whether a warning about the native side may be printed: once, from the main process only. */
+const mayWarn = () => isMainThread && !process.env.NAPI_MULTIPROCESSING_CHILD;
+
 const U64_MAX = 2n ** 64n - 1n;
 
 function loadBinding(): Binding | null {
@@ -24,7 +30,7 @@ function loadBinding(): Binding | null {
     return createRequire(import.meta.url)('../native/binding.cjs') as Binding;
   } catch (error) {
     // One warning from the main thread; workers and children fall back quietly.
-    if (isMainThread && !process.env.NAPI_MULTIPROCESSING_CHILD) {
+    if (mayWarn()) {
       // The loader's own text goes on to blame npm's optional-dependency bug, which is the wrong
       // lead for an unsupported platform or --omit=optional: keep its first sentence only.
       const cause = error instanceof Error ? error.message.split('\n')[0]!.replace(/\.\s+npm has a bug.*$/, '.') : String(error);
@@ -40,6 +46,13 @@ function loadBinding(): Binding | null {
 
 /** The loaded addon, or null when the pure-TS kernels are in use. Internal. */
 export const binding: Binding | null = loadBinding();
+
+function simdPath(): SimdPath {
+  if (!binding) return ts.SIMD_PATH;
+  const { path, warning } = binding.simdInfo();
+  if (warning && mayWarn()) process.emitWarning(`napi-multiprocessing: ${warning}`, { code: 'NAPI_MULTIPROCESSING_SIMD' });
+  return path as SimdPath;
+}
 
 /** Turns an error from the addon into the JS error class the contract promises. */
 export function fromNative(error: unknown): unknown {
@@ -137,6 +150,12 @@ function asKernel<F extends (...args: never[]) => unknown>(fn: F, name: KernelNa
 export interface Native {
   /** True when the Rust binary loaded; false when the kernels run in pure TypeScript. */
   readonly available: boolean;
+  /**
+   * The instruction set the kernels test divisors with: the widest this CPU has, or the one
+   * `NAPI_MULTIPROCESSING_SIMD` names ('scalar' in the pure-TypeScript fallback). Every path gives
+   * the same answers.
+   */
+  readonly simd: SimdPath;
   /** Trial division by every i in 2..=ceil(sqrt(n)), as the seed benchmark does. */
   readonly isPrime: NativeKernel<(n: number | bigint) => boolean>;
   /** Sum of the primes below n. RangeError when the sum is beyond 2^53 (use sumPrimesBigInt). */
@@ -152,6 +171,7 @@ export interface Native {
 
 export const native: Native = Object.freeze({
   available: binding !== null,
+  simd: simdPath(),
   isPrime: asKernel(isPrime, 'isPrime'),
   sumPrimes: asKernel(sumPrimes, 'sumPrimes'),
   sumPrimesBigInt: asKernel(sumPrimesBigInt, 'sumPrimesBigInt'),

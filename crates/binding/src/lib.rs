@@ -10,7 +10,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use multiprocessing_core::{
-    exact_f64, is_prime as core_is_prime, sum_primes as core_sum_primes,
+    exact_f64, is_prime as core_is_prime, selection, sum_primes as core_sum_primes,
     sum_primes_into as core_sum_primes_into, Counter, IntoError, Kernel, KernelPool, OutSlots,
 };
 use napi::bindgen_prelude::*;
@@ -101,6 +101,24 @@ pub fn sum_primes(n: f64) -> Result<f64> {
 #[napi(catch_unwind)]
 pub fn sum_primes_big(n: BigInt) -> Result<BigInt> {
     Ok(to_bigint(core_sum_primes(u64_from_bigint(&n, "n")?)))
+}
+
+/// The instruction set the kernels run on, chosen once per process.
+#[napi(object)]
+pub struct SimdInfo {
+    /// `avx512`, `avx2`, `neon` or `scalar`.
+    pub path: String,
+    /// Why `NAPI_MULTIPROCESSING_SIMD` could not be followed, when it was set and could not be.
+    pub warning: Option<String>,
+}
+
+#[napi]
+pub fn simd_info() -> SimdInfo {
+    let chosen = selection();
+    SimdInfo {
+        path: chosen.path.simd().name().to_string(),
+        warning: chosen.warning.clone(),
+    }
 }
 
 /// Test hook: panics inside Rust so the test suite can prove a panic surfaces as a JS Error (sync)

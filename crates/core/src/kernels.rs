@@ -1,78 +1,34 @@
 //! The seed kernels.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-/// `ceil(sqrt(n))` in integers, so that the bound is exact for every `u64` (an `f64` square root
-/// rounds for n > 2^52 and could skip the last divisor).
-fn ceil_sqrt(n: u64) -> u64 {
-    let r = n.isqrt();
-    if r * r == n {
-        r
-    } else {
-        r + 1
-    }
-}
+use crate::simd::Path;
 
-/// Whether `n` is prime, by trial division with every `i` in `2..=ceil(sqrt(n))`, as the seed does.
+/// Whether `n` is prime, by trial division with every `i` in `2..=ceil(sqrt(n))`, as the seed does,
+/// on the path [`Path::active`] chose (several divisors per instruction where the CPU allows; the
+/// same divisors and the same answer on every path).
 ///
-/// Deliberately not optimised (no skipping of even divisors): every engine in the benchmark must
-/// do the same amount of work.
+/// Deliberately not optimised beyond that (no skipping of even divisors): every engine in the
+/// benchmark must do the same amount of work.
 pub fn is_prime(n: u64) -> bool {
-    trial_division(n, None).unwrap_or(false)
+    Path::active().is_prime(n)
 }
 
 /// [`is_prime`] that gives up (None) soon after `stop` is set: near 2^64 one call runs for
 /// seconds, and terminating a pool must not wait for it.
 pub fn is_prime_until(n: u64, stop: &AtomicBool) -> Option<bool> {
-    trial_division(n, Some(stop))
-}
-
-#[allow(clippy::manual_is_multiple_of)] // the seed's `n % i == 0`, kept as written
-#[inline(always)]
-fn trial_division(n: u64, stop: Option<&AtomicBool>) -> Option<bool> {
-    if n < 2 {
-        return Some(false);
-    }
-    if n == 2 {
-        return Some(true);
-    }
-    let max = ceil_sqrt(n);
-    let mut i = 2;
-    // Blocks of 2^20 divisors with a plain inner loop (a check per divisor would cost the seed's
-    // hot loop ~15%); the stop flag is read between blocks, which the seed's inputs never reach.
-    while i <= max {
-        let block_end = max.min(i + (1 << 20));
-        while i <= block_end {
-            if n % i == 0 {
-                return Some(false);
-            }
-            i += 1;
-        }
-        if i <= max && stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
-            return None;
-        }
-    }
-    Some(true)
+    Path::active().is_prime_until(n, stop)
 }
 
 /// Sum of the primes below `n`. `u128` because the sum outgrows `u64` long before `n` does;
 /// callers decide how to present it (a JS number only when it is exact).
 pub fn sum_primes(n: u64) -> u128 {
-    (2..n).filter(|&x| is_prime(x)).map(u128::from).sum()
+    Path::active().sum_primes(n)
 }
 
 /// [`sum_primes`] that gives up (None) soon after `stop` is set.
 pub fn sum_primes_until(n: u64, stop: &AtomicBool) -> Option<u128> {
-    let mut sum = 0u128;
-    for x in 2..n {
-        if x & 0x3FF == 0 && stop.load(Ordering::Relaxed) {
-            return None;
-        }
-        if is_prime_until(x, stop)? {
-            sum += u128::from(x);
-        }
-    }
-    Some(sum)
+    Path::active().sum_primes_until(n, stop)
 }
 
 /// 2^53: every integer below it is exactly representable as a JS number (an f64).
