@@ -24,8 +24,10 @@ import { type BenchDocument, renderTables } from '../benchmark/report.js';
 import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
 import { runSeed, seedSteps } from '../benchmark/seed.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
+import { runWorkerCommand } from '../src/backends/cluster/cli.js';
 
 const HELP = `Usage: napi-multiprocessing bench [options]
+       napi-multiprocessing worker --connection URL --tasks MODULE...   (see worker --help)
 
 Runs the comparative benchmark: the seed workload (sumPrimes over 200 inputs, checksum
 31007039440) on a JS single thread, our Pool backends, the native kernel, piscina, tinypool,
@@ -91,8 +93,8 @@ export function parseCli(argv: string[]): CliPlan | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('missing command: the only command is `bench`');
-  if (positionals[0] !== 'bench') throw new UsageError(`unknown command '${positionals[0]}': the only command is \`bench\``);
+  if (positionals.length === 0) throw new UsageError('missing command: `bench` or `worker`');
+  if (positionals[0] !== 'bench') throw new UsageError(`unknown command '${positionals[0]}': the commands are \`bench\` and \`worker\``);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
 
   const workload = values.workload ?? 'seed';
@@ -132,6 +134,7 @@ function write(file: string, text: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'worker') return runWorkerCommand(argv.slice(1));
   let plan: CliPlan | 'help';
   try {
     plan = parseCli(argv);
@@ -212,7 +215,7 @@ main(process.argv.slice(2)).then(
     // Every pool was closed in `finally`; should a library still hold the event loop open, do not
     // leave the user's terminal (or CI job) hanging over it.
     setTimeout(() => {
-      process.stderr.write('napi-multiprocessing: a handle kept the process alive after the benchmark; exiting\n');
+      process.stderr.write('napi-multiprocessing: a handle kept the process alive after the command finished; exiting\n');
       process.exit(code);
     }, 5_000).unref();
   },

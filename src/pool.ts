@@ -7,6 +7,7 @@ import { availableParallelism } from 'node:os';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
 import type { Backend, BackendKind, Batch } from './backends/backend.js';
+import { ClusterBackend } from './backends/cluster/backend.js';
 import { NativeBackend } from './backends/native.js';
 import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
@@ -31,18 +32,23 @@ export interface PoolOptions {
    * taking the whole process down.
    */
   resourceLimits?: import('node:worker_threads').ResourceLimits;
+  /** Backend `'cluster'`: the Redis server, as a `redis://` / `rediss://` URL or ioredis options. */
+  connection?: string | Record<string, unknown>;
+  /** Backend `'cluster'`: the BullMQ queue the workers serve (default `'napi-multiprocessing'`). */
+  queue?: string;
 }
 
 export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
   chunksize?: number;
 }
 
-type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
+type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1] & { connection?: unknown; queue?: unknown }) => Backend;
 
 const backendFactories = new Map<BackendKind, BackendFactory>([
   ['native', (o) => new NativeBackend(o)],
   ['thread', (o) => new WorkerBackend('thread', o)],
   ['process', (o) => new WorkerBackend('process', o)],
+  ['cluster', (o) => new ClusterBackend(o)],
 ]);
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -101,14 +107,17 @@ export class Pool {
     this.#terminated = new Promise<never>((_, reject) => (this.#rejectTerminated = reject));
     this.#terminated.catch(() => {});
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
-    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits } = options;
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, resourceLimits, connection, queue } = options;
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
-    if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
+    if (backend !== 'thread' && backend !== 'process' && backend !== 'native' && backend !== 'cluster') {
       const error = new TypeError(
-        `The "backend" option must be one of 'thread', 'process' or 'native'. Received ${String(backend)}`,
+        `The "backend" option must be one of 'thread', 'process', 'native' or 'cluster'. Received ${String(backend)}`,
       ) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
+    }
+    if (backend !== 'cluster' && (connection !== undefined || queue !== undefined)) {
+      throw invalidType(connection !== undefined ? 'connection' : 'queue', "used only with backend 'cluster'", connection ?? queue);
     }
     this.backend = backend;
     if (maxtasksperchild !== undefined && maxtasksperchild !== null) {
@@ -130,6 +139,8 @@ export class Pool {
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
       resourceLimits,
+      connection,
+      queue,
     });
   }
 
