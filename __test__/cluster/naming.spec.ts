@@ -128,7 +128,7 @@ console.log(JSON.stringify(await pool.map(task(${JSON.stringify(tasksUrl.href)},
     try {
       await using pool = new Pool({ backend: 'cluster', connection: redis.url, queue: 'naming' });
       // Submitted from this checkout's path; run from the copy, found by package and path.
-      const results = await within(t, 30_000, pool.starmap(task(tasksUrl, 'slowSquare'), [[4, 1]]));
+      const results = await within(t, 30_000, pool.starmap(task<(x: number, ms: number) => { value: number }>(tasksUrl, 'slowSquare'), [[4, 1]]));
       t.is(results[0]!.value, 16);
       t.regex(worker.output(), /serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs \| file:\/\/.*deployed/);
       t.is(await within(t, 30_000, pool.apply(task('cluster:triple', 'triple'), [5])), 15);
