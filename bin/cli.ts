@@ -23,6 +23,7 @@ import { Progress } from '../benchmark/progress.js';
 import { type BenchDocument, renderTables } from '../benchmark/report.js';
 import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
 import { runSeed, seedSteps } from '../benchmark/seed.js';
+import { clusterSteps, runCluster } from '../benchmark/cluster.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
 import { runWorkerCommand } from '../src/backends/cluster/cli.js';
 
@@ -34,11 +35,15 @@ Runs the comparative benchmark: the seed workload (sumPrimes over 200 inputs, ch
 workerpool and CPython; prints a table on stdout and progress on stderr.
 
 Options:
-  --workload W   seed | overhead | scaling | all                     (default: seed)
+  --workload W   seed | overhead | scaling | all | cluster           (default: seed)
                  seed:     every engine on the seed workload
                  overhead: trivial tasks (100,000 submissions, a 1,000,000-item map),
                            tasks per second, and native.isPrime calls per second
                  scaling:  the seed workload on our backends with 1 … cpuCount() workers
+                 cluster:  a local redis-server and 2 worker commands: the seed workload and
+                           10,000 trivial tasks, against the thread pool and BullMQ used
+                           directly (one job per task); needs redis-server, bullmq and ioredis
+                           (not part of 'all')
   --quick        a small variant for CI and smoke tests (n = 20000, 3 runs, small overhead sizes)
   --n N          inputs are 0, step, 2·step, … below N                (default: ${SEED_N})
   --step S       distance between inputs                               (default: ${SEED_STEP})
@@ -99,8 +104,8 @@ export function parseCli(argv: string[]): CliPlan | 'help' {
 
   const workload = values.workload ?? 'seed';
   const all: Workload[] = ['seed', 'overhead', 'scaling'];
-  if (workload !== 'all' && !all.includes(workload as Workload)) {
-    throw new UsageError(`--workload must be one of seed, overhead, scaling, all; got '${workload}'`);
+  if (workload !== 'all' && workload !== 'cluster' && !all.includes(workload as Workload)) {
+    throw new UsageError(`--workload must be one of seed, overhead, scaling, all, cluster; got '${workload}'`);
   }
   const quick = values.quick ?? false;
   const n = integer(values.n, 'n', 1, 5_000_000) ?? (quick ? 20_000 : SEED_N);
@@ -155,7 +160,8 @@ export async function main(argv: string[]): Promise<number> {
   const steps =
     (workloads.includes('seed') ? seedSteps(options.threads, options.runs) : 0) +
     (workloads.includes('overhead') ? overheadSteps(options.threads, options.runs, options.quick) : 0) +
-    (workloads.includes('scaling') ? scalingSteps(options.runs) : 0);
+    (workloads.includes('scaling') ? scalingSteps(options.runs) : 0) +
+    (workloads.includes('cluster') ? clusterSteps(options.runs) : 0);
   const progress = new Progress(steps);
   const ctx: SuiteContext = { options, progress, machine };
 
@@ -165,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       if (workload === 'seed') records.push(...(await runSeed(ctx)));
       if (workload === 'overhead') records.push(...(await runOverhead(ctx)));
       if (workload === 'scaling') records.push(...(await runScaling(ctx)));
+      if (workload === 'cluster') records.push(...(await runCluster(ctx)));
     }
   } finally {
     progress.finish();
@@ -190,8 +197,8 @@ export async function main(argv: string[]): Promise<number> {
       const rows = records.filter((r) => r.workload === workload);
       if (rows.length === 0) continue;
       const svg =
-        workload === 'seed'
-          ? seedChart(rows, options.threads, 'seed workload')
+        workload === 'seed' || workload === 'cluster'
+          ? seedChart(rows, options.threads, `${workload} workload`)
           : workload === 'scaling'
             ? scalingChart(rows)
             : overheadChart(rows);

@@ -1,106 +1,13 @@
-/**
- * A real redis-server on a free loopback port (no persistence), and `napi-multiprocessing worker`
- * processes started through the CLI, as a user starts them.
- */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
+/** The cluster tests' Redis and workers (shared with the cluster benchmark), and a client to look inside. */
 import { Redis } from 'ioredis';
 
-export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const tasksUrl = new URL('../fixtures/tasks.mjs', import.meta.url);
+import { haveRedisServer, type RedisServer } from '../../benchmark/cluster-env.js';
 
-/** True when redis-server is on PATH (CI installs it; see .ci/run). */
-export const haveRedis = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+export { type RedisServer, type WorkerProcess, startRedis, startWorker, stopChild } from '../../benchmark/cluster-env.js';
+export { packageRoot as root } from '../../benchmark/common.js';
+
+export const haveRedis = haveRedisServer();
 export const NO_REDIS = 'redis-server is not installed (apt-get install redis-server): cluster tests skipped';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves with the first output line matching `pattern`; rejects when the process ends first or after `ms`. */
-export function waitForLine(child: ChildProcess, pattern: RegExp, ms: number, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString();
-      const line = seen.split('\n').find((l) => pattern.test(l));
-      if (line !== undefined) finish(() => resolve(line));
-    };
-    const onExit = (code: number | null) => finish(() => reject(new Error(`${what} exited (${code}) before it was ready:\n${seen}`)));
-    const timer = setTimeout(() => finish(() => reject(new Error(`${what} not ready within ${ms} ms:\n${seen}`))), ms);
-    const finish = (settle: () => void) => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.stderr?.off('data', onData);
-      child.off('exit', onExit);
-      settle();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-  });
-}
-
-export interface RedisServer {
-  url: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-export async function startRedis(): Promise<RedisServer> {
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    try {
-      await waitForLine(child, /Ready to accept connections/, 15_000, 'redis-server');
-    } catch (error) {
-      child.kill('SIGKILL');
-      if (attempt < 3) continue; // the port was taken in between: try another
-      throw error;
-    }
-    return { url: `redis://127.0.0.1:${port}`, port, stop: () => stopChild(child, 'SIGKILL') };
-  }
-}
-
-export function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
-
-export interface WorkerProcess {
-  child: ChildProcess;
-  /** Everything it printed so far. */
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `napi-multiprocessing worker …` from the sources (through tsx), once it printed 'ready'. */
-export async function startWorker(args: string[]): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bin/cli.ts', 'worker', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitForLine(child, /^ready$/, 60_000, 'the worker');
-  return { child, output: () => output, exited };
-}
 
 /** A plain client, to look at what the cluster left in Redis. */
 export function inspect(server: RedisServer): Redis {
