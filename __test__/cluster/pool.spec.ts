@@ -25,7 +25,7 @@ if (!haveRedis) {
 } else {
   test.before(async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker(['--connection', redis.url, '--queue', QUEUE, '--processes', '2', '--tasks', '__test__/cluster/fixtures/tasks.mjs']);
+    const worker = await startWorker(['--connection', redis.url, '--queue', QUEUE, '--processes', '2', '--tasks', '__test__/cluster/fixtures/tasks.mjs', '__test__/fixtures/tasks.mjs']);
     t.context = { redis, worker };
   });
 
@@ -63,11 +63,11 @@ if (!haveRedis) {
 
   test.serial('apply, starmap, imap, imapUnordered and mapAsync keep the Pool API', async (t) => {
     await using pool = clusterPool(t);
-    const add = task<(a: number, b: number) => number>(new URL('../fixtures/tasks.mjs', import.meta.url), 'add');
+    const cube = task<(x: number) => number>(new URL('../fixtures/tasks.cjs', import.meta.url), 'cube');
     t.is(await within(t, 30_000, pool.apply(square, [7])), 49);
     // A module outside the worker's --tasks is refused by the worker, with what it does serve.
-    const refused = await t.throwsAsync(within(t, 30_000, pool.apply(add, [1, 2])));
-    t.regex(refused!.message, /does not serve the module of task 'add'.*serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs/);
+    const refused = await t.throwsAsync(within(t, 30_000, pool.apply(cube, [2])));
+    t.regex(refused!.message, /does not serve the module of task 'cube' \(asked for napi-multiprocessing\/__test__\/fixtures\/tasks\.cjs or file:.*; it serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs, napi-multiprocessing\/__test__\/fixtures\/tasks\.mjs\)/);
     t.deepEqual(await within(t, 30_000, pool.starmap(slowSquare, [[2, 1], [3, 1]])).then((r) => r.map((x) => x.value)), [4, 9]);
     const ordered: number[] = [];
     for await (const v of pool.imap(square, [1, 2, 3, 4])) ordered.push(v);
@@ -100,7 +100,7 @@ if (!haveRedis) {
     t.deepEqual((error as RangeError & { detail: unknown }).detail, { n: 1 });
     t.true(error!.cause instanceof RemoteError);
     t.regex((error!.cause as RemoteError).remoteStack, /RangeError: no good\n\s+at fail \(.*cluster\/fixtures\/tasks\.mjs/);
-    const custom = await t.throwsAsync(within(t, 30_000, pool.map(task(tasksUrl, 'failCustom'), ['bad'])));
+    const custom = await t.throwsAsync(within(t, 30_000, pool.starmap(task(new URL('../fixtures/tasks.mjs', import.meta.url), 'fail'), [['custom', 'bad']])));
     t.is(custom!.name, 'ValidationError');
     t.is((custom as Error & { field: string }).field, 'email');
   });
