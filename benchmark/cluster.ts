@@ -73,7 +73,11 @@ function directEngine(redis: RedisServer): Engine {
       const connection = { url: redis.url };
       // 10,000 jobs make some 40,000 events: keep them all until read.
       const queue = new bullmq.Queue(DIRECT_QUEUE, { connection, streams: { events: { maxLen: 1_000_000 } } });
-      const events = new bullmq.QueueEvents(DIRECT_QUEUE, { connection });
+      // From the stream's start, not its end ('$'): a QueueEvents reads from where it is when its
+      // first XREAD runs, and on a busy machine a first job can finish before that.
+      const events = new bullmq.QueueEvents(DIRECT_QUEUE, { connection, lastEventId: '0-0' });
+      queue.on('error', () => {});
+      events.on('error', () => {});
       await events.waitUntilReady();
       let runs = 0;
       const map = (fn: TaskName, inputs: number[]) => runDirect(queue, events, `r${++runs}`, fn, inputs);
