@@ -141,6 +141,23 @@ if (!haveRedis) {
     }
   });
 
+  test.serial('a result list Redis refuses to read fails the work instead of hanging', async (t) => {
+    // A rogue "worker" that answers by overwriting the pool's result list with a string.
+    const { Worker } = await import('bullmq');
+    const redis = inspect(t.context.redis);
+    const rogue = new Worker('pool-spec-rogue', async (job) => void (await redis.set(job.data.reply, 'not a list')), {
+      connection: { url: t.context.redis.url },
+    });
+    try {
+      await using pool = new Pool({ backend: 'cluster', connection: t.context.redis.url, queue: 'pool-spec-rogue' });
+      const error = await t.throwsAsync(within(t, 30_000, pool.map(square, [1, 2, 3])));
+      t.regex(error!.message, /WRONGTYPE/);
+    } finally {
+      await rogue.close();
+      redis.disconnect();
+    }
+  });
+
   test.serial('options: connection is required, and only for the cluster backend; worker-side options are refused', (t) => {
     t.throws(() => new Pool({ backend: 'cluster' }), { instanceOf: TypeError, message: /"connection"/ });
     t.throws(() => new Pool({ backend: 'cluster', connection: 'http://x' }), { instanceOf: TypeError, message: /redis:\/\// });

@@ -20,13 +20,15 @@ import { describeTask } from '../../task.js';
 import { invalidType } from '../../validate.js';
 import { deserializeError } from '../../worker/protocol.js';
 import type { Backend, BackendOptions, Batch } from '../backend.js';
-import { checkConnection, createClient, whenReady, type ConnectionOption } from './connection.js';
+import { checkConnection, checkServerVersion, createClient, whenReady, type ConnectionOption } from './connection.js';
 import { loadClusterDeps, type ClusterDeps, type RedisClient } from './deps.js';
 import { describeWireTask, packItems, unpackResult, wireTask, type JobData, type WireResult, type WireTask } from './wire.js';
 
 export const DEFAULT_QUEUE = 'napi-multiprocessing';
 /** Idle time after which the connections close (reopened by the next submission). */
 const IDLE_CLOSE_MS = 1000;
+/** How long one blocking pop for results waits before it is issued again. */
+const BLOCK_SECONDS = 1;
 /** Results fetched per round trip after the blocking pop. */
 const RESULTS_PER_FETCH = 1024;
 
@@ -183,6 +185,7 @@ export class ClusterBackend implements Backend {
     reader.on('error', () => {});
     try {
       await Promise.all([whenReady(client, this.#connection), whenReady(reader, this.#connection)]);
+      await checkServerVersion(client, this.#connection);
       const queue = new deps.bullmq.Queue(this.#queueName, { connection: client });
       queue.on('error', () => {});
       // Read failures from the stream's present end: earlier events are other sessions' business.
@@ -224,13 +227,19 @@ export class ClusterBackend implements Backend {
     try {
       const { reader } = await session.ready;
       while (session.pending > 0 && !session.closed) {
-        const first = await reader.blpopBuffer(session.reply, 0);
+        // A bounded wait, so that a list turned into something else meanwhile is noticed.
+        const first = await reader.blpopBuffer(session.reply, BLOCK_SECONDS);
         if (!first) continue;
         const more = session.pending > 1 ? ((await reader.lpopBuffer(session.reply, RESULTS_PER_FETCH)) ?? []) : [];
         for (const bytes of [first[1], ...more]) this.#settle(unpackResult(bytes));
       }
-    } catch {
-      // The connection was closed (idle, drain, terminate): nothing is waiting on this reader.
+    } catch (error) {
+      // Closed on purpose (idle, drain, terminate): nobody waits on this reader. Anything else is
+      // a command Redis refused (connection losses are retried, not thrown): fail, do not hang.
+      if (!session.closed) {
+        this.#failSession(session, error);
+        void closeSession(session, false);
+      }
     } finally {
       session.reading = false;
     }

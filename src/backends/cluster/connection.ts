@@ -86,3 +86,15 @@ export function whenReady(client: RedisClient, connection: ConnectionOption, ms 
     client.once('ready', onReady);
   });
 }
+
+/** Redis 6.2 or later (LPOP with a count, which the pool's result reader uses); Valkey reports a Redis version too. */
+export async function checkServerVersion(client: RedisClient, connection: ConnectionOption): Promise<void> {
+  const info = await client.info('server');
+  const version = /^redis_version:(\d+)\.(\d+)/m.exec(info);
+  if (version && (Number(version[1]) < 6 || (Number(version[1]) === 6 && Number(version[2]) < 2))) {
+    throw codedError(
+      'ERR_CLUSTER_CONNECTION',
+      `The cluster backend needs Redis 6.2 or later; ${describeConnection(connection)} runs ${version[1]}.${version[2]}`,
+    );
+  }
+}
