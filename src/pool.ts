@@ -17,9 +17,9 @@ import { invalidType, outOfRange, validateInteger } from './validate.js';
 export type { BackendKind } from './backends/backend.js';
 
 export interface PoolOptions {
-  /** Number of workers (threads or processes). Default: `os.availableParallelism()`. */
+  /** Number of workers (threads or processes; for `'cluster'`, the workers across the cluster, which sizes the default chunks). Default: `os.availableParallelism()`. */
   processes?: number;
-  /** `'thread'` (worker_threads, default), `'process'` (child processes) or `'native'` (rayon threads). */
+  /** `'thread'` (worker_threads, default), `'process'` (child processes), `'native'` (rayon threads) or `'cluster'` (worker commands anywhere, through Redis). */
   backend?: BackendKind;
   /** Runs once in every worker before its first task. */
   initializer?: TaskLike;
