@@ -21,6 +21,12 @@ import { checkJobData, packResult, relayError, unpackItems, type WireResult, typ
 /** A result nobody reads (its pool is gone) leaves Redis after this long. */
 const RESULT_TTL_MS = 60 * 60 * 1000;
 const KERNELS = ['isPrime', 'sumPrimes', 'sumPrimesBigInt'] as const;
+/**
+ * Jobs shorter than this (mean) are taken two per local worker: the next one is fetched while
+ * the current one runs, hiding the round trips through Redis between them. Longer jobs are taken
+ * one per local worker, so that none waits behind another here while a worker elsewhere idles.
+ */
+const PREFETCH_BELOW_MS = 50;
 
 export interface ServeOptions {
   connection: ConnectionOption;
@@ -95,6 +101,9 @@ export class ClusterWorker {
   readonly #pool: Pool;
   readonly #client: RedisClient;
   readonly #worker: import('bullmq').Worker;
+  readonly #processes: number;
+  /** Mean job time in ms (EWMA), undefined until a first job finished. */
+  #meanMs: number | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(served: ServedModule[], pool: Pool, client: RedisClient, deps: ClusterDeps, options: ServeOptions) {
@@ -102,6 +111,7 @@ export class ClusterWorker {
     for (const module of served) for (const name of module.names) this.#byName.set(name, module);
     this.#pool = pool;
     this.#client = client;
+    this.#processes = options.processes;
     this.#worker = new deps.bullmq.Worker(options.queue, (job) => this.#process(job), {
       connection: client,
       concurrency: options.processes,
@@ -135,7 +145,7 @@ export class ClusterWorker {
   describe(options: ServeOptions): string {
     const lines = [
       `napi-multiprocessing worker ${this.node}: queue '${options.queue}' on ${describeConnection(options.connection)}`,
-      `  runs jobs on a local '${options.backend}' pool of ${options.processes}, ${options.processes} job(s) at a time`,
+      `  runs jobs on a local '${options.backend}' pool of ${options.processes}, ${options.processes} job(s) at a time (${2 * options.processes} while jobs are short)`,
     ];
     for (const module of this.served) {
       lines.push(`  serves ${module.names.join(' | ')}`, `    exports: ${module.exports.join(', ') || '(no functions)'}`);
@@ -181,6 +191,13 @@ export class ClusterWorker {
       result = { id, ok: false, error: relayError(error), node: this.node, ms: performance.now() - started };
     }
     await this.#client.multi().rpush(data.reply, packResult(result)).pexpire(data.reply, RESULT_TTL_MS).exec();
+    this.#adapt(result.ms);
+  }
+
+  #adapt(ms: number): void {
+    this.#meanMs = this.#meanMs === undefined ? ms : this.#meanMs * 0.7 + ms * 0.3;
+    const concurrency = this.#meanMs < PREFETCH_BELOW_MS ? 2 * this.#processes : this.#processes;
+    if (this.#worker.concurrency !== concurrency) this.#worker.concurrency = concurrency;
   }
 
   /** Takes no new job, lets the running ones finish, then stops the local pool and disconnects. */
