@@ -6,6 +6,7 @@ export { Pool, type PoolOptions, type MapAsyncOptions, type BackendKind } from '
 export { AsyncResult, type ResultCallbacks } from './src/async_result.js';
 export { task, type TaskHandle, type TaskLike, type TaskArgs, type TaskResult } from './src/task.js';
 export { native, type Native, type NativeKernel, type SimdPath } from './src/native.js';
+export { JobServer, type JobServerOptions, type SubmitOptions, type Job, type NodeStats } from './src/jobserver/jobserver.js';
 export { Process, activeChildren, cpuCount, currentProcess, type ProcessOptions, type ProcessInfo } from './src/process.js';
 export {
   TimeoutError,

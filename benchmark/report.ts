@@ -78,7 +78,16 @@ export const WORKLOAD_TITLES: Record<Workload, string> = {
   seed: 'seed: sumPrimes(n) for n = 0, step, …, below N',
   overhead: 'overhead: trivial tasks',
   scaling: 'scaling: the seed workload with 1 … cpuCount() workers',
+  cluster: 'cluster: 2 workers through a local Redis, against the thread pool and BullMQ with one job per task',
 };
+
+/** The seed rows compare with the JS single thread, the trivial-task rows with BullMQ's one job per task. */
+export function clusterTable(records: BenchRecord[]): string {
+  const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Speedup', 'over', 'Checksum', 'Status'];
+  const over = (r: BenchRecord) => (r.series === 'trivial' ? 'BullMQ, one job per task' : 'JS single thread');
+  const rows = records.map((r) => [r.name, String(r.threads), ms(r.medianMs), range(r), ms(r.startupMs), speedup(r), over(r), checksum(r), status(r)]);
+  return table(header, rows, new Set([1, 2, 4, 5])) + notes(records);
+}
 
 export function renderTables(records: BenchRecord[], options: BenchOptions, machine: Machine): string {
   const out: string[] = [];
@@ -106,6 +115,11 @@ export function renderTables(records: BenchRecord[], options: BenchOptions, mach
   if (scaling.length) {
     out.push(`\n### scaling: the seed workload with 1 … ${Math.max(...scaling.map((r) => r.threads))} workers\n`);
     out.push(scalingTable(scaling));
+  }
+  const cluster = byWorkload('cluster');
+  if (cluster.length) {
+    out.push(`\n### ${WORKLOAD_TITLES.cluster}\n`);
+    out.push(clusterTable(cluster));
   }
   return `${out.join('\n')}\n`;
 }

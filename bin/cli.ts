@@ -24,20 +24,27 @@ import { type BenchDocument, renderTables } from '../benchmark/report.js';
 import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
 import { MEMORY_PROBE_ENV, runMemoryProbe } from '../benchmark/memory.js';
 import { runSeed, seedEngines, seedSteps } from '../benchmark/seed.js';
+import { clusterSteps, runCluster } from '../benchmark/cluster.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
+import { runWorkerCommand } from '../src/backends/cluster/cli.js';
 
 const HELP = `Usage: napi-multiprocessing bench [options]
+       napi-multiprocessing worker --connection URL --tasks MODULE...   (see worker --help)
 
 Runs the comparative benchmark: the seed workload (sumPrimes over 200 inputs, checksum
 31007039440) on a JS single thread, our Pool backends, the native kernel, piscina, tinypool,
 workerpool and CPython; prints a table on stdout and progress on stderr.
 
 Options:
-  --workload W   seed | overhead | scaling | all                     (default: seed)
+  --workload W   seed | overhead | scaling | all | cluster           (default: seed)
                  seed:     every engine on the seed workload
                  overhead: trivial tasks (100,000 submissions, a 1,000,000-item map),
                            tasks per second, and native.isPrime calls per second
                  scaling:  the seed workload on our backends with 1 … cpuCount() workers
+                 cluster:  a local redis-server and 2 worker commands: the seed workload and
+                           10,000 trivial tasks, against the thread pool and BullMQ used
+                           directly (one job per task); needs redis-server, bullmq and ioredis
+                           (not part of 'all')
   --quick        a small variant for CI and smoke tests (n = 20000, 3 runs, small overhead sizes)
   --n N          inputs are 0, step, 2·step, … below N                (default: ${SEED_N})
   --step S       distance between inputs                               (default: ${SEED_STEP})
@@ -92,14 +99,14 @@ export function parseCli(argv: string[]): CliPlan | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('missing command: the only command is `bench`');
-  if (positionals[0] !== 'bench') throw new UsageError(`unknown command '${positionals[0]}': the only command is \`bench\``);
+  if (positionals.length === 0) throw new UsageError('missing command: `bench` or `worker`');
+  if (positionals[0] !== 'bench') throw new UsageError(`unknown command '${positionals[0]}': the commands are \`bench\` and \`worker\``);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
 
   const workload = values.workload ?? 'seed';
   const all: Workload[] = ['seed', 'overhead', 'scaling'];
-  if (workload !== 'all' && !all.includes(workload as Workload)) {
-    throw new UsageError(`--workload must be one of seed, overhead, scaling, all; got '${workload}'`);
+  if (workload !== 'all' && workload !== 'cluster' && !all.includes(workload as Workload)) {
+    throw new UsageError(`--workload must be one of seed, overhead, scaling, all, cluster; got '${workload}'`);
   }
   const quick = values.quick ?? false;
   const n = integer(values.n, 'n', 1, 5_000_000) ?? (quick ? 20_000 : SEED_N);
@@ -133,6 +140,7 @@ function write(file: string, text: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'worker') return runWorkerCommand(argv.slice(1));
   const probe = process.env[MEMORY_PROBE_ENV];
   if (probe) {
     // This process was started by the bench itself to measure one engine's memory.
@@ -159,7 +167,8 @@ export async function main(argv: string[]): Promise<number> {
   const steps =
     (workloads.includes('seed') ? seedSteps(options.threads, options.runs) : 0) +
     (workloads.includes('overhead') ? overheadSteps(options.threads, options.runs, options.quick) : 0) +
-    (workloads.includes('scaling') ? scalingSteps(options.runs) : 0);
+    (workloads.includes('scaling') ? scalingSteps(options.runs) : 0) +
+    (workloads.includes('cluster') ? clusterSteps(options.runs) : 0);
   const progress = new Progress(steps);
   const ctx: SuiteContext = { options, progress, machine };
 
@@ -169,6 +178,7 @@ export async function main(argv: string[]): Promise<number> {
       if (workload === 'seed') records.push(...(await runSeed(ctx)));
       if (workload === 'overhead') records.push(...(await runOverhead(ctx)));
       if (workload === 'scaling') records.push(...(await runScaling(ctx)));
+      if (workload === 'cluster') records.push(...(await runCluster(ctx)));
     }
   } finally {
     progress.finish();
@@ -194,8 +204,8 @@ export async function main(argv: string[]): Promise<number> {
       const rows = records.filter((r) => r.workload === workload);
       if (rows.length === 0) continue;
       const svg =
-        workload === 'seed'
-          ? seedChart(rows, options.threads, 'seed workload')
+        workload === 'seed' || workload === 'cluster'
+          ? seedChart(rows, options.threads, `${workload} workload`)
           : workload === 'scaling'
             ? scalingChart(rows)
             : overheadChart(rows);
@@ -219,7 +229,7 @@ main(process.argv.slice(2)).then(
     // Every pool was closed in `finally`; should a library still hold the event loop open, do not
     // leave the user's terminal (or CI job) hanging over it.
     setTimeout(() => {
-      process.stderr.write('napi-multiprocessing: a handle kept the process alive after the benchmark; exiting\n');
+      process.stderr.write('napi-multiprocessing: a handle kept the process alive after the command finished; exiting\n');
       process.exit(code);
     }, 5_000).unref();
   },

@@ -15,7 +15,7 @@ export interface ResultCallbacks<R> {
 type State<R> = { status: 'pending' } | { status: 'fulfilled'; value: R } | { status: 'rejected'; error: unknown };
 
 /** A callback that throws must not break the result it reports on; surface it as a warning. */
-function runCallback(kind: string, fn: () => void): void {
+export function runCallback(kind: string, fn: () => void): void {
   try {
     fn();
   } catch (error) {

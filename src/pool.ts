@@ -8,6 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
 import type { Backend, BackendKind, Batch } from './backends/backend.js';
+import { ClusterBackend } from './backends/cluster/backend.js';
 import { NativeBackend } from './backends/native.js';
 import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
@@ -17,9 +18,9 @@ import { invalidType, outOfRange, validateInteger, validateOptions, type OptionN
 export type { BackendKind } from './backends/backend.js';
 
 export interface PoolOptions {
-  /** Number of workers (threads or processes). Default: `os.availableParallelism()`. */
+  /** Number of workers (threads or processes; for `'cluster'`, the workers across the cluster, which sizes the default chunks). Default: `os.availableParallelism()`. */
   processes?: number;
-  /** `'thread'` (worker_threads, default), `'process'` (child processes) or `'native'` (rayon threads). */
+  /** `'thread'` (worker_threads, default), `'process'` (child processes), `'native'` (rayon threads) or `'cluster'` (worker commands anywhere, through Redis). */
   backend?: BackendKind;
   /** Runs once in every worker before its first task. */
   initializer?: TaskLike;
@@ -32,6 +33,10 @@ export interface PoolOptions {
    * with WorkerCrashedError instead of taking the whole process down.
    */
   resourceLimits?: ResourceLimits;
+  /** Backend `'cluster'`: the Redis server, as a `redis://` / `rediss://` URL or ioredis options. */
+  connection?: string | Record<string, unknown>;
+  /** Backend `'cluster'`: the BullMQ queue the workers serve (default `'napi-multiprocessing'`). */
+  queue?: string;
 }
 
 export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
@@ -46,6 +51,8 @@ const POOL_OPTIONS: OptionNames<PoolOptions> = {
   initargs: true,
   maxtasksperchild: true,
   resourceLimits: true,
+  connection: true,
+  queue: true,
 };
 const RESULT_OPTIONS: OptionNames<ResultCallbacks<unknown>> = { callback: true, errorCallback: true };
 const MAP_ASYNC_OPTIONS: OptionNames<MapAsyncOptions<unknown>> = { ...RESULT_OPTIONS, chunksize: true };
@@ -57,12 +64,13 @@ const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
   stackSizeMb: true,
 };
 
-type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
+type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1] & { connection?: unknown; queue?: unknown }) => Backend;
 
 const backendFactories = new Map<BackendKind, BackendFactory>([
   ['native', (o) => new NativeBackend(o)],
   ['thread', (o) => new WorkerBackend('thread', o)],
   ['process', (o) => new WorkerBackend('process', o)],
+  ['cluster', (o) => new ClusterBackend(o)],
 ]);
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -121,15 +129,18 @@ export class Pool {
     this.#terminated = new Promise<never>((_, reject) => (this.#rejectTerminated = reject));
     this.#terminated.catch(() => {});
     validateOptions<PoolOptions>(options, 'options', POOL_OPTIONS);
-    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
+    const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, connection, queue } = options;
     const resourceLimits = checkResourceLimits(options.resourceLimits);
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
-    if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
+    if (backend !== 'thread' && backend !== 'process' && backend !== 'native' && backend !== 'cluster') {
       const error = new TypeError(
-        `The "backend" option must be one of 'thread', 'process' or 'native'. Received ${String(backend)}`,
+        `The "backend" option must be one of 'thread', 'process', 'native' or 'cluster'. Received ${String(backend)}`,
       ) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
+    }
+    if (backend !== 'cluster' && (connection !== undefined || queue !== undefined)) {
+      throw invalidType(connection !== undefined ? 'connection' : 'queue', "used only with backend 'cluster'", connection ?? queue);
     }
     this.backend = backend;
     if (maxtasksperchild !== undefined && maxtasksperchild !== null) {
@@ -151,6 +162,8 @@ export class Pool {
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
       resourceLimits,
+      connection,
+      queue,
     });
   }
 

@@ -5,7 +5,7 @@
  */
 import type { TaskSpec } from '../task.js';
 
-export type BackendKind = 'thread' | 'process' | 'native';
+export type BackendKind = 'thread' | 'process' | 'native' | 'cluster';
 
 export interface BackendOptions {
   processes: number;

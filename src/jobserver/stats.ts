@@ -1,0 +1,30 @@
+/** The JobServer's statistics, and the table `printStats()` prints (pp's `print_stats()` layout). */
+
+export interface NodeStats {
+  /** Jobs the node takes at a time. */
+  ncpus: number;
+  /** Jobs finished there. */
+  njobs: number;
+  /** Their time, from the moment the node took each job to its result, ms. */
+  timeMs: number;
+  /** Jobs running there now. */
+  running: number;
+}
+
+export function formatStats(stats: Record<string, NodeStats>, elapsedMs: number): string {
+  const nodes = Object.entries(stats);
+  const total = nodes.reduce((sum, [, s]) => sum + s.njobs, 0);
+  const lines = ['Job execution statistics:', ' job count | % of all jobs | job time sum (s) | time per job (s) | job server'];
+  for (const [name, s] of nodes) {
+    const share = total === 0 ? 0 : (100 * s.njobs) / total;
+    const perJob = s.njobs === 0 ? 0 : s.timeMs / s.njobs / 1000;
+    lines.push(
+      `${String(s.njobs).padStart(10)} | ${share.toFixed(2).padStart(13)} | ${(s.timeMs / 1000).toFixed(4).padStart(16)} | ` +
+        `${perJob.toFixed(6).padStart(16)} | ${name}`,
+    );
+  }
+  const running = nodes.reduce((sum, [, s]) => sum + s.running, 0);
+  const cpus = nodes.reduce((sum, [, s]) => sum + s.ncpus, 0);
+  lines.push(`Time elapsed since server creation ${(elapsedMs / 1000).toFixed(3)} s`, `${running} active tasks, ${cpus} cores`, '');
+  return lines.join('\n');
+}
