@@ -9,6 +9,21 @@ import { join } from 'node:path';
 
 import { packageRoot } from './common.js';
 
+/**
+ * Every redis-server and worker started here, killed when this process exits even if nobody
+ * stopped them (a test that timed out, a benchmark interrupted), so none is left behind.
+ */
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  started.add(child);
+  child.once('exit', () => started.delete(child));
+  return child;
+}
+
 /** True when redis-server is on PATH (CI installs it; see .ci/run). */
 export function haveRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -67,7 +82,7 @@ export async function startRedis(): Promise<RedisServer> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
     try {
       await waitForLine(child, /Ready to accept connections/, 15_000, 'redis-server');
     } catch (error) {
@@ -93,7 +108,7 @@ function cliCommand(): string[] {
 
 /** Starts a node process running `args` from the package root; resolves once it printed a 'ready' line. */
 export async function startReady(args: string[], what: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(process.execPath, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] }));
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk));
