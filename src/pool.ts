@@ -7,7 +7,8 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import type { Backend, BackendKind, Batch } from './backends/backend.js';
+import { AsyncBackend } from './backends/async.js';
+import type { Backend, BackendKind, Batch, RunnableSpec } from './backends/backend.js';
 import { NativeBackend } from './backends/native.js';
 import { WorkerBackend } from './backends/workers.js';
 import { PoolTerminatedError, codedError } from './errors.js';
@@ -19,7 +20,10 @@ export type { BackendKind } from './backends/backend.js';
 export interface PoolOptions {
   /** Number of workers (threads or processes). Default: `os.availableParallelism()`. */
   processes?: number;
-  /** `'thread'` (worker_threads, default), `'process'` (child processes) or `'native'` (rayon threads). */
+  /**
+   * `'thread'` (worker_threads, default), `'process'` (child processes), `'native'` (rayon threads)
+   * or `'async'` (the calling thread, at most `processes` calls in flight: I/O-bound work).
+   */
   backend?: BackendKind;
   /** Runs once in every worker before its first task. */
   initializer?: TaskLike;
@@ -57,13 +61,15 @@ const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
   stackSizeMb: true,
 };
 
-type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1]) => Backend;
+type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1] & { initializerFn?: TaskLike }) => Backend;
 
 const backendFactories = new Map<BackendKind, BackendFactory>([
   ['native', (o) => new NativeBackend(o)],
   ['thread', (o) => new WorkerBackend('thread', o)],
   ['process', (o) => new WorkerBackend('process', o)],
+  ['async', (o) => new AsyncBackend(o)],
 ]);
+const BACKENDS: readonly BackendKind[] = ['thread', 'process', 'native', 'async'];
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
 type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -124,9 +130,9 @@ export class Pool {
     const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild } = options;
     const resourceLimits = checkResourceLimits(options.resourceLimits);
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
-    if (backend !== 'thread' && backend !== 'process' && backend !== 'native') {
+    if (!BACKENDS.includes(backend)) {
       const error = new TypeError(
-        `The "backend" option must be one of 'thread', 'process' or 'native'. Received ${String(backend)}`,
+        `The "backend" option must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}. Received ${String(backend)}`,
       ) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
@@ -137,7 +143,7 @@ export class Pool {
     }
     if (!Array.isArray(initargs)) throw invalidType('initargs', 'an array', initargs);
     let initSpec: TaskSpec | undefined;
-    if (initializer !== undefined && initializer !== null) {
+    if (initializer !== undefined && initializer !== null && backend !== 'async') {
       initSpec = toTaskSpec(initializer, 'initializer');
       if (backend === 'native') {
         throw new TypeError('The "initializer" option is not supported by the native backend: rayon threads do not run JavaScript');
@@ -148,6 +154,7 @@ export class Pool {
     this.#backend = factory({
       processes: this.processes,
       initializer: initSpec,
+      initializerFn: initializer ?? undefined,
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
       resourceLimits,
@@ -161,8 +168,8 @@ export class Pool {
     );
   }
 
-  #spec(fn: unknown): TaskSpec {
-    const spec = toTaskSpec(fn, 'fn');
+  #spec(fn: unknown): RunnableSpec {
+    const spec = this.#backend.spec ? this.#backend.spec(fn) : toTaskSpec(fn, 'fn');
     this.#backend.check(spec);
     return spec;
   }
@@ -187,7 +194,7 @@ export class Pool {
    * Submits one batch of an operation that was accepted while the pool was running. close()
    * lets such batches through (queued work still runs); terminate() does not.
    */
-  #run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
+  #run(spec: RunnableSpec, batch: Batch): Promise<unknown[]> {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
     return this.#backend.run(spec, batch);
   }
@@ -262,7 +269,7 @@ export class Pool {
     }
   }
 
-  #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
+  #mapBatches(spec: RunnableSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // Python's default: about four chunks per worker.
