@@ -49,6 +49,11 @@ export interface Backend {
    * Python). A worker that dies rejects the batches it held with WorkerCrashedError.
    */
   run(spec: RunnableSpec, batch: Batch): Promise<unknown[]>;
+  /**
+   * The operation `op` was aborted: its batches not started are dropped and the ones running are
+   * stopped (a worker running one is replaced); each rejects with `reason`.
+   */
+  cancel(op: object, reason: Error): void;
   /** No more batches will come: finish what was submitted, then release every worker. */
   drain(): Promise<void>;
   /** Stop now: pending batches reject with PoolTerminatedError; resolves when no worker is left. */
