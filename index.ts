@@ -2,12 +2,14 @@
  * napi-multiprocessing: Python's `multiprocessing` programming model for Node.js.
  * Everything public is exported from here; each concept lives in its own module under `src/`.
  */
-export { Pool, type PoolOptions, type MapAsyncOptions, type BackendKind } from './src/pool.js';
+export { Pool, type PoolOptions, type ApplyAsyncOptions, type MapAsyncOptions, type BackendKind } from './src/pool.js';
+export type { SignalOptions } from './src/abort.js';
 export { AsyncResult, type ResultCallbacks } from './src/async_result.js';
 export { task, type TaskHandle, type TaskLike, type TaskArgs, type TaskResult } from './src/task.js';
 export { native, type Native, type NativeKernel, type SimdPath } from './src/native.js';
 export { JobServer, type JobServerOptions, type SubmitOptions, type Job, type NodeStats } from './src/jobserver/jobserver.js';
 export { Process, activeChildren, cpuCount, currentProcess, type ProcessOptions, type ProcessInfo } from './src/process.js';
+export { Thread, currentThread, mainThread, type ThreadOptions, type ThreadInfo } from './src/thread.js';
 export {
   TimeoutError,
   Empty,

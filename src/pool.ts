@@ -6,8 +6,10 @@
 import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 
+import { abortError, abortable, checkSignal, signalOf, splitChunksize, type SignalOptions } from './abort.js';
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import type { Backend, BackendKind, Batch } from './backends/backend.js';
+import { AsyncBackend } from './backends/async.js';
+import type { Backend, BackendKind, Batch, RunnableSpec } from './backends/backend.js';
 import { ClusterBackend } from './backends/cluster/backend.js';
 import { NativeBackend } from './backends/native.js';
 import { WorkerBackend } from './backends/workers.js';
@@ -20,7 +22,11 @@ export type { BackendKind } from './backends/backend.js';
 export interface PoolOptions {
   /** Number of workers (threads or processes; for `'cluster'`, the workers across the cluster, which sizes the default chunks). Default: `os.availableParallelism()`. */
   processes?: number;
-  /** `'thread'` (worker_threads, default), `'process'` (child processes), `'native'` (rayon threads) or `'cluster'` (worker commands anywhere, through Redis). */
+  /**
+   * `'thread'` (worker_threads, default), `'process'` (child processes), `'native'` (rayon threads),
+   * `'async'` (the calling thread, at most `processes` calls in flight: I/O-bound work) or
+   * `'cluster'` (worker commands anywhere, through Redis).
+   */
   backend?: BackendKind;
   /** Runs once in every worker before its first task. */
   initializer?: TaskLike;
@@ -39,7 +45,9 @@ export interface PoolOptions {
   queue?: string;
 }
 
-export interface MapAsyncOptions<R> extends ResultCallbacks<R> {
+export interface ApplyAsyncOptions<R> extends ResultCallbacks<R>, SignalOptions {}
+
+export interface MapAsyncOptions<R> extends ApplyAsyncOptions<R> {
   chunksize?: number;
 }
 
@@ -54,7 +62,7 @@ const POOL_OPTIONS: OptionNames<PoolOptions> = {
   connection: true,
   queue: true,
 };
-const RESULT_OPTIONS: OptionNames<ResultCallbacks<unknown>> = { callback: true, errorCallback: true };
+const RESULT_OPTIONS: OptionNames<ApplyAsyncOptions<unknown>> = { callback: true, errorCallback: true, signal: true };
 const MAP_ASYNC_OPTIONS: OptionNames<MapAsyncOptions<unknown>> = { ...RESULT_OPTIONS, chunksize: true };
 /** worker_threads' ResourceLimits, in the order its documentation lists them. */
 const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
@@ -64,14 +72,18 @@ const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
   stackSizeMb: true,
 };
 
-type BackendFactory = (options: ConstructorParameters<typeof WorkerBackend>[1] & { connection?: unknown; queue?: unknown }) => Backend;
+type BackendFactory = (
+  options: ConstructorParameters<typeof WorkerBackend>[1] & { initializerFn?: TaskLike; connection?: unknown; queue?: unknown },
+) => Backend;
 
 const backendFactories = new Map<BackendKind, BackendFactory>([
   ['native', (o) => new NativeBackend(o)],
   ['thread', (o) => new WorkerBackend('thread', o)],
   ['process', (o) => new WorkerBackend('process', o)],
   ['cluster', (o) => new ClusterBackend(o)],
+  ['async', (o) => new AsyncBackend(o)],
 ]);
+const BACKENDS: readonly BackendKind[] = ['thread', 'process', 'native', 'async', 'cluster'];
 
 type Input<T> = Iterable<T> | AsyncIterable<T>;
 type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
@@ -132,9 +144,9 @@ export class Pool {
     const { processes, backend = 'thread', initializer, initargs = [], maxtasksperchild, connection, queue } = options;
     const resourceLimits = checkResourceLimits(options.resourceLimits);
     this.processes = processes === undefined ? availableParallelism() : validateInteger(processes, 'processes', 1, 4096);
-    if (backend !== 'thread' && backend !== 'process' && backend !== 'native' && backend !== 'cluster') {
+    if (!BACKENDS.includes(backend)) {
       const error = new TypeError(
-        `The "backend" option must be one of 'thread', 'process', 'native' or 'cluster'. Received ${String(backend)}`,
+        `The "backend" option must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}. Received ${String(backend)}`,
       ) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
@@ -148,7 +160,7 @@ export class Pool {
     }
     if (!Array.isArray(initargs)) throw invalidType('initargs', 'an array', initargs);
     let initSpec: TaskSpec | undefined;
-    if (initializer !== undefined && initializer !== null) {
+    if (initializer !== undefined && initializer !== null && backend !== 'async') {
       initSpec = toTaskSpec(initializer, 'initializer');
       if (backend === 'native') {
         throw new TypeError('The "initializer" option is not supported by the native backend: rayon threads do not run JavaScript');
@@ -159,6 +171,7 @@ export class Pool {
     this.#backend = factory({
       processes: this.processes,
       initializer: initSpec,
+      initializerFn: initializer ?? undefined,
       initargs,
       maxtasksperchild: maxtasksperchild ?? undefined,
       resourceLimits,
@@ -174,8 +187,8 @@ export class Pool {
     );
   }
 
-  #spec(fn: unknown): TaskSpec {
-    const spec = toTaskSpec(fn, 'fn');
+  #spec(fn: unknown): RunnableSpec {
+    const spec = this.#backend.spec ? this.#backend.spec(fn) : toTaskSpec(fn, 'fn');
     this.#backend.check(spec);
     return spec;
   }
@@ -200,30 +213,42 @@ export class Pool {
    * Submits one batch of an operation that was accepted while the pool was running. close()
    * lets such batches through (queued work still runs); terminate() does not.
    */
-  #run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
+  #run(spec: RunnableSpec, batch: Batch): Promise<unknown[]> {
     if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
     return this.#backend.run(spec, batch);
   }
 
   /** Runs `fn(...args)` on a worker and resolves with its result. */
-  apply<T extends TaskLike>(fn: T, args?: TaskArgs<T>): Promise<TaskResult<T>> {
-    return this.applyAsync(fn, args).get();
+  apply<T extends TaskLike>(fn: T, args?: TaskArgs<T>, options?: SignalOptions): Promise<TaskResult<T>> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = signalOf(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.applyAsync(fn, args, { signal }).get();
+  }
+
+  /** One operation, aborted with `signal`: its batches carry `op`, which the backend cancels. */
+  #abortable<R>(signal: AbortSignal | undefined, start: (op: object | undefined) => Promise<R>): Promise<R> {
+    return abortable(signal, start, (op, error) => this.#backend.cancel(op, error));
   }
 
   /** Like apply, returning an AsyncResult at once; `callback`/`errorCallback` each run exactly once. */
   applyAsync<T extends TaskLike>(
     fn: T,
     args?: TaskArgs<T>,
-    callbacks: ResultCallbacks<TaskResult<T>> = {},
+    options: ApplyAsyncOptions<TaskResult<T>> = {},
   ): AsyncResult<TaskResult<T>> {
-    const checked = checkCallbacks(callbacks, RESULT_OPTIONS);
+    const { signal, ...checked } = checkCallbacks(options ?? {}, RESULT_OPTIONS);
     let work: Promise<TaskResult<T>>;
     try {
       if (this.#state !== 'running') throw this.#notRunning();
       const spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      work = this.#track(this.#run(spec, { items: [list], star: true, single: true }) as Promise<TaskResult<T>>);
+      const run = (op: object | undefined) => this.#run(spec, { items: [list], star: true, single: true, op });
+      work = this.#track(this.#abortable(signal, run) as Promise<TaskResult<T>>);
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -231,8 +256,23 @@ export class Pool {
   }
 
   /** Python's `map`: results in input order, settled once every chunk has finished. */
-  map<T extends TaskLike>(fn: T, iterable: Input<TaskArgs<T>[0]>, chunksize?: number): Promise<TaskResult<T>[]> {
-    return this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>;
+  map<T extends TaskLike>(
+    fn: T,
+    iterable: Input<TaskArgs<T>[0]>,
+    chunksize?: number | SignalOptions,
+    options?: SignalOptions,
+  ): Promise<TaskResult<T>[]> {
+    return this.#mapWith(fn, iterable, chunksize, options, false) as Promise<TaskResult<T>[]>;
+  }
+
+  /** map/starmap's trailing `(chunksize?, { signal }?)`. */
+  #mapWith(fn: unknown, iterable: unknown, chunksizeArg: unknown, optionsArg: unknown, star: boolean): Promise<unknown[]> {
+    const [chunksize, options] = splitChunksize(chunksizeArg, optionsArg);
+    try {
+      return this.#mapAll(fn, iterable, chunksize, star, signalOf(options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   mapAsync<T extends TaskLike>(
@@ -240,13 +280,18 @@ export class Pool {
     iterable: Input<TaskArgs<T>[0]>,
     options: MapAsyncOptions<TaskResult<T>[]> = {},
   ): AsyncResult<TaskResult<T>[]> {
-    const { chunksize, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
-    return new AsyncResult(this.#mapAll(fn, iterable, chunksize, false) as Promise<TaskResult<T>[]>, callbacks);
+    const { chunksize, signal, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
+    return new AsyncResult(this.#mapAll(fn, iterable, chunksize, false, signal) as Promise<TaskResult<T>[]>, callbacks);
   }
 
   /** Like map, with each item an array of arguments: `fn(...item)`. */
-  starmap<T extends TaskLike>(fn: T, iterableOfArgTuples: Input<TaskArgs<T>>, chunksize?: number): Promise<TaskResult<T>[]> {
-    return this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>;
+  starmap<T extends TaskLike>(
+    fn: T,
+    iterableOfArgTuples: Input<TaskArgs<T>>,
+    chunksize?: number | SignalOptions,
+    options?: SignalOptions,
+  ): Promise<TaskResult<T>[]> {
+    return this.#mapWith(fn, iterableOfArgTuples, chunksize, options, true) as Promise<TaskResult<T>[]>;
   }
 
   starmapAsync<T extends TaskLike>(
@@ -254,11 +299,11 @@ export class Pool {
     iterableOfArgTuples: Input<TaskArgs<T>>,
     options: MapAsyncOptions<TaskResult<T>[]> = {},
   ): AsyncResult<TaskResult<T>[]> {
-    const { chunksize, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
-    return new AsyncResult(this.#mapAll(fn, iterableOfArgTuples, chunksize, true) as Promise<TaskResult<T>[]>, callbacks);
+    const { chunksize, signal, ...callbacks } = checkCallbacks(options ?? {}, MAP_ASYNC_OPTIONS);
+    return new AsyncResult(this.#mapAll(fn, iterableOfArgTuples, chunksize, true, signal) as Promise<TaskResult<T>[]>, callbacks);
   }
 
-  #mapAll(fn: unknown, iterable: unknown, chunksize: unknown, star: boolean): Promise<unknown[]> {
+  #mapAll(fn: unknown, iterable: unknown, chunksize: unknown, star: boolean, signal?: AbortSignal): Promise<unknown[]> {
     try {
       if (this.#state !== 'running') throw this.#notRunning();
       const spec = this.#spec(fn);
@@ -267,15 +312,19 @@ export class Pool {
       // A sync iterable is read now, so the batches are queued before this call returns (as
       // Python's map_async does); an async one is read first, and still counts as accepted.
       const items = isIterable(iterable) ? Array.from(iterable) : collect(iterable as AsyncIterable<unknown>);
-      const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star);
-      // While an async iterable is still being read, terminate() must not leave this waiting.
-      return this.#track(Array.isArray(items) ? run(items) : Promise.race([items, this.#terminated]).then(run));
+      return this.#track(
+        this.#abortable(signal, (op) => {
+          const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star, op);
+          // While an async iterable is still being read, terminate() must not leave this waiting.
+          return Array.isArray(items) ? run(items) : Promise.race([items, this.#terminated]).then(run);
+        }),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  #mapBatches(spec: TaskSpec, items: unknown[], chunksize: number | undefined, star: boolean): Promise<unknown[]> {
+  #mapBatches(spec: RunnableSpec, items: unknown[], chunksize: number | undefined, star: boolean, op?: object): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // Python's default: about four chunks per worker.
@@ -291,7 +340,7 @@ export class Pool {
         else resolve(results);
       };
       for (let start = 0; start < items.length; start += size) {
-        this.#run(spec, { items: items.slice(start, start + size), star }).then(
+        this.#run(spec, { items: items.slice(start, start + size), star, op }).then(
           (values) => {
             for (let i = 0; i < values.length; i++) results[start + i] = values[i];
             finishOne();
@@ -306,39 +355,52 @@ export class Pool {
   }
 
   /** Lazily mapped results in input order; chunks are submitted as the iterable yields. */
-  imap<T extends TaskLike>(fn: T, iterable: Input<TaskArgs<T>[0]>, chunksize = 1): AsyncIterableIterator<TaskResult<T>> {
-    return this.#imap(fn, iterable, chunksize, true) as AsyncIterableIterator<TaskResult<T>>;
+  imap<T extends TaskLike>(
+    fn: T,
+    iterable: Input<TaskArgs<T>[0]>,
+    chunksize: number | SignalOptions = 1,
+    options?: SignalOptions,
+  ): AsyncIterableIterator<TaskResult<T>> {
+    return this.#imap(fn, iterable, chunksize, options, true) as AsyncIterableIterator<TaskResult<T>>;
   }
 
   /** Like imap, in completion order. */
   imapUnordered<T extends TaskLike>(
     fn: T,
     iterable: Input<TaskArgs<T>[0]>,
-    chunksize = 1,
+    chunksize: number | SignalOptions = 1,
+    options?: SignalOptions,
   ): AsyncIterableIterator<TaskResult<T>> {
-    return this.#imap(fn, iterable, chunksize, false) as AsyncIterableIterator<TaskResult<T>>;
+    return this.#imap(fn, iterable, chunksize, options, false) as AsyncIterableIterator<TaskResult<T>>;
   }
 
-  #imap(fn: unknown, iterable: unknown, chunksize: unknown, ordered: boolean): AsyncIterableIterator<unknown> {
+  #imap(fn: unknown, iterable: unknown, chunksizeArg: unknown, optionsArg: unknown, ordered: boolean): AsyncIterableIterator<unknown> {
     let setupError: unknown;
     let feed: ChunkFeed | undefined;
+    let unlisten: (() => void) | undefined;
     try {
+      const [chunksize, options] = splitChunksize(chunksizeArg, optionsArg);
+      const signal = signalOf(options);
       if (this.#state !== 'running') throw this.#notRunning();
       const spec = this.#spec(fn);
       checkIterable(iterable, 'iterable');
       const size = checkChunksize(chunksize) ?? 1;
+      if (signal?.aborted) throw abortError(signal);
+      const op = signal ? {} : undefined;
       // Start at once, as Python does: work begins before the first next().
       // At most `window` chunks run or wait ahead of the consumer: an endless or huge input is
       // read as results are taken, and never starves the event loop.
       const window = Math.max(16, this.processes * 64);
-      feed = new ChunkFeed(iterable as Input<unknown>, size, window, (items) => this.#track(this.#run(spec, { items, star: false })));
+      feed = new ChunkFeed(iterable as Input<unknown>, size, window, (items) => this.#track(this.#run(spec, { items, star: false, op })));
       this.#feeds.add(feed);
       this.#track(feed.fed);
+      if (signal) unlisten = this.#abortFeed(feed, signal, op!);
     } catch (error) {
       setupError = error;
     }
     const feeds = this.#feeds;
     const abandon = () => {
+      unlisten?.();
       feed?.stop();
       if (feed) feeds.delete(feed);
     };
@@ -358,6 +420,18 @@ export class Pool {
       return finish(value);
     };
     return results;
+  }
+
+  /** On abort, the consumer gets an AbortError and the feed's work stops; returns the unlistener. */
+  #abortFeed(feed: ChunkFeed, signal: AbortSignal, op: object): () => void {
+    const onAbort = () => {
+      const error = abortError(signal);
+      feed.abort(error);
+      this.#feeds.delete(feed);
+      this.#backend.cancel(op, error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
   }
 
   /** No new work; what was submitted still runs. */
@@ -419,6 +493,7 @@ function checkCallbacks<O extends ResultCallbacks<never>>(callbacks: O, known: O
   if (callbacks.errorCallback !== undefined && typeof callbacks.errorCallback !== 'function') {
     throw invalidType('errorCallback', 'of type function', callbacks.errorCallback);
   }
+  checkSignal((callbacks as SignalOptions).signal);
   return callbacks;
 }
 

@@ -7,7 +7,8 @@ import { availableParallelism, constants } from 'node:os';
 
 import { ProcessError } from './errors.js';
 import { ChildHandover } from './handover.js';
-import { toTaskSpec, type TaskArgs, type TaskLike } from './task.js';
+import { localSpec } from './backends/async.js';
+import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from './task.js';
 import { encode, refuseForProcess } from './transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
 import { invalidType, validateOptions, validateTimeout, type OptionNames } from './validate.js';
@@ -16,7 +17,8 @@ import { after } from './waiting.js';
 export { currentProcess, type ProcessInfo } from './process_state.js';
 
 export interface ProcessOptions<T extends TaskLike = TaskLike> {
-  target: T;
+  /** What the process runs; optional in a subclass that overrides run(). */
+  target?: T;
   args?: TaskArgs<T>;
   /** Default `Process-N`. */
   name?: string;
@@ -29,7 +31,6 @@ export interface ProcessOptions<T extends TaskLike = TaskLike> {
 const PROCESS_OPTIONS: OptionNames<ProcessOptions> = { target: true, args: true, name: true, daemon: true, backend: true };
 
 const alive = new Set<Process>();
-let processCount = 0;
 
 /** Number of CPUs usable by this process (`os.availableParallelism()`). */
 export function cpuCount(): number {
@@ -55,7 +56,7 @@ export class Process<T extends TaskLike = TaskLike> {
   readonly name: string;
   readonly daemon: boolean;
   readonly backend: WorkerKind;
-  readonly #target: T;
+  readonly #target: T | undefined;
   readonly #args: unknown[];
   #handle: WorkerHandle | undefined;
   #exitCode: number | null = null;
@@ -65,10 +66,13 @@ export class Process<T extends TaskLike = TaskLike> {
   /** Pending join() calls: a daemon is unref'd, but Node must stay alive while someone awaits it. */
   #joiners = 0;
 
-  constructor(options: ProcessOptions<T>) {
+  /** Default names count per family, as Python's: Process-N and its subclasses, Thread-N (see thread.ts). */
+  protected static readonly nameCounter = { n: 0 };
+
+  constructor(options: ProcessOptions<T> = {}) {
     validateOptions<ProcessOptions<T>>(options, 'options', PROCESS_OPTIONS);
     const { target, args = [] as unknown as TaskArgs<T>, name, daemon = false, backend = 'thread' } = options;
-    toTaskSpec(target, 'target');
+    if (target !== undefined) toTaskSpec(target, 'target');
     if (!Array.isArray(args)) throw invalidType('args', 'an array', args);
     if (name !== undefined && typeof name !== 'string') throw invalidType('name', 'of type string', name);
     if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
@@ -79,7 +83,8 @@ export class Process<T extends TaskLike = TaskLike> {
     }
     this.#target = target;
     this.#args = args;
-    this.name = name ?? `Process-${++processCount}`;
+    const family = new.target as unknown as { name: string; nameCounter: { n: number } };
+    this.name = name ?? `${family.name}-${++family.nameCounter.n}`;
     this.daemon = daemon;
     this.backend = backend;
   }
@@ -87,9 +92,11 @@ export class Process<T extends TaskLike = TaskLike> {
   /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
   start(): void {
     if (this.#handle) throw new ProcessError(`Process ${this.name} was already started; a Process can only be started once`, 'ERR_ALREADY_STARTED');
-    const spec = toTaskSpec(this.#target, 'target');
+    const { spec, self } = this.#work();
     const transfer: import('node:worker_threads').TransferListItem[] = [];
-    const args = encode(this.#args, transfer, this.backend === 'process' ? refuseForProcess : undefined) as unknown[];
+    const refuse = this.backend === 'process' ? refuseForProcess : undefined;
+    const args = encode(this.#args, transfer, refuse) as unknown[];
+    const encodedSelf = self === undefined ? undefined : encode(self, transfer, refuse);
     const handle = spawnWorker(this.backend);
     // A thread hands over the messages it put that were not in their queues yet as it ends: join()
     // returns once this thread has them (see handover.ts).
@@ -115,12 +122,40 @@ export class Process<T extends TaskLike = TaskLike> {
         { t: 'init', name: this.name, role: 'process', daemon: this.daemon, initargs: [], handover: handover?.link },
         handover ? [handover.link.port] : undefined,
       );
-      handle.post({ t: 'target', target: spec, args }, transfer);
+      handle.post({ t: 'target', target: spec, args, self: encodedSelf }, transfer);
     } catch (error) {
       handle.kill();
       throw new TypeError(`The arguments of Process ${this.name} could not be sent to it: ${(error as Error).message}`, { cause: error });
     }
     if (this.daemon) handle.unref();
+  }
+
+  /**
+   * What the worker runs: an overridden run() (sent as an inline task, with this instance's own
+   * fields as its `this`), else the target.
+   */
+  #work(): { spec: TaskSpec; self?: Record<string, unknown> } {
+    if (this.run !== Process.prototype.run) {
+      const source = Function.prototype.toString.call(this.run);
+      // Functions among the fields (arrow-function properties) cannot cross; the rest is data.
+      const self = Object.fromEntries(Object.entries(this).filter(([, value]) => typeof value !== 'function'));
+      return { spec: { kind: 'inline', source, name: 'run' }, self };
+    }
+    if (this.#target === undefined) {
+      throw invalidType('target', 'a function, a task() handle or a native kernel: pass a target, or override run() in a subclass', undefined);
+    }
+    return { spec: toTaskSpec(this.#target, 'target') };
+  }
+
+  /**
+   * Python's run(): calls the target here, in this thread. A subclass overrides it to say what
+   * its process does; start() then runs that override in the worker.
+   */
+  run(): unknown {
+    const target = this.#target;
+    if (target === undefined) return undefined;
+    const args = this.#args;
+    return Promise.resolve(localSpec(target, 'target').resolve()).then((fn: AnyFunction) => fn(...args));
   }
 
   /** Waits for the process to end, or for `timeoutMs` to pass (then it is still alive). */

@@ -3,9 +3,19 @@
  * one worker interface). The Pool owns the Python semantics (state, chunking, ordering, callbacks);
  * a backend only runs batches of calls and manages its workers.
  */
-import type { TaskSpec } from '../task.js';
+import type { AnyFunction, TaskSpec } from '../task.js';
 
-export type BackendKind = 'thread' | 'process' | 'native' | 'cluster';
+export type BackendKind = 'thread' | 'process' | 'native' | 'async' | 'cluster';
+
+/** A function run where it is (the async backend): by reference, closures and all. */
+export interface LocalSpec {
+  kind: 'local';
+  name: string;
+  /** Resolves the function (a task() handle's module is imported on first use). */
+  resolve: () => AnyFunction | Promise<AnyFunction>;
+}
+
+export type RunnableSpec = TaskSpec | LocalSpec;
 
 export interface BackendOptions {
   processes: number;
@@ -20,6 +30,8 @@ export interface Batch {
   star: boolean;
   /** One call whose promise resolves with the value itself rather than a one-element array. */
   single?: boolean;
+  /** The operation this batch belongs to, for `cancel()` when its AbortSignal fires. */
+  op?: object;
 }
 
 export interface Backend {
@@ -28,13 +40,20 @@ export interface Backend {
    * Rejects a task this backend cannot run, synchronously, with a TypeError that says why (for
    * example a JS function given to the native backend).
    */
-  check(spec: TaskSpec): void;
+  check(spec: RunnableSpec): void;
+  /** The spec of `fn` for this backend; without it, the worker form from `toTaskSpec`. */
+  spec?(fn: unknown): RunnableSpec;
   /**
    * Runs one batch: one call of `spec` per item. Resolves with the results
    * in order, or rejects with the first call's error (the whole batch fails, as a chunk does in
    * Python). A worker that dies rejects the batches it held with WorkerCrashedError.
    */
-  run(spec: TaskSpec, batch: Batch): Promise<unknown[]>;
+  run(spec: RunnableSpec, batch: Batch): Promise<unknown[]>;
+  /**
+   * The operation `op` was aborted: its batches not started are dropped and the ones running are
+   * stopped (a worker running one is replaced); each rejects with `reason`.
+   */
+  cancel(op: object, reason: Error): void;
   /** No more batches will come: finish what was submitted, then release every worker. */
   drain(): Promise<void>;
   /** Stop now: pending batches reject with PoolTerminatedError; resolves when no worker is left. */

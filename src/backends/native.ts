@@ -13,6 +13,11 @@ import { describeTask } from '../task.js';
 import type { Backend, BackendOptions, Batch } from './backend.js';
 import { WorkerBackend } from './workers.js';
 
+interface BatchEntry {
+  readonly op: object | undefined;
+  cancelled: boolean;
+}
+
 type NativePoolHandle = InstanceType<NonNullable<typeof binding>['NativePool']>;
 
 export class NativeBackend implements Backend {
@@ -21,10 +26,13 @@ export class NativeBackend implements Backend {
   /** Without a binary: worker threads running the pure-TS kernels. */
   readonly #fallback: WorkerBackend | null;
   readonly #inFlight = new Set<Promise<unknown>>();
-  readonly #rejectors = new Set<(error: Error) => void>();
+  /** Each pending batch's reject, with the operation it belongs to (for cancel()). */
+  readonly #rejectors = new Map<(error: Error) => void, BatchEntry>();
+  readonly #threads: number;
   #terminated = false;
 
   constructor(options: BackendOptions) {
+    this.#threads = options.processes;
     this.#pool = binding ? new binding.NativePool(options.processes) : null;
     this.#fallback = binding ? null : new WorkerBackend('thread', options);
   }
@@ -43,16 +51,17 @@ export class NativeBackend implements Backend {
     this.check(spec);
     const name = (spec as { name: KernelName }).name;
     let work: Promise<unknown[]>;
+    const entry: BatchEntry = { op: batch.op, cancelled: false };
     try {
       const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
-      work = this.#pool ? this.#runNative(name, inputs) : this.#fallback!.run(spec, { items: inputs, star: false });
+      work = this.#pool ? this.#runNative(name, inputs, entry) : this.#fallback!.run(spec, { items: inputs, star: false, op: batch.op });
       if (batch.single) work = work.then((values) => values[0] as never);
     } catch (error) {
       return Promise.reject(error);
     }
     // terminate() must settle every pending batch at once, even while rayon is still busy.
     const settled = new Promise<unknown[]>((resolve, reject) => {
-      this.#rejectors.add(reject);
+      this.#rejectors.set(reject, entry);
       work.then(resolve, reject).finally(() => this.#rejectors.delete(reject));
     });
     const tracked = work.catch(() => {});
@@ -61,14 +70,36 @@ export class NativeBackend implements Backend {
     return settled;
   }
 
-  #runNative(name: KernelName, inputs: (number | bigint)[]): Promise<unknown[]> {
+  #runNative(name: KernelName, inputs: (number | bigint)[], entry: BatchEntry): Promise<unknown[]> {
     const pool = this.#pool!;
     const call = inputs.some((x) => typeof x === 'bigint')
       ? pool.mapBigints(name, inputs.map((x) => BigInt(x)))
       : pool.mapNumbers(name, inputs as number[]);
     return call.catch((error: unknown) => {
+      // Stopped because cancel() replaced the rayon pool for another operation: run it again there.
+      if (pool !== this.#pool && this.#pool && !entry.cancelled) return this.#runNative(name, inputs, entry);
       throw fromNative(error);
     }) as Promise<unknown[]>;
+  }
+
+  /**
+   * Rejects the operation's batches at once and stops their kernels at the next stop check. The
+   * binary has one stop flag per rayon pool, so the pool is replaced: the batches of other
+   * operations it stopped run again on the new one.
+   */
+  cancel(op: object, reason: Error): void {
+    this.#fallback?.cancel(op, reason);
+    let hit = false;
+    for (const [reject, entry] of this.#rejectors) {
+      if (entry.op !== op) continue;
+      entry.cancelled = true;
+      hit = true;
+      reject(reason);
+    }
+    if (!hit || !this.#pool) return;
+    const stopped = this.#pool;
+    this.#pool = new binding!.NativePool(this.#threads);
+    stopped.shutdown();
   }
 
   async drain(): Promise<void> {
@@ -80,7 +111,7 @@ export class NativeBackend implements Backend {
   async terminate(): Promise<void> {
     this.#terminated = true;
     const error = new PoolTerminatedError();
-    for (const reject of this.#rejectors) reject(error);
+    for (const reject of this.#rejectors.keys()) reject(error);
     this.#rejectors.clear();
     this.#shutdown();
     await this.#fallback?.terminate();

@@ -31,6 +31,8 @@ interface PendingJob {
   transfer: TransferListItem[];
   single: boolean;
   message?: number;
+  /** The operation it belongs to, for cancel(). */
+  op?: object;
   /** Times this job went back to the queue because the worker holding it died before starting it. */
   retries?: number;
 }
@@ -154,6 +156,7 @@ export class WorkerBackend implements Backend {
         reject,
         transfer,
         single: batch.single === true,
+        op: batch.op,
       });
       this.#dispatch();
     });
@@ -327,10 +330,7 @@ export class WorkerBackend implements Backend {
     for (const result of results) {
       const pending = slot.inFlight.get(result.id);
       if (!pending) continue;
-      slot.inFlight.delete(result.id);
-      const left = (slot.messages.get(pending.message!) ?? 1) - 1;
-      if (left <= 0) slot.messages.delete(pending.message!);
-      else slot.messages.set(pending.message!, left);
+      forget(slot, pending);
       if (result.ok) {
         try {
           const values = decode(result.value) as unknown[];
@@ -344,6 +344,42 @@ export class WorkerBackend implements Backend {
       slot.handle.unref();
       if (slot.retiring) this.#stop(slot);
     }
+    this.#dispatch();
+  }
+
+  /**
+   * The operation `op` was aborted: its queued jobs are dropped; a worker running one of its jobs
+   * is terminated and replaced (its other jobs go back to the queue, as after a crash); a job a
+   * worker holds but has not started is forgotten, and its result dropped when it comes.
+   */
+  cancel(op: object, reason: Error): void {
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      if (this.#queue[i]!.op === op) this.#queue.splice(i, 1)[0]!.reject(reason);
+    }
+    for (const slot of this.#slots) {
+      const held = [...slot.inFlight.values()];
+      const hit = held.filter((p) => p.op === op);
+      if (hit.length === 0) continue;
+      // A worker runs its messages in order: the oldest unsettled one is running.
+      const running = Math.min(...held.map((p) => p.message!));
+      for (const p of hit) {
+        forget(slot, p);
+        p.reject(reason);
+      }
+      if (!hit.some((p) => p.message === running)) continue;
+      const others = [...slot.inFlight.values()];
+      slot.inFlight.clear();
+      slot.messages.clear();
+      for (const p of others) {
+        if (p.transfer.length === 0) this.#queue.unshift(p);
+        else p.reject(reason);
+      }
+      slot.retiring = true;
+      slot.stopped = true;
+      slot.handle.terminate();
+    }
+    this.#queue.sort((a, b) => a.job.id - b.job.id);
+    this.#replenish();
     this.#dispatch();
   }
 
@@ -466,6 +502,14 @@ export class WorkerBackend implements Backend {
     await Promise.all(slots.map((slot) => slot.handle.exited));
     this.#maybeIdle();
   }
+}
+
+/** `pending` leaves its worker's books (settled, or abandoned by cancel()). */
+function forget(slot: Slot, pending: PendingJob): void {
+  slot.inFlight.delete(pending.job.id);
+  const left = (slot.messages.get(pending.message!) ?? 1) - 1;
+  if (left <= 0) slot.messages.delete(pending.message!);
+  else slot.messages.set(pending.message!, left);
 }
 
 function crashed(slot: Slot, spec: TaskSpec, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): WorkerCrashedError {

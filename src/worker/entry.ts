@@ -247,7 +247,8 @@ async function handle(message: ToWorker): Promise<void> {
       // A Process: its target's end is the process's end, even with timers still pending.
       try {
         const fn = await resolveSpec(message.target);
-        await fn(...(decode(message.args) as unknown[]));
+        const self = message.self === undefined ? undefined : Object.assign(decode(message.self) as object, { name: processName, pid: process.pid });
+        await fn.apply(self, decode(message.args) as unknown[]);
         sendThenExit({ t: 'target-done', ok: true }, 0);
       } catch (error) {
         const spec = message.target;

@@ -20,7 +20,8 @@ export type ToWorker =
   /** `handover`: a thread worker's channel for the messages it leaves undelivered (handover.ts). */
   | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[]; handover?: HandoverLink }
   | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
-  | { t: 'target'; target: TaskSpec; args: unknown[] }
+  /** `self`: a Process subclass's own fields, the `this` of its overridden run(). */
+  | { t: 'target'; target: TaskSpec; args: unknown[]; self?: unknown }
   /** An idle thread worker is asked to end itself: its output is flushed first (see entry.ts). */
   | { t: 'stop' };
 

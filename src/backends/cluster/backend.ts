@@ -42,6 +42,8 @@ interface Pending {
   session: Session;
   task: WireTask;
   single: boolean;
+  /** The operation it belongs to, for cancel(). */
+  op: object | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -146,7 +148,7 @@ export class ClusterBackend implements Backend {
     const session = this.#open();
     const jobId = `${session.id}-${++this.#seq}`;
     const work = new Promise<unknown[]>((resolve, reject) => {
-      this.#pending.set(jobId, { session, task: data.task, single: batch.single === true, resolve: resolve as never, reject });
+      this.#pending.set(jobId, { session, task: data.task, single: batch.single === true, op: batch.op, resolve: resolve as never, reject });
     });
     session.pending++;
     session.outbox.push({
@@ -317,6 +319,20 @@ export class ClusterBackend implements Backend {
     if (this.#pending.size > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     if (this.#session) await this.#close(this.#session, false);
     await Promise.all(this.#closing);
+  }
+
+  /**
+   * Rejects the aborted operation's batches and removes its jobs still waiting in Redis. A job a
+   * worker has already taken runs to its end (BullMQ cannot stop it); its result is then ignored.
+   */
+  cancel(op: object, reason: Error): void {
+    const jobIds = [...this.#pending].filter(([, pending]) => pending.op === op).map(([jobId]) => jobId);
+    const first = jobIds[0] === undefined ? undefined : this.#pending.get(jobIds[0]);
+    if (!first) return;
+    const session = first.session;
+    for (const jobId of jobIds) this.#reject(jobId, reason);
+    session.outbox = session.outbox.filter((job) => !jobIds.includes(job.opts.jobId));
+    void session.ready.then(({ queue }) => Promise.allSettled(jobIds.map((jobId) => queue.remove(jobId))), () => {});
   }
 
   async terminate(): Promise<void> {
