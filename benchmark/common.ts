@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import b from 'benny';
 
-import { sumPrimesNumber } from '../src/kernels.js';
+import { sumPrimesNumber } from '../src/native/fallback.js';
 
 export const SEED_N = 100_000;
 export const SEED_STEP = 500;

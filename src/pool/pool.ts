@@ -7,14 +7,14 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import type { Backend, BackendKind, Batch } from './backends/backend.js';
-import { NativeBackend } from './backends/native.js';
-import { WorkerBackend } from './backends/workers.js';
-import { PoolTerminatedError, codedError } from './errors.js';
-import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
-import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from './validate.js';
+import type { Backend, BackendKind, Batch } from '../backends/backend.js';
+import { NativeBackend } from '../backends/native/backend.js';
+import { WorkerBackend } from '../backends/workers/backend.js';
+import { PoolTerminatedError, codedError } from '../errors.js';
+import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from '../task.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
-export type { BackendKind } from './backends/backend.js';
+export type { BackendKind } from '../backends/backend.js';
 
 export interface PoolOptions {
   /** Number of workers (threads or processes). Default: `os.availableParallelism()`. */
