@@ -2,14 +2,14 @@
  * napi-multiprocessing: Python's `multiprocessing` programming model for Node.js.
  * Everything public is exported from here; each concept lives in its own module under `src/`.
  */
-export { Pool, type PoolOptions, type ApplyAsyncOptions, type MapAsyncOptions, type BackendKind } from './src/pool.js';
-export type { SignalOptions } from './src/abort.js';
-export { AsyncResult, type ResultCallbacks } from './src/async_result.js';
+export { Pool, type PoolOptions, type ApplyAsyncOptions, type MapAsyncOptions, type BackendKind } from './src/pool/pool.js';
+export type { SignalOptions } from './src/pool/abort.js';
+export { AsyncResult, type ResultCallbacks } from './src/pool/async_result.js';
 export { task, type TaskHandle, type TaskLike, type TaskArgs, type TaskResult } from './src/task.js';
-export { native, type Native, type NativeKernel, type SimdPath } from './src/native.js';
+export { native, type Native, type NativeKernel, type SimdPath } from './src/native/api.js';
 export { JobServer, type JobServerOptions, type SubmitOptions, type Job, type NodeStats } from './src/jobserver/jobserver.js';
-export { Process, activeChildren, cpuCount, currentProcess, type ProcessOptions, type ProcessInfo } from './src/process.js';
-export { Thread, currentThread, mainThread, type ThreadOptions, type ThreadInfo } from './src/thread.js';
+export { Process, activeChildren, cpuCount, currentProcess, type ProcessOptions, type ProcessInfo } from './src/process/process.js';
+export { Thread, currentThread, mainThread, type ThreadOptions, type ThreadInfo } from './src/process/thread.js';
 export {
   TimeoutError,
   Empty,
@@ -33,7 +33,7 @@ export {
   type FloatTypecode,
   type ElementOf,
   type TypedArrayFor,
-} from './src/sharedctypes.js';
+} from './src/sharedctypes/sharedctypes.js';
 export {
   Lock,
   RLock,
@@ -43,11 +43,11 @@ export {
   Acquirable,
   type AcquireOptions,
   type Held,
-} from './src/synchronize.js';
-export { Condition, Barrier, type BarrierOptions } from './src/condition.js';
-export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues.js';
-export { Pipe, Connection } from './src/connection.js';
-export type { SumPrimesIntoOptions } from './src/native_shared.js';
+} from './src/synchronize/locks.js';
+export { Condition, Barrier, type BarrierOptions } from './src/synchronize/condition.js';
+export { Queue, JoinableQueue, SimpleQueue, type QueueOptions } from './src/queues/queues.js';
+export { Pipe, Connection } from './src/connection/pipe.js';
+export type { SumPrimesIntoOptions } from './src/native/into.js';
 export { BaseManager, ManagerServer, type BaseManagerOptions } from './src/managers/base.js';
 export { SyncManager, Manager } from './src/managers/sync_manager.js';
 export { BaseProxy, type Proxied } from './src/managers/proxy.js';

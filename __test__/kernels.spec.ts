@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { native } from '../index.js';
-import * as ts from '../src/kernels.js';
+import * as ts from '../src/native/fallback.js';
 
 const seedInputs = Array.from({ length: 200 }, (_, i) => i * 500);
 

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import test from 'ava';
 
 import { Event, Lock, Queue, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../index.js';
-import { decode, encode, refuseForProcess } from '../src/transfer.js';
+import { decode, encode, refuseForProcess } from '../src/reduction/transfer.js';
 
 const cases: [Typecode, number | bigint, number | bigint, unknown][] = [
   // typecode, a value that fits, the first value beyond the range, the typed array class

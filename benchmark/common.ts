@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import b from 'benny';
 
 import { native, type SimdPath } from '../index.js';
-import { sumPrimesNumber } from '../src/kernels.js';
+import { sumPrimesNumber } from '../src/native/fallback.js';
 
 export const SEED_N = 100_000;
 export const SEED_STEP = 500;

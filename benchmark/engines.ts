@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 
 import { native, Pool, task } from '../index.js';
-import { isPrimeNumber, sumPrimesNumber } from '../src/kernels.js';
+import { isPrimeNumber, sumPrimesNumber } from '../src/native/fallback.js';
 import { errorMessage, type EngineKind, type Status, sum, tasksModule, workerpoolScript } from './common.js';
 
 /** The functions of benchmark/tasks/primes.mjs the pools run. */

@@ -4,7 +4,7 @@
  * thread pool and on piscina, tinypool and workerpool with the same threads; plus the cost of one
  * call across the napi boundary (`native.isPrime`) next to the same call in JS.
  */
-import { isPrimeNumber } from '../src/kernels.js';
+import { isPrimeNumber } from '../src/native/fallback.js';
 import { native } from '../index.js';
 import type { BenchRecord } from './common.js';
 import { type Engine, ourPool, piscina, tinypool, workerpool } from './engines.js';

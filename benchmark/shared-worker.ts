@@ -4,7 +4,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 
 import '../index.js';
 import type { Barrier, Lock, Queue, Value } from '../index.js';
-import { decode } from '../src/transfer.js';
+import { decode } from '../src/reduction/transfer.js';
 
 const { role, args } = workerData as { role: string; args: unknown };
 const a = decode(args) as unknown[];

@@ -12,7 +12,7 @@ import { MessageChannel, Worker, type TransferListItem } from 'node:worker_threa
 import b from 'benny';
 
 import { Barrier, Lock, Queue, Value } from '../index.js';
-import { encode } from '../src/transfer.js';
+import { encode } from '../src/reduction/transfer.js';
 
 const quick = process.env.BENCH_QUICK === '1';
 const ROUNDS = 3;

@@ -1,6 +1,6 @@
 import type { TransferListItem, Worker } from 'node:worker_threads';
 
-import { decode, encode } from '../../src/transfer.js';
+import { decode, encode } from '../../src/reduction/transfer.js';
 import { tsWorker } from './ts-worker.js';
 
 const fixture = new URL('../fixtures/shared-worker.ts', import.meta.url);

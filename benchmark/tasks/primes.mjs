@@ -1,7 +1,7 @@
 // The JS task every worker pool in the benchmark runs (our Pool, piscina, tinypool, workerpool).
 // Plain .mjs on purpose: worker threads must load it without a TypeScript loader, and each pool
 // must run the very same code for the comparison to mean anything. The algorithm is the seed's
-// (trial division by every i in 2..=ceil(sqrt(n))), identical to src/kernels.ts.
+// (trial division by every i in 2..=ceil(sqrt(n))), identical to src/native/fallback.ts.
 
 function ceilSqrt(n) {
   let r = Math.floor(Math.sqrt(n));

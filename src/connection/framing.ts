@@ -1,7 +1,7 @@
 /**
  * Length-prefixed frames over a byte stream (a Unix socket, a named pipe, TCP or TLS).
  *
- * A frame is exactly one message of the queue codec (`src/codec.ts`): `[u32 LE length][u8 tag]
+ * A frame is exactly one message of the queue codec (`src/reduction/codec.ts`): `[u32 LE length][u8 tag]
  * [payload]`, where `length` counts the tag and the payload. So the compact encoding that Queue
  * and Pipe use for small JSON-like values, and its `v8.serialize` fall-back for everything else,
  * serve the manager protocol too; `encodeBytes` frames the raw bytes of the handshake.
@@ -9,7 +9,7 @@
  * The reader refuses a frame whose announced length is over its limit before reading it, so a
  * peer cannot make this side buffer more than the limit.
  */
-import { decodeValue, encodeBytes, encodeValue, HEADER, outBuffer } from '../codec.js';
+import { decodeValue, encodeBytes, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
 
 /** Thrown by `FrameReader.next` for a frame that announces more than the limit, or nothing. */
 export class FrameError extends Error {}

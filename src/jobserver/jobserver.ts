@@ -5,12 +5,12 @@
  * first, as pp does. `submit` returns a job to call (`await job()`), groups are waited for
  * together, and statistics count jobs and time per node.
  */
-import { runCallback } from '../async_result.js';
+import { runCallback } from '../pool/async_result.js';
 import { inlineRefused } from '../backends/cluster/backend.js';
 import { checkConnection, describeConnection } from '../backends/cluster/connection.js';
 import { PoolTerminatedError, codedError } from '../errors.js';
-import { Pool } from '../pool.js';
-import { cpuCount } from '../process.js';
+import { Pool } from '../pool/pool.js';
+import { cpuCount } from '../process/process.js';
 import { type AnyFunction, type TaskArgs, type TaskLike, type TaskResult, toTaskSpec } from '../task.js';
 import { invalidType, outOfRange, validateInteger } from '../validate.js';
 import { withDependencies } from './depfuncs.js';

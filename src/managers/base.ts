@@ -11,7 +11,7 @@
 import type { ConnectionOptions, TlsOptions } from 'node:tls';
 
 import { codedError } from '../errors.js';
-import { MAX_MESSAGE_BYTES } from '../codec.js';
+import { MAX_MESSAGE_BYTES } from '../reduction/codec.js';
 import { invalidType, validateInteger, validateObject } from '../validate.js';
 import { type Address, privateAddress, removeDir, validateAddress } from '../connection/address.js';
 import { Listener } from '../connection/listener.js';

@@ -21,7 +21,7 @@ import { type Address, addressKey } from '../connection/address.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
 import { encodedFrame, encodeFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
-import { registerShareable } from '../transfer.js';
+import { registerShareable } from '../reduction/transfer.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, isPrimitiveList, LEND, type Token } from './wire.js';

@@ -2,8 +2,8 @@
  * The typed proxies of SyncManager's types. Each method forwards to the object in the manager
  * (see referents.ts and sync_referents.ts for what it does there) and returns a Promise.
  */
-import type { AcquireOptions } from '../synchronize.js';
-import type { ElementOf, Typecode } from '../sharedctypes.js';
+import type { AcquireOptions } from '../synchronize/locks.js';
+import type { ElementOf, Typecode } from '../sharedctypes/sharedctypes.js';
 import { BaseProxy, invoke, registerProxyKind } from './proxy.js';
 
 /** `{ block = true, timeout? }` of a queue's put and get (timeout in ms). */

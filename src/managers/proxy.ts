@@ -9,7 +9,7 @@
  */
 import { inspect } from 'node:util';
 
-import { kShare, type ShareDescription } from '../transfer.js';
+import { kShare, type ShareDescription } from '../reduction/transfer.js';
 import type { ChannelParams } from './channel.js';
 import { FORBIDDEN } from './registry.js';
 import type { Token } from './wire.js';

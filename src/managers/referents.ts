@@ -5,7 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 
 import { codedError } from '../errors.js';
-import { RawArray, RawValue, type Typecode } from '../sharedctypes.js';
+import { RawArray, RawValue, type Typecode } from '../sharedctypes/sharedctypes.js';
 import { invalidType, outOfRange, validateInteger, validateObject } from '../validate.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;

@@ -2,7 +2,7 @@
  * SyncManager (exported also as `Manager`): a BaseManager with Python's registered types. Each
  * method creates the object in the manager and resolves with its typed proxy.
  */
-import type { ElementOf, Typecode } from '../sharedctypes.js';
+import type { ElementOf, Typecode } from '../sharedctypes/sharedctypes.js';
 import { BaseManager } from './base.js';
 import { ArrayReferent, DictReferent, ListReferent, NamespaceReferent, ValueReferent } from './referents.js';
 import {

@@ -15,7 +15,7 @@
  *   [DECREF, objectIds]   [LEND, objectId, lease]   [ADOPT, objectId, lease]
  * Replies (server -> client): [callId, 1, value] or [callId, 0, serialized error].
  */
-import { walkCollection } from '../transfer.js';
+import { walkCollection } from '../reduction/transfer.js';
 
 export const CALL = 0;
 export const CREATE = 1;

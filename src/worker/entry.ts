@@ -5,11 +5,11 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 
 import '../../index.js'; // registers every shareable type's reviver, and loads `native`
-import { native } from '../native.js';
+import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
-import { serveParent } from '../handover.js';
-import { decode, encode } from '../transfer.js';
-import { setCurrentProcess } from '../process_state.js';
+import { serveParent } from '../shm/handover.js';
+import { decode, encode } from '../reduction/transfer.js';
+import { setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
 import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';

@@ -10,7 +10,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-import { sharedObjectsMade } from '../waiting.js';
+import { sharedObjectsMade } from '../shm/waiting.js';
 
 const IDLE_COLLECT_MS = 1_000;
 

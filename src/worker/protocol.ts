@@ -4,7 +4,7 @@
  * child's IPC uses `serialization: 'advanced'`).
  */
 import { RemoteError, rebuildableErrors } from '../errors.js';
-import type { HandoverLink } from '../handover.js';
+import type { HandoverLink } from '../shm/handover.js';
 import type { TaskSpec } from '../task.js';
 
 /** One unit of work: `items` are single arguments, or argument tuples when `star`. */

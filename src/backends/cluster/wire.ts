@@ -9,7 +9,7 @@
 import { deserialize, serialize } from 'node:v8';
 
 import { describeTask, type TaskSpec } from '../../task.js';
-import { encode } from '../../transfer.js';
+import { encode } from '../../reduction/transfer.js';
 import { serializeError, type SerializedError } from '../../worker/protocol.js';
 import { NAME_SCHEME, moduleKeys } from './names.js';
 

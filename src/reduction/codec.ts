@@ -27,7 +27,7 @@
 import { Deserializer, serialize, Serializer } from 'node:v8';
 import { isProxy } from 'node:util/types';
 
-import { outOfRange } from './validate.js';
+import { outOfRange } from '../validate.js';
 
 export const HEADER = 5;
 

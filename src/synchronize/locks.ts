@@ -17,10 +17,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-import { TimeoutError, codedError } from './errors.js';
+import { TimeoutError, codedError } from '../errors.js';
 import { threadEnded } from './liveness.js';
-import { registerShareable, kShare, type ShareDescription } from './transfer.js';
-import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
+import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
+import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import {
   Deadline,
   FOREVER,
@@ -35,7 +35,7 @@ import {
   runSync,
   unlockWord,
   type Waiting,
-} from './waiting.js';
+} from '../shm/waiting.js';
 
 export interface AcquireOptions {
   /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */

@@ -35,8 +35,8 @@
  * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate(),
  * Process.terminate()) can leave the queue stuck; threads that end otherwise never do.
  */
-import { inBuffer, type Decoder } from './codec.js';
-import { EOFError, Empty, Full, codedError } from './errors.js';
+import { inBuffer, type Decoder } from '../reduction/codec.js';
+import { EOFError, Empty, Full, codedError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import {
   Deadline,

@@ -12,11 +12,11 @@
  */
 import { inspect, type InspectOptionsStylized } from 'node:util';
 
-import { codedError } from './errors.js';
-import { RLock, Lock } from './synchronize.js';
-import { decode, encode, kShare, registerShareable, type ShareDescription } from './transfer.js';
-import { invalidType, outOfRange, validateOptions, type OptionNames } from './validate.js';
-import { peekRevival, reviveWith, sharedId, takeRevival } from './waiting.js';
+import { codedError } from '../errors.js';
+import { RLock, Lock } from '../synchronize/locks.js';
+import { decode, encode, kShare, registerShareable, type ShareDescription } from '../reduction/transfer.js';
+import { invalidType, outOfRange, validateOptions, type OptionNames } from '../validate.js';
+import { peekRevival, reviveWith, sharedId, takeRevival } from '../shm/waiting.js';
 
 export type IntegerTypecode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I';
 export type BigIntTypecode = 'l' | 'L' | 'q' | 'Q';

@@ -8,16 +8,16 @@ import type { ResourceLimits } from 'node:worker_threads';
 
 import { abortError, abortable, checkSignal, signalOf, splitChunksize, type SignalOptions } from './abort.js';
 import { AsyncResult, type ResultCallbacks } from './async_result.js';
-import { AsyncBackend } from './backends/async.js';
-import type { Backend, BackendKind, Batch, RunnableSpec } from './backends/backend.js';
-import { ClusterBackend } from './backends/cluster/backend.js';
-import { NativeBackend } from './backends/native.js';
-import { WorkerBackend } from './backends/workers.js';
-import { PoolTerminatedError, codedError } from './errors.js';
-import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from './task.js';
-import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from './validate.js';
+import { AsyncBackend } from '../backends/async/backend.js';
+import type { Backend, BackendKind, Batch, RunnableSpec } from '../backends/backend.js';
+import { ClusterBackend } from '../backends/cluster/backend.js';
+import { NativeBackend } from '../backends/native/backend.js';
+import { WorkerBackend } from '../backends/workers/backend.js';
+import { PoolTerminatedError, codedError } from '../errors.js';
+import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from '../task.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
-export type { BackendKind } from './backends/backend.js';
+export type { BackendKind } from '../backends/backend.js';
 
 export interface PoolOptions {
   /** Number of workers (threads or processes; for `'cluster'`, the workers across the cluster, which sizes the default chunks). Default: `os.availableParallelism()`. */

@@ -5,16 +5,16 @@
  */
 import { availableParallelism, constants } from 'node:os';
 
-import { ProcessError } from './errors.js';
-import { ChildHandover } from './handover.js';
-import { localSpec } from './backends/async.js';
-import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from './task.js';
-import { encode, refuseForProcess } from './transfer.js';
-import { spawnWorker, type WorkerHandle, type WorkerKind } from './worker/spawn.js';
-import { invalidType, validateOptions, validateTimeout, type OptionNames } from './validate.js';
-import { after } from './waiting.js';
+import { ProcessError } from '../errors.js';
+import { ChildHandover } from '../shm/handover.js';
+import { localSpec } from '../backends/async/backend.js';
+import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from '../task.js';
+import { encode, refuseForProcess } from '../reduction/transfer.js';
+import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
+import { invalidType, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import { after } from '../shm/waiting.js';
 
-export { currentProcess, type ProcessInfo } from './process_state.js';
+export { currentProcess, type ProcessInfo } from './state.js';
 
 export interface ProcessOptions<T extends TaskLike = TaskLike> {
   /** What the process runs; optional in a subclass that overrides run(). */

@@ -5,11 +5,11 @@
 import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
-import { PoolTerminatedError } from './errors.js';
-import * as ts from './kernels.js';
-import { sumPrimesInto } from './native_shared.js';
-import { invalidType, outOfRange } from './validate.js';
-import type * as BindingModule from '../native/binding.js';
+import { PoolTerminatedError } from '../errors.js';
+import * as ts from './fallback.js';
+import { sumPrimesInto } from './into.js';
+import { invalidType, outOfRange } from '../validate.js';
+import type * as BindingModule from '../../native/binding.js';
 
 export type Binding = typeof BindingModule;
 
@@ -27,7 +27,9 @@ const U64_MAX = 2n ** 64n - 1n;
 function loadBinding(): Binding | null {
   if (process.env[NO_NATIVE_ENV] === '1') return null;
   try {
-    return createRequire(import.meta.url)('../native/binding.cjs') as Binding;
+    // The loader sits two folders up from this source file, one up from the bundle in dist/.
+    const loader = import.meta.url.endsWith('.ts') ? '../../native/binding.cjs' : '../native/binding.cjs';
+    return createRequire(import.meta.url)(loader) as Binding;
   } catch (error) {
     // One warning from the main thread; workers and children fall back quietly.
     if (mayWarn()) {

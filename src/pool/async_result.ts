@@ -1,9 +1,9 @@
 /**
  * `AsyncResult`: Python's `ApplyResult`/`MapResult`, made awaitable. Times are in milliseconds.
  */
-import { TimeoutError, codedError } from './errors.js';
-import { validateTimeout } from './validate.js';
-import { after } from './waiting.js';
+import { TimeoutError, codedError } from '../errors.js';
+import { validateTimeout } from '../validate.js';
+import { after } from '../shm/waiting.js';
 
 export interface ResultCallbacks<R> {
   /** Called exactly once with the result when the work succeeds. */

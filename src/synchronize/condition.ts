@@ -1,14 +1,14 @@
 /**
  * Python's `Condition` and `Barrier` (the rest of `multiprocessing.synchronize` is in
- * synchronize.ts), with the same model: usable from the main thread (async) and from workers
+ * locks.ts), with the same model: usable from the main thread (async) and from workers
  * (async or `…Sync`), passed to a thread worker as the same object, timeouts in milliseconds.
  */
-import { BrokenBarrierError, codedError } from './errors.js';
+import { BrokenBarrierError, codedError } from '../errors.js';
 import { growableSharedBuffer, threadEnded, type GrowableBuffer } from './liveness.js';
-import { Acquirable, Lock, RLock, reviver, type AcquireOptions } from './synchronize.js';
-import { registerShareable, kShare, encode, decode, type ShareDescription } from './transfer.js';
-import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
-import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, type Waiting } from './waiting.js';
+import { Acquirable, Lock, RLock, reviver, type AcquireOptions } from './locks.js';
+import { registerShareable, kShare, encode, decode, type ShareDescription } from '../reduction/transfer.js';
+import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, type Waiting } from '../shm/waiting.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 

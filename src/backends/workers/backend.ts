@@ -15,13 +15,13 @@
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
-import { PoolTerminatedError, WorkerCrashedError } from '../errors.js';
-import { ChildHandover } from '../handover.js';
-import { describeTask, type TaskSpec } from '../task.js';
-import { decode, encode, refuseForProcess } from '../transfer.js';
-import { deserializeError, type FromWorker, type Job, type JobResult, type SerializedError } from '../worker/protocol.js';
-import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
-import type { Backend, BackendOptions, Batch } from './backend.js';
+import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
+import { ChildHandover } from '../../shm/handover.js';
+import { describeTask, type TaskSpec } from '../../task.js';
+import { decode, encode, refuseForProcess } from '../../reduction/transfer.js';
+import { deserializeError, type FromWorker, type Job, type JobResult, type SerializedError } from '../../worker/protocol.js';
+import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
+import type { Backend, BackendOptions, Batch } from '../backend.js';
 
 interface PendingJob {
   job: Job;

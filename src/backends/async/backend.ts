@@ -5,10 +5,10 @@
  * results travel by reference, a function may use its enclosing scope, and an error reaches the
  * caller as the very object that was thrown.
  */
-import { PoolTerminatedError } from '../errors.js';
-import { isTaskHandle, type AnyFunction, type TaskLike } from '../task.js';
-import { invalidType } from '../validate.js';
-import type { Backend, BackendOptions, Batch, LocalSpec, RunnableSpec } from './backend.js';
+import { PoolTerminatedError } from '../../errors.js';
+import { isTaskHandle, type AnyFunction, type TaskLike } from '../../task.js';
+import { invalidType } from '../../validate.js';
+import type { Backend, BackendOptions, Batch, LocalSpec, RunnableSpec } from '../backend.js';
 
 export interface AsyncBackendOptions extends BackendOptions {
   /** The initializer as given (not its worker form): it runs here, once, before the first call. */

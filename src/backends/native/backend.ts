@@ -6,12 +6,12 @@
  * native binary loads, the same kernels run in pure TypeScript on `processes` worker threads:
  * slower, but still parallel, off the event loop, with the same results and API.
  */
-import { PoolTerminatedError } from '../errors.js';
-import { binding, checkKernelInput, fromNative, type KernelName } from '../native.js';
-import type { TaskSpec } from '../task.js';
-import { describeTask } from '../task.js';
-import type { Backend, BackendOptions, Batch } from './backend.js';
-import { WorkerBackend } from './workers.js';
+import { PoolTerminatedError } from '../../errors.js';
+import { binding, checkKernelInput, fromNative, type KernelName } from '../../native/api.js';
+import type { TaskSpec } from '../../task.js';
+import { describeTask } from '../../task.js';
+import type { Backend, BackendOptions, Batch } from '../backend.js';
+import { WorkerBackend } from '../workers/backend.js';
 
 interface BatchEntry {
   readonly op: object | undefined;

@@ -3,7 +3,7 @@
  * 2..=ceil(sqrt(n))), the same results. They serve as the fallback when no native binary loads,
  * and as the "JS single thread" engine of the benchmark.
  *
- * These functions trust their input; the checked public versions live in `native.ts`.
+ * These functions trust their input; the checked public versions live in `api.ts`.
  */
 
 const TWO_POW_53 = 2n ** 53n;

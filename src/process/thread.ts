@@ -5,9 +5,9 @@
 import { isMainThread, threadId } from 'node:worker_threads';
 
 import { Process } from './process.js';
-import { currentProcess } from './process_state.js';
-import type { TaskArgs, TaskLike } from './task.js';
-import { validateOptions, type OptionNames } from './validate.js';
+import { currentProcess } from './state.js';
+import type { TaskArgs, TaskLike } from '../task.js';
+import { validateOptions, type OptionNames } from '../validate.js';
 
 export interface ThreadOptions<T extends TaskLike = TaskLike> {
   /** What the thread runs; optional in a subclass that overrides run(). */

@@ -22,13 +22,13 @@
  */
 import { isMainThread } from 'node:worker_threads';
 
-import { codedError } from './errors.js';
-import { decodeValue, encodeValue, outBuffer } from './codec.js';
-import { outboxOf, type Outbox } from './outbox.js';
-import { BUSY, EMPTY, Ring, type RingState } from './ring.js';
-import { kShare, registerShareable, type ShareDescription } from './transfer.js';
-import { invalidType, validateInteger, validateOptions, validateTimeout, type OptionNames } from './validate.js';
-import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
+import { codedError } from '../errors.js';
+import { decodeValue, encodeValue, outBuffer } from '../reduction/codec.js';
+import { outboxOf, type Outbox } from '../shm/outbox.js';
+import { BUSY, EMPTY, Ring, type RingState } from '../shm/ring.js';
+import { kShare, registerShareable, type ShareDescription } from '../reduction/transfer.js';
+import { invalidType, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from '../shm/waiting.js';
 
 export interface QueueOptions {
   /** Wait for room (put) or for an item (get). Default true. */

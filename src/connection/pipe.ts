@@ -6,15 +6,15 @@
  * `recv`/`recvBytes`/`poll` return Promises and never block the event loop, with `…Sync` forms for
  * workers. Once an end is closed, the other end receives what was already sent, then `EOFError`.
  */
-import { codedError } from './errors.js';
+import { codedError } from '../errors.js';
 import { isMainThread } from 'node:worker_threads';
 
-import { decodeBytes, decodeValue, encodeBytes, encodeValue, outBuffer, type Decoder } from './codec.js';
-import { outboxOf, type Outbox } from './outbox.js';
-import { BUSY, EMPTY, Ring, type RingState } from './ring.js';
-import { kShare, registerShareable, type ShareDescription } from './transfer.js';
-import { invalidType, validateInteger, validateTimeout } from './validate.js';
-import { Deadline, FOREVER, reviveWith, runAsync, runSync, sharedId, takeRevival } from './waiting.js';
+import { decodeBytes, decodeValue, encodeBytes, encodeValue, outBuffer, type Decoder } from '../reduction/codec.js';
+import { outboxOf, type Outbox } from '../shm/outbox.js';
+import { BUSY, EMPTY, Ring, type RingState } from '../shm/ring.js';
+import { kShare, registerShareable, type ShareDescription } from '../reduction/transfer.js';
+import { invalidType, validateInteger, validateTimeout } from '../validate.js';
+import { Deadline, FOREVER, reviveWith, runAsync, runSync, sharedId, takeRevival } from '../shm/waiting.js';
 
 interface ConnectionState {
   id: string;

@@ -9,11 +9,11 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { binding, fromNative } from './native.js';
-import { sumPrimesExact } from './kernels.js';
-import type { RawArray, RawValue, SharedArray, Value, Typecode } from './sharedctypes.js';
-import { isShareable } from './transfer.js';
-import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from './validate.js';
+import { binding, fromNative } from './api.js';
+import { sumPrimesExact } from './fallback.js';
+import type { RawArray, RawValue, SharedArray, Value, Typecode } from '../sharedctypes/sharedctypes.js';
+import { isShareable } from '../reduction/transfer.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
 type Out = SharedArray<'d' | 'q' | 'Q' | 'l' | 'L'> | RawArray<'d' | 'q' | 'Q' | 'l' | 'L'> | OutArray;

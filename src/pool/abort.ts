@@ -2,7 +2,7 @@
  * AbortSignal support for Pool operations, in Node's own convention: an aborted operation
  * rejects with an Error named 'AbortError' (code 'ABORT_ERR') whose `cause` is `signal.reason`.
  */
-import { invalidType, validateOptions, type OptionNames } from './validate.js';
+import { invalidType, validateOptions, type OptionNames } from '../validate.js';
 
 export interface SignalOptions {
   /** Aborting rejects the operation with an AbortError and stops its work. */
