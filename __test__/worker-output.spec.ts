@@ -24,3 +24,17 @@ for (const what of ['pool', 'process'] as const) {
     });
   }
 }
+
+test('a pool of many threads closes and joins without a word on stderr', async (t) => {
+  const entry = new URL('../index.ts', import.meta.url).href;
+  const script = `import { Pool } from ${JSON.stringify(entry)};
+const pool = new Pool({ processes: 16 });
+await pool.map((x) => x, Array.from({ length: 64 }, (_, i) => i), 1);
+pool.close();
+await pool.join();
+console.log('joined');`;
+  const { code, stdout, stderr } = await runNode(['--import=tsx', '--input-type=module', '-e', script]);
+  t.is(stderr, '');
+  t.is(code, 0);
+  t.is(stdout, 'joined\n');
+});

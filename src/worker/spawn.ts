@@ -108,26 +108,28 @@ function newThread(options: SpawnOptions): Worker {
   return new Worker(BOOTSTRAP, base);
 }
 
-/** Settles when `into` closes: one listener per stream, however many workers wait on it. */
-const closing = new Map<NodeJS.WriteStream, Promise<void>>();
-function closed(into: NodeJS.WriteStream): Promise<void> {
-  let promise = closing.get(into);
-  if (!promise) {
-    promise = new Promise((resolve) => into.once('close', () => resolve()));
-    closing.set(into, promise);
-  }
-  return promise;
-}
-
 /**
  * Resolves once what an ended thread wrote has gone into our stdout and stderr, in order. Its
  * output reaches us through streams piped into ours, which hold it while ours cannot take more;
  * the thread counts as ended only then, so nothing written after join() overtakes it.
  */
 function outputDrained(worker: Worker): Promise<unknown> {
-  const drained = (from: NodeJS.ReadableStream & { readableEnded: boolean }, into: NodeJS.WriteStream) =>
-    from.readableEnded || into.destroyed ? undefined : Promise.race([new Promise((resolve) => from.once('end', resolve)), closed(into)]);
   return Promise.all([drained(worker.stdout, process.stdout), drained(worker.stderr, process.stderr)]);
+}
+
+function drained(from: NodeJS.ReadableStream & { readableEnded: boolean }, into: NodeJS.WriteStream): Promise<void> | undefined {
+  if (from.readableEnded || into.destroyed) return undefined;
+  return new Promise((resolve) => {
+    // Ours may be closed meanwhile (a reader gone), and then what is held never ends. A listener
+    // on our stream per worker would trip Node's leak warning with a dozen workers, so look.
+    const look = setInterval(() => into.destroyed && done(), 100);
+    const done = () => {
+      clearInterval(look);
+      from.off('end', done);
+      resolve();
+    };
+    from.once('end', done);
+  });
 }
 
 function spawnThread(options: SpawnOptions): WorkerHandle {
