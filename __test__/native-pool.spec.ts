@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { native, Pool, PoolTerminatedError, TimeoutError } from '../index.js';
-import { binding } from '../src/native/api.js';
+import { binding } from '../src/native/binding.js';
 
 const seedInputs = Array.from({ length: 200 }, (_, i) => i * 500);
 const SEED_CHECKSUM = 31007039440;

@@ -8,7 +8,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { kernelNameOf, type KernelName } from './native/api.js';
+import { kernelNameOf, type KernelName } from './native/kernel.js';
 import { invalidType } from './validate.js';
 
 // biome-ignore lint: `any` is what lets TaskLike accept every function signature.

@@ -2,84 +2,30 @@
  * The `native` kernels: Rust (napi-rs) when a binary loads, the same algorithm in TypeScript when
  * none does. Input checks live here so both implementations fail with identical errors.
  */
-import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
-import { PoolTerminatedError } from '../errors.js';
+import { binding, fromNative } from './binding.js';
 import * as ts from './fallback.js';
 import { sumPrimesInto } from './into.js';
+import { kKernel, type KernelName, type NativeKernel } from './kernel.js';
 import { invalidType, outOfRange } from '../validate.js';
-import type * as BindingModule from '../../native/binding.js';
 
-export type Binding = typeof BindingModule;
-
-/** Set to `1` to ignore the native binary and use the pure-TypeScript kernels. */
-export const NO_NATIVE_ENV = 'NAPI_MULTIPROCESSING_NO_NATIVE';
+export type { KernelName, NativeKernel } from './kernel.js';
 
 /** The instruction set the native kernels test divisors with (see `native.simd`). */
 export type SimdPath = 'avx512' | 'avx2' | 'neon' | 'scalar';
 
-/** Whether a warning about the native side may be printed: once, from the main process only. */
-const mayWarn = () => isMainThread && !process.env.NAPI_MULTIPROCESSING_CHILD;
-
-const U64_MAX = 2n ** 64n - 1n;
-
-function loadBinding(): Binding | null {
-  if (process.env[NO_NATIVE_ENV] === '1') return null;
-  try {
-    // The loader sits two folders up from this source file, one up from the bundle in dist/.
-    const loader = import.meta.url.endsWith('.ts') ? '../../native/binding.cjs' : '../native/binding.cjs';
-    return createRequire(import.meta.url)(loader) as Binding;
-  } catch (error) {
-    // One warning from the main thread; workers and children fall back quietly.
-    if (mayWarn()) {
-      // The loader's own text goes on to blame npm's optional-dependency bug, which is the wrong
-      // lead for an unsupported platform or --omit=optional: keep its first sentence only.
-      const cause = error instanceof Error ? error.message.split('\n')[0]!.replace(/\.\s+npm has a bug.*$/, '.') : String(error);
-      process.emitWarning(
-        `napi-multiprocessing: no prebuilt native binary loads on ${process.platform}-${process.arch}; ` +
-          `using the pure-TypeScript kernels (same results, slower). Cause: ${cause}`,
-        { code: 'NAPI_MULTIPROCESSING_NO_NATIVE' },
-      );
-    }
-    return null;
-  }
-}
-
-/** The loaded addon, or null when the pure-TS kernels are in use. Internal. */
-export const binding: Binding | null = loadBinding();
-
 function simdPath(): SimdPath {
   if (!binding) return ts.SIMD_PATH;
   const { path, warning } = binding.simdInfo();
-  if (warning && mayWarn()) process.emitWarning(`napi-multiprocessing: ${warning}`, { code: 'NAPI_MULTIPROCESSING_SIMD' });
+  // One warning, from the main process only (as for a binary that does not load).
+  if (warning && isMainThread && !process.env.NAPI_MULTIPROCESSING_CHILD) {
+    process.emitWarning(`napi-multiprocessing: ${warning}`, { code: 'NAPI_MULTIPROCESSING_SIMD' });
+  }
   return path as SimdPath;
 }
 
-/** Turns an error from the addon into the JS error class the contract promises. */
-export function fromNative(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  const code = (error as { code?: unknown }).code;
-  if (code === 'InvalidArg') {
-    const converted = new RangeError(error.message) as RangeError & { code: string };
-    converted.code = 'ERR_OUT_OF_RANGE';
-    return converted;
-  }
-  if (code === 'Cancelled') return new PoolTerminatedError(error.message);
-  return error;
-}
-
-/** Marks a function as a native kernel, so pools can run it by name in any backend. */
-export const kKernel: unique symbol = Symbol.for('napi-multiprocessing.kernel') as never;
-
-export type KernelName = 'isPrime' | 'sumPrimes' | 'sumPrimesBigInt';
-
-/** A native kernel: callable directly, and usable as a task in every Pool backend. */
-export type NativeKernel<F extends (...args: never[]) => unknown> = F & { readonly [kKernel]: KernelName };
-
-export function kernelNameOf(fn: unknown): KernelName | undefined {
-  return typeof fn === 'function' ? (fn as { [kKernel]?: KernelName })[kKernel] : undefined;
-}
+const U64_MAX = 2n ** 64n - 1n;
 
 function checkNumber(n: number): number {
   if (!Number.isInteger(n) || n < 0) {

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { binding, fromNative } from './api.js';
+import { binding, fromNative } from './binding.js';
 import { sumPrimesExact } from './fallback.js';
 import type { RawArray, RawValue, SharedArray, Value, Typecode } from '../sharedctypes/sharedctypes.js';
 import { isShareable } from '../reduction/transfer.js';

@@ -4,7 +4,7 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import '../../index.js'; // registers every shareable type's reviver, and loads `native`
+import '../reduction/registry.js';
 import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
 import { serveParent } from '../shm/handover.js';

@@ -7,7 +7,8 @@
  * slower, but still parallel, off the event loop, with the same results and API.
  */
 import { PoolTerminatedError } from '../../errors.js';
-import { binding, checkKernelInput, fromNative, type KernelName } from '../../native/api.js';
+import { checkKernelInput, type KernelName } from '../../native/api.js';
+import { binding, fromNative } from '../../native/binding.js';
 import type { TaskSpec } from '../../task.js';
 import { describeTask } from '../../task.js';
 import type { Backend, BackendOptions, Batch } from '../backend.js';
