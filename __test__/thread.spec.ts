@@ -105,8 +105,8 @@ for (const backend of backends) {
     const bad = new Throws();
     t.is(bad.name, 'thrower');
     const write = process.stderr.write;
-    let stderr = '';
-    process.stderr.write = ((chunk: string) => ((stderr += chunk), true)) as never;
+    // The failure's report is expected: keep it out of the test output.
+    process.stderr.write = (() => true) as never;
     try {
       bad.start();
       await within(t, 30_000, bad.join());

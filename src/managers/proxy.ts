@@ -119,7 +119,7 @@ function genericClass(exposed: readonly string[]): ProxyClass {
   const key = exposed.join('\u0000');
   let cls = generic.get(key);
   if (!cls) {
-    cls = class Proxy extends BaseProxy {};
+    cls = class AutoProxy extends BaseProxy {};
     for (const name of exposed) {
       if (FORBIDDEN.has(name)) continue;
       Object.defineProperty(cls.prototype, name, {

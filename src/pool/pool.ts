@@ -15,7 +15,7 @@ import { NativeBackend } from '../backends/native/backend.js';
 import { WorkerBackend } from '../backends/workers/backend.js';
 import { PoolTerminatedError, codedError } from '../errors.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from '../task.js';
-import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
+import { invalidType, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
 export type { BackendKind } from '../backends/backend.js';
 

@@ -26,7 +26,7 @@ export type Typecode = IntegerTypecode | BigIntTypecode | FloatTypecode;
 /** The JS type of an element: bigint for the 64-bit integer typecodes, number otherwise. */
 export type ElementOf<C extends Typecode> = C extends BigIntTypecode ? bigint : number;
 
-interface TypedArrayOf<C extends Typecode> {
+interface TypedArrayOf {
   b: Int8Array;
   B: Uint8Array;
   h: Int16Array;
@@ -40,7 +40,7 @@ interface TypedArrayOf<C extends Typecode> {
   f: Float32Array;
   d: Float64Array;
 }
-export type TypedArrayFor<C extends Typecode> = TypedArrayOf<C>[C];
+export type TypedArrayFor<C extends Typecode> = TypedArrayOf[C];
 
 type AnyTyped = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 

@@ -42,11 +42,14 @@ pub fn exact_f64(value: u128) -> Option<f64> {
 /// The kernels a native pool can run, by the name JS uses for them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
+    /// `isPrime`: trial division of one number.
     IsPrime,
+    /// `sumPrimes`: the sum of the primes below a number.
     SumPrimes,
 }
 
 impl Kernel {
+    /// The kernel JS calls `name`, if there is one.
     pub fn from_name(name: &str) -> Option<Kernel> {
         match name {
             "isPrime" => Some(Kernel::IsPrime),

@@ -11,6 +11,8 @@
 //! - [`shared`]: kernels writing results (and a progress count) into memory shared with JS, through
 //!   atomics, while they run.
 
+#![deny(missing_docs)]
+
 pub mod kernels;
 pub mod pool;
 pub mod shared;

@@ -36,6 +36,7 @@ impl std::error::Error for Cancelled {}
 
 static POOL_IDS: AtomicUsize = AtomicUsize::new(0);
 
+/// A rayon thread pool owned by one JS `Pool`, with cooperative cancellation.
 pub struct KernelPool {
     pool: rayon::ThreadPool,
     threads: usize,
@@ -43,6 +44,7 @@ pub struct KernelPool {
 }
 
 impl KernelPool {
+    /// A pool of `threads` threads (at least one).
     pub fn new(threads: usize) -> Result<KernelPool, PoolBuildError> {
         if threads == 0 {
             return Err(PoolBuildError("threads must be at least 1".into()));
@@ -60,6 +62,7 @@ impl KernelPool {
         })
     }
 
+    /// How many threads the pool runs.
     pub fn threads(&self) -> usize {
         self.threads
     }
@@ -70,6 +73,7 @@ impl KernelPool {
         self.cancelled.store(true, Ordering::SeqCst);
     }
 
+    /// Whether `cancel` was called.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
     }

@@ -15,18 +15,23 @@ use crate::pool::{Cancelled, KernelPool};
 /// Where results go: one 64-bit slot per input, holding the bits of the given element type.
 #[derive(Clone, Copy)]
 pub enum OutSlots<'a> {
+    /// `Float64Array` slots.
     F64(&'a [AtomicU64]),
+    /// `BigUint64Array` slots.
     U64(&'a [AtomicU64]),
+    /// `BigInt64Array` slots.
     I64(&'a [AtomicU64]),
 }
 
 impl OutSlots<'_> {
+    /// How many slots there are.
     pub fn len(&self) -> usize {
         match self {
             OutSlots::F64(s) | OutSlots::U64(s) | OutSlots::I64(s) => s.len(),
         }
     }
 
+    /// Whether there are no slots.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -56,9 +61,13 @@ impl OutSlots<'_> {
 /// the JS side's `Atomics.add` does; signedness does not change the bits of an add.
 #[derive(Clone, Copy)]
 pub enum Counter<'a> {
+    /// An 8-bit counter.
     U8(&'a AtomicU8),
+    /// A 16-bit counter.
     U16(&'a AtomicU16),
+    /// A 32-bit counter.
     U32(&'a AtomicU32),
+    /// A 64-bit counter.
     U64(&'a AtomicU64),
 }
 
@@ -81,18 +90,24 @@ impl Counter<'_> {
     }
 }
 
+/// Why a `sum_primes_into` call failed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum IntoError {
     /// `out` does not have one slot per input.
     LengthMismatch {
+        /// How many inputs there are.
         inputs: usize,
+        /// How many output slots there are.
         out: usize,
     },
     /// The result for `inputs[index]` does not fit the output element type exactly.
     NotRepresentable {
+        /// Which input.
         index: usize,
+        /// The exact result.
         value: u128,
     },
+    /// The pool was cancelled before every input finished.
     Cancelled,
 }
 

@@ -121,7 +121,7 @@ export function checkJobData(data: unknown): JobData {
         Array.isArray(task.keys) &&
         task.keys.every((k) => typeof k === 'string') &&
         typeof task.exportName === 'string'));
-  if (!d || d.v !== 1 || !taskOk || typeof d.star !== 'boolean' || typeof d.items !== 'string' || typeof d.reply !== 'string') {
+  if (d?.v !== 1 || !taskOk || typeof d.star !== 'boolean' || typeof d.items !== 'string' || typeof d.reply !== 'string') {
     throw new TypeError('Not a napi-multiprocessing job (unknown data shape)');
   }
   return d as JobData;

@@ -53,6 +53,7 @@ impl Simd {
         }
     }
 
+    /// The path with this name (as `NAPI_MULTIPROCESSING_SIMD` spells it), if there is one.
     pub fn from_name(name: &str) -> Option<Simd> {
         Simd::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -105,6 +106,7 @@ macro_rules! dispatch {
 }
 
 impl Path {
+    /// The instruction set this path runs.
     pub fn simd(self) -> Simd {
         self.0
     }
@@ -344,6 +346,7 @@ simd_entry_points!(neon, crate::simd::lanes::Neon, "neon");
 /// The path in use and how it was chosen.
 #[derive(Clone, Debug)]
 pub struct Selection {
+    /// The path the kernels use.
     pub path: Path,
     /// Why [`SIMD_ENV`] was not followed, when it was set and could not be.
     pub warning: Option<String>,
