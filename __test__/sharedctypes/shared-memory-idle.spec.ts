@@ -1,0 +1,52 @@
+// Shared objects a pool worker used and dropped must not stay allocated because the idle worker
+// never collects garbage. A Queue carries a 64 KiB shared buffer; 4,000 of them sent to a thread
+// pool once and dropped hold about 250 MiB until every thread that saw them lets go.
+//
+// Measured: `process.memoryUsage().arrayBuffers` of this (main) thread. Shared buffers allocated
+// here are counted here until the last thread holding them frees them, whichever thread that is.
+import v8 from 'node:v8';
+import vm from 'node:vm';
+
+import test from 'ava';
+
+import { Pool, Queue } from '../../index.js';
+import { eventually, within } from '../helpers/pool.js';
+
+const MiB = 2 ** 20;
+
+/** A full collection of this thread's heap (the test's own references must go first). */
+function collectHere(): void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed();
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  v8.setFlagsFromString('--no-expose-gc');
+  gc();
+}
+
+test('8 x 500 Queues used once by an idle thread pool are freed within a bounded delay', async (t) => {
+  const pool = new Pool({ processes: 2 });
+  await pool.map((x: number) => x, [1, 2]);
+  collectHere();
+  const before = process.memoryUsage();
+  for (let round = 0; round < 8; round++) {
+    let queues: Queue<number>[] | undefined = Array.from({ length: 500 }, () => new Queue<number>());
+    await within(t, 60_000, pool.map(async (q: Queue<number>) => q.put(1), queues), `round ${round}`);
+    for (const q of queues) t.is(await within(t, 10_000, q.get({ timeout: 5_000 }), 'get'), 1);
+    queues = undefined;
+  }
+  const peak = process.memoryUsage();
+  t.log(`arrayBuffers: ${(before.arrayBuffers / MiB).toFixed(1)} MiB before, ${(peak.arrayBuffers / MiB).toFixed(1)} MiB after 4,000 queues`);
+  // The 4,000 queues must have been alive at once somewhere, or the test proves nothing.
+  t.true(peak.arrayBuffers - before.arrayBuffers > 100 * MiB, 'the queues were all allocated');
+  // Freed in every thread within a few seconds, with the pool still running (idle).
+  const freed = await eventually(() => {
+    collectHere();
+    return process.memoryUsage().arrayBuffers - before.arrayBuffers < 32 * MiB;
+  }, 15_000);
+  const after = process.memoryUsage();
+  t.log(`arrayBuffers after idling: ${(after.arrayBuffers / MiB).toFixed(1)} MiB; rss ${(before.rss / MiB).toFixed(0)} -> ${(peak.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB`);
+  t.true(freed, `still ${((after.arrayBuffers - before.arrayBuffers) / MiB).toFixed(1)} MiB of shared buffers held while the workers idle`);
+  pool.close();
+  await within(t, 30_000, pool.join(), 'join');
+});
