@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 
 import type { ExecutionContext } from 'ava';
 
@@ -13,11 +14,33 @@ export function fixture<K extends keyof typeof Tasks>(name: K) {
   return task<(typeof Tasks)[K] extends (...args: never[]) => unknown ? (typeof Tasks)[K] : never>(tasksUrl, name);
 }
 
-/** Fails the test instead of hanging when `promise` does not settle within `ms`. */
+/** How many times over the machine's cores are asked for right now (1-minute load average). */
+function overload(): number {
+  return (loadavg()[0] ?? 0) / availableParallelism();
+}
+
+/**
+ * Fails the test instead of hanging when `promise` does not settle within `ms`.
+ *
+ * A hang never settles; a slow machine only settles late. When the deadline passes while the
+ * machine is oversubscribed (other suites, builds or a stress run sharing the cores several times
+ * over), the guard waits up to four more periods of `ms`, so that a hang is still reported (later)
+ * but CPU starvation alone is not mistaken for one. The failure message says how loaded it was.
+ */
 export async function within<T>(t: ExecutionContext, ms: number, promise: Promise<T>, what = 'the operation'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms (hang)`)), ms);
+    let periods = 1;
+    const check = () => {
+      const load = overload();
+      if (load > 2 && periods < 5) {
+        periods++;
+        timer = setTimeout(check, ms);
+        return;
+      }
+      reject(new Error(`${what} did not settle within ${periods * ms} ms (hang; load ${load.toFixed(1)}x the cores)`));
+    };
+    timer = setTimeout(check, ms);
   });
   try {
     return await Promise.race([promise, deadline]);
