@@ -83,8 +83,8 @@ export class Process<T extends TaskLike = TaskLike> {
     }
     this.#target = target;
     this.#args = args;
-    const family = new.target as unknown as { name: string; nameCounter: { n: number } };
-    this.name = name ?? `${family.name}-${++family.nameCounter.n}`;
+    const family = new.target as unknown as { name: string; familyName?: string; nameCounter: { n: number } };
+    this.name = name ?? `${family.familyName ?? family.name}-${++family.nameCounter.n}`;
     this.daemon = daemon;
     this.backend = backend;
   }
