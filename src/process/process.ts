@@ -54,7 +54,7 @@ function installExitHook(): void {
 
 export class Process<T extends TaskLike = TaskLike> {
   readonly name: string;
-  readonly daemon: boolean;
+  #daemon: boolean;
   readonly backend: WorkerKind;
   readonly #target: T | undefined;
   readonly #args: unknown[];
@@ -85,8 +85,20 @@ export class Process<T extends TaskLike = TaskLike> {
     this.#args = args;
     const family = new.target as unknown as { name: string; familyName?: string; nameCounter: { n: number } };
     this.name = name ?? `${family.familyName ?? family.name}-${++family.nameCounter.n}`;
-    this.daemon = daemon;
+    this.#daemon = daemon;
     this.backend = backend;
+  }
+
+  /** A daemon does not keep Node alive, and is stopped when the parent exits. Settable until start(), as in Python. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(daemon: boolean) {
+    if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
+    // The worker was told at start; changing it afterwards would say something untrue.
+    if (this.#handle) throw new ProcessError(`Process ${this.name} has already started: its daemon flag cannot change`, 'ERR_ALREADY_STARTED');
+    this.#daemon = daemon;
   }
 
   /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
@@ -138,7 +150,9 @@ export class Process<T extends TaskLike = TaskLike> {
     if (this.run !== Process.prototype.run) {
       const source = Function.prototype.toString.call(this.run);
       // Functions among the fields (arrow-function properties) cannot cross; the rest is data.
-      const self = Object.fromEntries(Object.entries(this).filter(([, value]) => typeof value !== 'function'));
+      // daemon is an accessor (checked when set), not an own field: add it as the field it was.
+      const fields = Object.entries(this).filter(([, value]) => typeof value !== 'function');
+      const self = { ...Object.fromEntries(fields), daemon: this.#daemon };
       return { spec: { kind: 'inline', source, name: 'run' }, self };
     }
     if (this.#target === undefined) {
