@@ -13,6 +13,7 @@ import { encode, refuseForProcess } from '../reduction/transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
 import { invalidType, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import { after } from '../shm/waiting.js';
+import { refuseWhileImporting } from './state.js';
 
 export { currentProcess, type ProcessInfo } from './state.js';
 
@@ -104,6 +105,7 @@ export class Process<T extends TaskLike = TaskLike> {
   /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
   start(): void {
     if (this.#handle) throw new ProcessError(`Process ${this.name} was already started; a Process can only be started once`, 'ERR_ALREADY_STARTED');
+    refuseWhileImporting(`Process ${this.name}`);
     const { spec, self } = this.#work();
     const transfer: import('node:worker_threads').TransferListItem[] = [];
     const refuse = this.backend === 'process' ? refuseForProcess : undefined;
