@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { deserialize } from 'node:v8';
 
 import test from 'ava';
@@ -36,6 +37,11 @@ test('Thread: a Process on the thread backend, named Thread-N; currentThread() i
   t.regex(await pool.apply(threadName), /^PoolWorker-\d+$/);
   await using procs = new Pool({ backend: 'process', processes: 1 });
   t.is(await procs.apply(threadName), 'MainThread', "a child process's main thread, as in Python");
+});
+
+test("console.log shows a Thread as a Thread and a Process as a Process, as Python's repr does", (t) => {
+  t.regex(inspect(new Thread({ target: () => 1 })), /^<Thread name='Thread-\d+' initial>$/);
+  t.regex(inspect(new Process({ target: () => 1, daemon: true })), /^<Process name='Process-\d+' initial daemon>$/);
 });
 
 test('a subclass run() in a Thread sees its own name through currentThread()', async (t) => {

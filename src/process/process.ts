@@ -235,7 +235,7 @@ export class Process<T extends TaskLike = TaskLike> {
   /** `console.log(p)` shows name, state and exit code, as Python's repr does. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     const state = this.#exitCode !== null ? `exitcode=${this.#exitCode}` : this.#handle ? 'started' : 'initial';
-    return `<Process name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
+    return `<${this[Symbol.toStringTag]} name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
   }
 }
 
