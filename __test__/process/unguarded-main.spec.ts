@@ -7,7 +7,7 @@ import test from 'ava';
 
 import { fixturePath, runNode } from '../helpers/node.js';
 
-const guard = /while this worker imports the task module .*unguarded-main\.ts[^]*currentProcess\(\)\.name === 'MainProcess'/;
+const guard = /while this worker imports the task module .*unguarded-main\.ts.*currentProcess\(\)\.name === 'MainProcess'/s;
 
 for (const backend of ['thread', 'process'] as const) {
   for (const kind of ['pool', 'process'] as const) {
