@@ -102,6 +102,16 @@ test('setNcpus resizes the local workers; destroy() rejects what has not finishe
   t.throws(() => js.submit(sleep, [1]), { code: 'ERR_JOBSERVER_DESTROYED' });
 });
 
+test("pp's positional depfuncs and modules are a TypeError that says where they go", async (t) => {
+  await using js = new JobServer({ ncpus: 1 });
+  const submit = js.submit.bind(js) as (...a: unknown[]) => unknown;
+  t.throws(() => submit(sumPrimes, [10], [isPrime], ['math']), {
+    instanceOf: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /"options".*\{ depfuncs: \[\.\.\.\], modules: \[\.\.\.\] \}.*Received an instance of Array/,
+  });
+});
+
 test('bad options and arguments are TypeErrors that name them', (t) => {
   t.throws(() => new JobServer({ ncpu: 2 } as never), { instanceOf: TypeError, message: /"ncpu"/ });
   t.throws(() => new JobServer({ ppservers: ['http://x'] }), { instanceOf: TypeError, message: /ppservers\[0\]/ });
