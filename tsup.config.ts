@@ -15,6 +15,9 @@ const shared = {
   sourcemap: false,
   splitting: false,
   shims: true,
+  // A class that refers to itself is emitted as `class _Process`; users see class names (a
+  // Process's default name is its class's), so they must survive bundling.
+  keepNames: true,
   external: [/\.\.\/native\/binding\.cjs$/],
 } as const;
 

@@ -19,7 +19,9 @@ function sumPrimes(n) {
 
 const ppservers = process.argv.slice(2);
 const js = new JobServer({ ppservers });
-console.log(`Starting pp with ${js.getNcpus()} local workers${ppservers.length ? ` and ${ppservers.join(', ')}` : ''}`);
+console.log(`Starting pp with ${js.getNcpus()} workers${ppservers.length ? ` and ${ppservers.join(', ')}` : ''}`);
+const job1 = js.submit(sumPrimes, [100], { depfuncs: [isPrime] });
+console.log('Sum of primes below 100 is', await job1());
 
 const inputs = [100_000, 100_100, 100_200, 100_300, 100_400, 100_500, 100_600, 100_700];
 // Inline jobs run locally; module tasks may go to the ppservers too.

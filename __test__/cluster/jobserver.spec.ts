@@ -78,6 +78,18 @@ test('statistics count jobs and time per node, and printStats prints them as pp 
   t.regex(printed, /0 active tasks, 2 cores/);
 });
 
+test('printStats leaves out nodes that ran no job and counts the local cores, as pp does', async (t) => {
+  // Two local cpus take both jobs before the ppserver (never reached here) would get one.
+  await using js = new JobServer({ ncpus: 2, ppservers: ['redis://127.0.0.1:1'] });
+  await within(t, 60_000, Promise.all([js.submit(native.sumPrimes, [100])(), js.submit(native.sumPrimes, [1000])()]));
+  t.is(js.getStats()['redis://127.0.0.1:1']!.njobs, 0);
+  let printed = '';
+  js.printStats((text) => (printed += text));
+  t.regex(printed, /\n\s+2 \|\s+100\.00 \|\s+[\d.]+ \|\s+[\d.]+ \| local\n/);
+  t.notRegex(printed, /redis:/);
+  t.regex(printed, /\n0 active tasks, 2 cores\n/);
+});
+
 test('setNcpus resizes the local workers; destroy() rejects what has not finished', async (t) => {
   const js = new JobServer({ ncpus: 1 });
   js.setNcpus(2);
@@ -88,6 +100,16 @@ test('setNcpus resizes the local workers; destroy() rejects what has not finishe
   await within(t, 30_000, js.destroy());
   for (const job of jobs) await t.throwsAsync(job(), { instanceOf: PoolTerminatedError });
   t.throws(() => js.submit(sleep, [1]), { code: 'ERR_JOBSERVER_DESTROYED' });
+});
+
+test("pp's positional depfuncs and modules are a TypeError that says where they go", async (t) => {
+  await using js = new JobServer({ ncpus: 1 });
+  const submit = js.submit.bind(js) as (...a: unknown[]) => unknown;
+  t.throws(() => submit(sumPrimes, [10], [isPrime], ['math']), {
+    instanceOf: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /"options".*\{ depfuncs: \[\.\.\.\], modules: \[\.\.\.\] \}.*Received an instance of Array/,
+  });
 });
 
 test('bad options and arguments are TypeErrors that name them', (t) => {

@@ -85,6 +85,23 @@ test('Process options are validated; names default to Process-N', async (t) => {
   await t.throwsAsync(p.join(), { code: 'ERR_NOT_STARTED' });
 });
 
+test("daemon may be set before start, as Python's p.daemon = True; checked, and fixed once started", async (t) => {
+  const p = new Process({ target: () => {} });
+  p.daemon = true;
+  t.true(p.daemon);
+  t.throws(() => {
+    p.daemon = 'yes' as never;
+  }, { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"daemon"/ });
+  t.true(p.daemon);
+  p.start();
+  t.throws(() => {
+    p.daemon = false;
+  }, { code: 'ERR_ALREADY_STARTED', message: /daemon/ });
+  t.true(p.daemon);
+  await within(t, 30_000, p.join());
+  t.is(p.exitCode, 0);
+});
+
 test('cpuCount and currentProcess, in the main thread and in pool workers', async (t) => {
   const { availableParallelism } = await import('node:os');
   t.is(cpuCount(), availableParallelism());

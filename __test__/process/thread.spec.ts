@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inspect } from 'node:util';
 import { deserialize } from 'node:v8';
 
 import test from 'ava';
@@ -38,6 +39,11 @@ test('Thread: a Process on the thread backend, named Thread-N; currentThread() i
   t.is(await procs.apply(threadName), 'MainThread', "a child process's main thread, as in Python");
 });
 
+test("console.log shows a Thread as a Thread and a Process as a Process, as Python's repr does", (t) => {
+  t.regex(inspect(new Thread({ target: () => 1 })), /^<Thread name='Thread-\d+' initial>$/);
+  t.regex(inspect(new Process({ target: () => 1, daemon: true })), /^<Process name='Process-\d+' initial daemon>$/);
+});
+
 test('a subclass run() in a Thread sees its own name through currentThread()', async (t) => {
   class Named extends Thread {
     constructor(readonly out: Queue<string>) {
@@ -51,7 +57,8 @@ test('a subclass run() in a Thread sees its own name through currentThread()', a
   }
   const q = new Queue<string>();
   const th = new Named(q);
-  t.regex(th.name, /^Named-\d+$/);
+  // Python's threading names a subclass's threads Thread-N too (multiprocessing uses the class name).
+  t.regex(th.name, /^Thread-\d+$/);
   th.start();
   t.is(await within(t, 30_000, q.get()), `${th.name}=${th.name}`);
   await th.join();

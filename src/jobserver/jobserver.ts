@@ -132,7 +132,10 @@ export class JobServer {
   /** Queues `fn(...args)`; returns the job. An inline fn runs on this machine only (see README). */
   submit<T extends TaskLike>(fn: T, args?: TaskArgs<T>, options: SubmitOptions<TaskResult<T>> = {}): Job<TaskResult<T>> {
     if (this.#destroyed) throw codedError('ERR_JOBSERVER_DESTROYED', 'The JobServer was destroyed; no new job is accepted');
-    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
+    // pp's submit(func, args, depfuncs, modules, callback, …) is positional; here they are options.
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw invalidType('options', 'an object such as { depfuncs: [...], modules: [...] } (pp passes them as positional tuples)', options);
+    }
     checkKeys(options, SUBMIT_OPTIONS, 'submit');
     const { depfuncs, modules, callback, callbackargs = [], group = 'default' } = options;
     const list = args ?? [];

@@ -15,7 +15,8 @@ export function formatStats(stats: Record<string, NodeStats>, elapsedMs: number)
   const nodes = Object.entries(stats);
   const total = nodes.reduce((sum, [, s]) => sum + s.njobs, 0);
   const lines = ['Job execution statistics:', ' job count | % of all jobs | job time sum (s) | time per job (s) | job server'];
-  for (const [name, s] of nodes) {
+  // As pp: a node that ran nothing has no row, and "cores" are the local ones (pp's get_ncpus()).
+  for (const [name, s] of nodes.filter(([, node]) => node.njobs > 0)) {
     const share = total === 0 ? 0 : (100 * s.njobs) / total;
     const perJob = s.njobs === 0 ? 0 : s.timeMs / s.njobs / 1000;
     lines.push(
@@ -24,7 +25,7 @@ export function formatStats(stats: Record<string, NodeStats>, elapsedMs: number)
     );
   }
   const running = nodes.reduce((sum, [, s]) => sum + s.running, 0);
-  const cpus = nodes.reduce((sum, [, s]) => sum + s.ncpus, 0);
+  const cpus = stats.local?.ncpus ?? 0;
   lines.push(`Time elapsed since server creation ${(elapsedMs / 1000).toFixed(3)} s`, `${running} active tasks, ${cpus} cores`, '');
   return lines.join('\n');
 }

@@ -14,6 +14,7 @@ import { ClusterBackend } from '../backends/cluster/backend.js';
 import { NativeBackend } from '../backends/native/backend.js';
 import { WorkerBackend } from '../backends/workers/backend.js';
 import { PoolTerminatedError, codedError } from '../errors.js';
+import { refuseWhileImporting } from '../process/state.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from '../task.js';
 import { invalidType, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
@@ -155,6 +156,7 @@ export class Pool {
       throw invalidType(connection !== undefined ? 'connection' : 'queue', "used only with backend 'cluster'", connection ?? queue);
     }
     this.backend = backend;
+    if (backend === 'thread' || backend === 'process') refuseWhileImporting(`A '${backend}' Pool`);
     if (maxtasksperchild !== undefined && maxtasksperchild !== null) {
       validateInteger(maxtasksperchild, 'maxtasksperchild', 1);
     }

@@ -13,6 +13,7 @@ import { encode, refuseForProcess } from '../reduction/transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
 import { invalidType, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import { after } from '../shm/waiting.js';
+import { refuseWhileImporting } from './state.js';
 
 export { currentProcess, type ProcessInfo } from './state.js';
 
@@ -54,7 +55,7 @@ function installExitHook(): void {
 
 export class Process<T extends TaskLike = TaskLike> {
   readonly name: string;
-  readonly daemon: boolean;
+  #daemon: boolean;
   readonly backend: WorkerKind;
   readonly #target: T | undefined;
   readonly #args: unknown[];
@@ -83,15 +84,28 @@ export class Process<T extends TaskLike = TaskLike> {
     }
     this.#target = target;
     this.#args = args;
-    const family = new.target as unknown as { name: string; nameCounter: { n: number } };
-    this.name = name ?? `${family.name}-${++family.nameCounter.n}`;
-    this.daemon = daemon;
+    const family = new.target as unknown as { name: string; familyName?: string; nameCounter: { n: number } };
+    this.name = name ?? `${family.familyName ?? family.name}-${++family.nameCounter.n}`;
+    this.#daemon = daemon;
     this.backend = backend;
+  }
+
+  /** A daemon does not keep Node alive, and is stopped when the parent exits. Settable until start(), as in Python. */
+  get daemon(): boolean {
+    return this.#daemon;
+  }
+
+  set daemon(daemon: boolean) {
+    if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
+    // The worker was told at start; changing it afterwards would say something untrue.
+    if (this.#handle) throw new ProcessError(`Process ${this.name} has already started: its daemon flag cannot change`, 'ERR_ALREADY_STARTED');
+    this.#daemon = daemon;
   }
 
   /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
   start(): void {
     if (this.#handle) throw new ProcessError(`Process ${this.name} was already started; a Process can only be started once`, 'ERR_ALREADY_STARTED');
+    refuseWhileImporting(`Process ${this.name}`);
     const { spec, self } = this.#work();
     const transfer: import('node:worker_threads').TransferListItem[] = [];
     const refuse = this.backend === 'process' ? refuseForProcess : undefined;
@@ -138,7 +152,9 @@ export class Process<T extends TaskLike = TaskLike> {
     if (this.run !== Process.prototype.run) {
       const source = Function.prototype.toString.call(this.run);
       // Functions among the fields (arrow-function properties) cannot cross; the rest is data.
-      const self = Object.fromEntries(Object.entries(this).filter(([, value]) => typeof value !== 'function'));
+      // daemon is an accessor (checked when set), not an own field: add it as the field it was.
+      const fields = Object.entries(this).filter(([, value]) => typeof value !== 'function');
+      const self = { ...Object.fromEntries(fields), daemon: this.#daemon };
       return { spec: { kind: 'inline', source, name: 'run' }, self };
     }
     if (this.#target === undefined) {
@@ -219,7 +235,7 @@ export class Process<T extends TaskLike = TaskLike> {
   /** `console.log(p)` shows name, state and exit code, as Python's repr does. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     const state = this.#exitCode !== null ? `exitcode=${this.#exitCode}` : this.#handle ? 'started' : 'initial';
-    return `<Process name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
+    return `<${this[Symbol.toStringTag]} name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
   }
 }
 

@@ -24,6 +24,8 @@ const THREAD_OPTIONS: OptionNames<ThreadOptions> = { target: true, args: true, n
 export class Thread<T extends TaskLike = TaskLike> extends Process<T> {
   /** Threads count apart from processes, as Python's threading and multiprocessing do. */
   protected static override readonly nameCounter = { n: 0 };
+  /** Python's threading names a subclass's threads Thread-N too, where multiprocessing uses the class name. */
+  protected static readonly familyName: string = 'Thread';
 
   constructor(options: ThreadOptions<T> = {}) {
     validateOptions<ThreadOptions<T>>(options, 'options', THREAD_OPTIONS);

@@ -9,7 +9,7 @@ import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
 import { serveParent } from '../shm/handover.js';
 import { decode, encode } from '../reduction/transfer.js';
-import { setCurrentProcess } from '../process/state.js';
+import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
 import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
@@ -81,7 +81,7 @@ function explainScope(error: unknown, spec: TaskSpec): unknown {
 async function loadModule(url: string): Promise<Record<string, unknown>> {
   let loading = modules.get(url);
   if (!loading) {
-    loading = import(url) as Promise<Record<string, unknown>>;
+    loading = importTaskModule(url);
     modules.set(url, loading);
   }
   return loading;
