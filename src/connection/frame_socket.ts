@@ -22,6 +22,9 @@ export class FrameSocket {
   #batch: Buffer | undefined;
   #batchLength = 0;
   #batchSize = MIN_BATCH;
+  /** The batch last handed to the socket, and that batch once its write finished (to reuse). */
+  #sealed: Buffer | undefined;
+  #spare: Buffer | undefined;
   #flushing = false;
   #handler: ((frame: Buffer) => void) | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
@@ -53,6 +56,18 @@ export class FrameSocket {
   receive(chunk: Buffer): void {
     this.#reader.push(chunk);
     this.#deliver();
+  }
+
+  /**
+   * Bytes from the peer in a buffer the caller reuses for its next read: frames are handed over
+   * straight from it (each is decoded before the handler returns), and only what is left over is
+   * copied. During the handshake a frame is awaited, so the chunk is copied first.
+   */
+  receiveBorrowed(chunk: Buffer): void {
+    if (!this.#handler || this.#waiter || this.#paused) return this.receive(Buffer.from(chunk));
+    this.#reader.push(chunk);
+    this.#deliver();
+    this.#reader.keepRest(chunk);
   }
 
   /** The largest frame accepted from the peer from now on. */
@@ -92,7 +107,7 @@ export class FrameSocket {
     if (this.#closed) return;
     if (!this.#batch || this.#batchLength + length > this.#batch.length) {
       this.#seal();
-      this.#batch = Buffer.allocUnsafe(Math.max(length, this.#batchSize));
+      this.#batch = this.#newBatch(Math.max(length, this.#batchSize));
     }
     copyFrame(this.#batch, this.#batchLength, length);
     this.#batchLength += length;
@@ -100,9 +115,19 @@ export class FrameSocket {
   }
 
   #seal(): void {
-    if (this.#batch && this.#batchLength > 0) this.#out.push(this.#batch.subarray(0, this.#batchLength));
+    if (this.#batch && this.#batchLength > 0) {
+      this.#out.push(this.#batch.subarray(0, this.#batchLength));
+      this.#sealed = this.#batch;
+    }
     this.#batch = undefined;
     this.#batchLength = 0;
+  }
+
+  /** Sequential calls write one small batch per turn: the same buffer serves them all. */
+  #newBatch(size: number): Buffer {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    return spare !== undefined && spare.length >= size ? spare : Buffer.allocUnsafe(size);
   }
 
   #queued(bytes: number): void {
@@ -192,6 +217,9 @@ export class FrameSocket {
       for (const frame of frames) this.socket.write(frame);
       this.socket.uncork();
     }
+    // Nothing left in the stream: the kernel took every byte, so the batch may be written over.
+    if (this.socket.writableLength === 0) this.#spare = this.#sealed;
+    this.#sealed = undefined;
   }
 
   #closedError(): Error {
@@ -205,6 +233,7 @@ export class FrameSocket {
     this.#outBytes = 0;
     this.#batch = undefined;
     this.#batchLength = 0;
+    this.#sealed = this.#spare = undefined;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(this.#closedError());
