@@ -26,6 +26,7 @@ export class FrameSocket {
   #sealed: Buffer | undefined;
   #spare: Buffer | undefined;
   #flushing = false;
+  readonly #flushTask = () => this.#flush();
   #handler: ((frame: Buffer) => void) | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   #closeListeners: ((error: Error | undefined) => void)[] = [];
@@ -134,7 +135,7 @@ export class FrameSocket {
     this.#outBytes += bytes;
     if (!this.#flushing) {
       this.#flushing = true;
-      queueMicrotask(() => this.#flush());
+      queueMicrotask(this.#flushTask);
     }
   }
 
@@ -173,6 +174,13 @@ export class FrameSocket {
   }
 
   #deliver(): void {
+    this.#drain();
+    // The replies to the frames just handled go out now rather than in a microtask: Node's
+    // stream bookkeeping (its nextTicks) would run first, and a sequential caller waits on this.
+    if (this.#flushing && !this.socket.destroyed) this.#flush();
+  }
+
+  #drain(): void {
     try {
       while (!this.socket.destroyed) {
         if (this.#waiter) {
@@ -203,11 +211,11 @@ export class FrameSocket {
     this.#seal();
     const frames = this.#out;
     const bytes = this.#outBytes;
+    if (this.#closed || frames.length === 0) return;
     // The next batch is about as large as this turn's output was.
     this.#batchSize = Math.min(Math.max(bytes, MIN_BATCH), MAX_BATCH);
     this.#out = [];
     this.#outBytes = 0;
-    if (this.#closed || frames.length === 0) return;
     if (frames.length === 1) {
       this.socket.write(frames[0]!);
     } else if (bytes <= JOIN_LIMIT) {
