@@ -17,7 +17,7 @@ export const SEED_STEP = 500;
 /** The seed workload's known total: sumPrimes(n) for n = 0, 500, …, 99500. */
 export const SEED_CHECKSUM = 31007039440;
 
-export type Workload = 'seed' | 'overhead' | 'scaling' | 'cluster';
+export type Workload = 'seed' | 'overhead' | 'scaling' | 'cluster' | 'managers';
 
 /**
  * Why a row has no timing. Rows are never dropped: a user must see that an engine was not

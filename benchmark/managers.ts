@@ -1,98 +1,188 @@
 /**
- * Managers benchmark: a manager dict used from the main thread, a thread worker and a process
- * worker, against CPython's `multiprocessing.Manager().dict()` used from a child process, all in
- * this one run. Each iteration is `await d.set(i, i)` then `await d.get(i)` (two calls); the
- * figures are calls per second, each the best of five rounds (three with BENCH_QUICK), and the
- * ratios compare figures of this run (rounds interleave the engines, so load hits them alike).
- *
- *   npx tsx benchmark/managers.ts            (BENCH_QUICK=1 for a short run)
+ * Workload `managers` (`napi-multiprocessing bench --workload managers`, not part of 'all'): a
+ * manager dict used from the main thread, a thread worker and a process worker, against CPython's
+ * `multiprocessing.Manager().dict()` used from a child process (benchmark/python/managers.py), all
+ * in this one run. Each iteration is `await d.set(i, i)` then `await d.get(i)`, two calls; the
+ * figure of a row is calls per second at its median run, and its ratio is over CPython's median.
+ * Rounds interleave the engines (CPython included), so that a change in the machine's load hits
+ * them alike; each engine warms up in one round that is not counted.
  *
  * The bar (issue 12): process worker, sequential >= 1.5x CPython; main thread >= 10x; 100 calls
  * in flight from a process worker >= 10x CPython's sequential loop.
  */
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { Manager, Pool, task } from '../index.js';
+import { type BenchRecord, type EngineKind, errorMessage, median, packageRoot, withTimeout } from './common.js';
 import { detectPython, runPython } from './engines.js';
+import type { SuiteContext } from './measure.js';
+import { emptyRecord } from './measure.js';
+import { formatMs, formatRate, KIND_COLORS, renderBarChart } from './svg.js';
 
-const quick = process.env.BENCH_QUICK === '1';
-const ROUNDS = quick ? 3 : 5;
-const WORKER_N = quick ? 2_000 : 20_000;
-const MAIN_N = quick ? 20_000 : 200_000;
-const PYTHON_N = quick ? 2_000 : 20_000;
+export const PYTHON_ROW = 'CPython Manager().dict(), from a Process';
+const INFLIGHT = 100;
+const ROUND_TIMEOUT_MS = 600_000;
 
-const pythonScript = fileURLToPath(new URL('./python/managers.py', import.meta.url));
 const loop = task<(d: unknown, n: number, inflight?: number) => Promise<{ ms: number; checksum: number }>>(
-  new URL('./tasks/managers.mjs', import.meta.url),
+  pathToFileURL(join(packageRoot, 'benchmark', 'tasks', 'managers.mjs')),
   'setGetLoop',
 );
 
-function expected(n: number): number {
-  return (n * (n - 1)) / 2;
+/** Iterations (each a set and a get) of one run: the main thread is fast enough for ten times more. */
+export function managersIterations(quick: boolean): { worker: number; main: number } {
+  return quick ? { worker: 2_000, main: 20_000 } : { worker: 20_000, main: 200_000 };
 }
 
-async function mainThread(manager: InstanceType<typeof Manager>): Promise<number> {
+const expected = (n: number) => (n * (n - 1)) / 2;
+
+/** One run of a case: its wall time and the sum of the values read back. */
+type Run = (n: number) => Promise<{ ms: number; checksum: number }>;
+
+interface Case {
+  name: string;
+  kind: EngineKind;
+  n: number;
+  run: Run;
+}
+
+interface Env {
+  manager: InstanceType<typeof Manager>;
+  threads: Pool;
+  processes: Pool;
+}
+
+async function mainThread(manager: InstanceType<typeof Manager>, n: number): Promise<{ ms: number; checksum: number }> {
   const d = await manager.dict<number, number>();
-  let sum = 0;
+  let checksum = 0;
   const start = performance.now();
-  for (let i = 0; i < MAIN_N; i++) {
+  for (let i = 0; i < n; i++) {
     await d.set(i, i);
-    sum += (await d.get(i))!;
+    checksum += (await d.get(i))!;
   }
-  const ms = performance.now() - start;
-  if (sum !== expected(MAIN_N)) throw new Error(`main thread: checksum ${sum}`);
-  return (2 * MAIN_N) / (ms / 1000);
+  return { ms: performance.now() - start, checksum };
 }
 
-async function inWorker(pool: Pool, manager: InstanceType<typeof Manager>, inflight: number): Promise<number> {
-  const d = await manager.dict<number, number>();
-  const { ms, checksum } = await pool.apply(loop, [d, WORKER_N, inflight]);
-  if (checksum !== expected(WORKER_N)) throw new Error(`worker: checksum ${checksum}`);
-  return (2 * WORKER_N) / (ms / 1000);
+async function inWorker(env: Env, pool: Pool, n: number, inflight: number): Promise<{ ms: number; checksum: number }> {
+  const d = await env.manager.dict<number, number>();
+  return pool.apply(loop, [d, n, inflight]);
 }
 
-async function python(): Promise<number | null> {
-  if (!(await detectPython())) return null;
-  const outcome = await runPython(pythonScript, ['--n', String(PYTHON_N), '--runs', '1', '--warmup', '1'], 600_000);
-  const run = outcome as unknown as { runsMs: number[]; opsPerRun: number; checksums: number[] };
-  if (run.checksums[0] !== expected(PYTHON_N)) throw new Error(`python: checksum ${run.checksums[0]}`);
-  return run.opsPerRun / (Math.min(...run.runsMs) / 1000);
+async function python(n: number): Promise<{ ms: number; checksum: number }> {
+  const script = join(packageRoot, 'benchmark', 'python', 'managers.py');
+  const outcome = await runPython(script, ['--n', String(n), '--runs', '1', '--warmup', '1'], ROUND_TIMEOUT_MS);
+  return { ms: outcome.runsMs[0]!, checksum: outcome.checksums[0]! };
 }
 
-function show(label: string, rate: number | null, reference: number | null): void {
-  const ratio = rate !== null && reference ? `  (${(rate / reference).toFixed(1)}x CPython)` : '';
-  console.log(`  ${label.padEnd(44)} ${rate === null ? 'skipped' : `${Math.round(rate).toLocaleString('en-US')} calls/s`}${ratio}`);
+function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
+  const { worker, main } = managersIterations(quick);
+  const list: Case[] = [
+    { name: 'main thread (the manager serves it directly)', kind: 'ours', n: main, run: (n) => mainThread(env.manager, n) },
+    { name: 'thread worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.threads, n, 1) },
+    { name: 'process worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, 1) },
+    { name: `process worker, ${INFLIGHT} calls in flight`, kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, INFLIGHT) },
+  ];
+  return withPython ? [{ name: PYTHON_ROW, kind: 'external', n: worker, run: python }, ...list] : list;
 }
 
-async function main(): Promise<void> {
+/** Progress steps: the pools' start, then a warm-up round and `runs` rounds of every case. */
+export function managersSteps(runs: number): number {
+  return 1 + (runs + 1) * 5;
+}
+
+export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
+  const { options, progress } = ctx;
+  const withPython = (await detectPython()) !== null;
+  progress.begin('managers: starting the manager and the pools');
   await using manager = new Manager();
   await using threads = new Pool({ processes: 1, backend: 'thread' });
   await using processes = new Pool({ processes: 1, backend: 'process' });
-  const best = { python: null as number | null, main: 0, thread: 0, process: 0, inflight: 0 };
-  // Rounds interleave the engines, so that a change in the machine's load hits them all.
-  for (let round = 0; round < ROUNDS; round++) {
-    console.error(`round ${round + 1} of ${ROUNDS}…`);
-    const figures = {
-      python: await python(),
-      main: await mainThread(manager),
-      thread: await inWorker(threads, manager, 1),
-      process: await inWorker(processes, manager, 1),
-      inflight: await inWorker(processes, manager, 100),
-    };
-    // Each round on stderr, so that the spread behind the best figures can be seen.
-    console.error(`  ${Object.entries(figures).map(([name, rate]) => `${name} ${rate === null ? '-' : Math.round(rate)}`).join(', ')}`);
-    if (figures.python !== null) best.python = Math.max(best.python ?? 0, figures.python);
-    best.main = Math.max(best.main, figures.main);
-    best.thread = Math.max(best.thread, figures.thread);
-    best.process = Math.max(best.process, figures.process);
-    best.inflight = Math.max(best.inflight, figures.inflight);
+  progress.step();
+  const list = cases({ manager, threads, processes }, options.quick, withPython);
+  const samples = list.map(() => [] as number[]);
+  const failures = new Map<number, string>();
+  for (let round = 0; round <= options.runs; round++) {
+    progress.begin(round === 0 ? 'managers: warm-up round' : `managers: round ${round} of ${options.runs}`);
+    const figures = await runRound(list, failures);
+    if (round > 0) for (const [i, ms] of figures) samples[i]!.push(ms);
+    progress.step(5);
+    // Each round's figures, so that the spread behind the medians can be seen.
+    progress.end([...figures].map(([i, ms]) => `${list[i]!.name.split(' (')[0]} ${formatRate((2 * list[i]!.n * 1000) / ms)}/s`).join(', '));
   }
-  console.log(`managers: d.set(i, i) then d.get(i), calls per second (best of ${ROUNDS})`);
-  show("CPython Manager().dict(), from a Process", best.python, null);
-  show('main thread (the manager serves it directly)', best.main, best.python);
-  show('thread worker, sequential', best.thread, best.python);
-  show('process worker, sequential', best.process, best.python);
-  show('process worker, 100 calls in flight', best.inflight, best.python);
+  const records = list.map((c, i) => toRecord(ctx, c, samples[i]!, failures.get(i)));
+  if (!withPython) records.unshift({ ...emptyRecord('managers', { name: PYTHON_ROW, kind: 'external', threads: 1, items: 1, expectedChecksum: 0 }, ctx.machine), status: 'skipped', note: 'no python3 here' });
+  const reference = records.find((r) => r.name === PYTHON_ROW && r.status === 'ok')?.opsPerSecond;
+  for (const r of records) r.speedup = reference && r.opsPerSecond ? r.opsPerSecond / reference : null;
+  return records;
 }
 
-await main();
+/** One run of every case still standing; a case that fails once is out (its error is its row's note). */
+async function runRound(list: Case[], failures: Map<number, string>): Promise<Map<number, number>> {
+  const figures = new Map<number, number>();
+  for (const [i, c] of list.entries()) {
+    if (failures.has(i)) continue;
+    try {
+      const { ms, checksum } = await withTimeout(c.run(c.n), ROUND_TIMEOUT_MS, c.name);
+      if (checksum !== expected(c.n)) throw new Error(`checksum ${checksum}, expected ${expected(c.n)}`);
+      figures.set(i, ms);
+    } catch (error) {
+      failures.set(i, errorMessage(error));
+    }
+  }
+  return figures;
+}
+
+function toRecord(ctx: SuiteContext, c: Case, samples: number[], failure: string | undefined): BenchRecord {
+  const record = emptyRecord('managers', { name: c.name, kind: c.kind, threads: 1, items: 2 * c.n, expectedChecksum: expected(c.n) }, ctx.machine);
+  if (failure !== undefined || samples.length === 0) return { ...record, note: failure ?? 'no run completed' };
+  const mid = median(samples);
+  return {
+    ...record,
+    status: 'ok',
+    runs: samples.length,
+    medianMs: mid,
+    wallMs: mid,
+    minMs: Math.min(...samples),
+    maxMs: Math.max(...samples),
+    opsPerSecond: (2 * c.n * 1000) / mid,
+    checksum: expected(c.n),
+    checksumOk: true,
+  };
+}
+
+export const MANAGERS_TITLE = `managers: await d.set(i, i) then await d.get(i) on a manager dict, calls per second; bar: process worker sequential >= 1.5× CPython, ${INFLIGHT} in flight >= 10×, main thread >= 10×`;
+
+/** The rows of the table: calls per second at the median, and the ratio over CPython's. */
+export function managersRows(records: BenchRecord[]): { header: string[]; rows: string[][]; right: Set<number> } {
+  const header = ['Case', 'Calls', 'Median', 'Min – max', 'Calls/s', 'vs CPython', 'Checksum', 'Status'];
+  const rows = records.map((r) => [
+    r.name,
+    String(r.items),
+    r.medianMs === null ? '—' : formatMs(r.medianMs),
+    r.minMs === null || r.maxMs === null ? '—' : `${formatMs(r.minMs)} – ${formatMs(r.maxMs)}`,
+    r.opsPerSecond ? `${formatRate(r.opsPerSecond)}/s` : '—',
+    r.speedup === null ? '—' : `${r.speedup.toFixed(2)}×`,
+    r.checksum === null ? '—' : `${r.checksum}${r.checksumOk ? ' ✓' : ' ✗'}`,
+    r.status === 'ok' && r.kind === 'external' ? 'ok (reference)' : r.status,
+  ]);
+  return { header, rows, right: new Set([1, 2, 4, 5]) };
+}
+
+export function managersChart(records: BenchRecord[]): string {
+  return renderBarChart({
+    title: 'Manager dict calls per second, over CPython’s Manager().dict()',
+    subtitle: 'await d.set(i, i) then await d.get(i); median of the rounds; higher is faster',
+    axisLabel: 'calls per second over CPython (1× = dashed line)',
+    reference: 1,
+    rows: records.map((r) => ({
+      label: r.name,
+      value: r.speedup,
+      text: r.opsPerSecond ? `${formatRate(r.opsPerSecond)}/s${r.speedup ? ` (${r.speedup.toFixed(2)}×)` : ''}` : r.status,
+      color: KIND_COLORS[r.kind],
+    })),
+    legend: [
+      { label: 'napi-multiprocessing', color: KIND_COLORS.ours },
+      { label: 'CPython (reference)', color: KIND_COLORS.external },
+    ],
+  });
+}

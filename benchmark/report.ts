@@ -3,6 +3,7 @@
  * JSON document written by --json.
  */
 import type { BenchOptions, BenchRecord, Machine, Workload } from './common.js';
+import { MANAGERS_TITLE, managersRows } from './managers.js';
 import { formatMs, formatRate } from './svg.js';
 
 export interface BenchDocument {
@@ -79,6 +80,7 @@ export const WORKLOAD_TITLES: Record<Workload, string> = {
   overhead: 'overhead: trivial tasks',
   scaling: 'scaling: the seed workload with 1 … cpuCount() workers',
   cluster: 'cluster: 2 workers through a local Redis, against the thread pool and BullMQ with one job per task',
+  managers: MANAGERS_TITLE,
 };
 
 /** The seed rows compare with the JS single thread, the trivial-task rows with BullMQ's one job per task. */
@@ -120,6 +122,12 @@ export function renderTables(records: BenchRecord[], options: BenchOptions, mach
   if (cluster.length) {
     out.push(`\n### ${WORKLOAD_TITLES.cluster}\n`);
     out.push(clusterTable(cluster));
+  }
+  const managers = byWorkload('managers');
+  if (managers.length) {
+    const { header, rows, right } = managersRows(managers);
+    out.push(`\n### ${WORKLOAD_TITLES.managers}\n`);
+    out.push(table(header, rows, right) + notes(managers));
   }
   return `${out.join('\n')}\n`;
 }

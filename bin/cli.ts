@@ -25,6 +25,7 @@ import { cpuCount, runScaling, scalingSteps } from '../benchmark/scaling.js';
 import { MEMORY_PROBE_ENV, runMemoryProbe } from '../benchmark/memory.js';
 import { runSeed, seedEngines, seedSteps } from '../benchmark/seed.js';
 import { clusterSteps, runCluster } from '../benchmark/cluster.js';
+import { managersChart, managersSteps, runManagers } from '../benchmark/managers.js';
 import { overheadChart, scalingChart, seedChart } from '../benchmark/svg.js';
 import { runWorkerCommand } from '../src/backends/cluster/cli.js';
 
@@ -36,7 +37,7 @@ Runs the comparative benchmark: the seed workload (sumPrimes over 200 inputs, ch
 workerpool and CPython; prints a table on stdout and progress on stderr.
 
 Options:
-  --workload W   seed | overhead | scaling | all | cluster           (default: seed)
+  --workload W   seed | overhead | scaling | all | cluster | managers (default: seed)
                  seed:     every engine on the seed workload
                  overhead: trivial tasks (100,000 submissions, a 1,000,000-item map),
                            tasks per second, and native.isPrime calls per second
@@ -45,6 +46,10 @@ Options:
                            10,000 trivial tasks, against the thread pool and BullMQ used
                            directly (one job per task); needs redis-server, bullmq and ioredis
                            (not part of 'all')
+                 managers: await d.set(i, i) then await d.get(i) on a manager dict from
+                           the main thread, a thread worker and a process worker (also with
+                           100 calls in flight), calls per second over CPython's
+                           Manager().dict() measured in the same run (not part of 'all')
   --quick        a small variant for CI and smoke tests (n = 20000, 3 runs, small overhead sizes)
   --n N          inputs are 0, step, 2·step, … below N                (default: ${SEED_N})
   --step S       distance between inputs                               (default: ${SEED_STEP})
@@ -105,8 +110,8 @@ export function parseCli(argv: string[]): CliPlan | 'help' {
 
   const workload = values.workload ?? 'seed';
   const all: Workload[] = ['seed', 'overhead', 'scaling'];
-  if (workload !== 'all' && workload !== 'cluster' && !all.includes(workload as Workload)) {
-    throw new UsageError(`--workload must be one of seed, overhead, scaling, all, cluster; got '${workload}'`);
+  if (workload !== 'all' && workload !== 'cluster' && workload !== 'managers' && !all.includes(workload as Workload)) {
+    throw new UsageError(`--workload must be one of seed, overhead, scaling, all, cluster, managers; got '${workload}'`);
   }
   const quick = values.quick ?? false;
   const n = integer(values.n, 'n', 1, 5_000_000) ?? (quick ? 20_000 : SEED_N);
@@ -161,14 +166,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { workloads, options } = plan;
   const began = performance.now();
-  const python = workloads.includes('seed') ? await detectPython() : null;
+  const python = workloads.includes('seed') || workloads.includes('managers') ? await detectPython() : null;
   const machine = describeMachine(native.available, python);
 
   const steps =
     (workloads.includes('seed') ? seedSteps(options.threads, options.runs) : 0) +
     (workloads.includes('overhead') ? overheadSteps(options.threads, options.runs, options.quick) : 0) +
     (workloads.includes('scaling') ? scalingSteps(options.runs) : 0) +
-    (workloads.includes('cluster') ? clusterSteps(options.runs) : 0);
+    (workloads.includes('cluster') ? clusterSteps(options.runs) : 0) +
+    (workloads.includes('managers') ? managersSteps(options.runs) : 0);
   const progress = new Progress(steps);
   const ctx: SuiteContext = { options, progress, machine };
 
@@ -179,6 +185,7 @@ export async function main(argv: string[]): Promise<number> {
       if (workload === 'overhead') records.push(...(await runOverhead(ctx)));
       if (workload === 'scaling') records.push(...(await runScaling(ctx)));
       if (workload === 'cluster') records.push(...(await runCluster(ctx)));
+      if (workload === 'managers') records.push(...(await runManagers(ctx)));
     }
   } finally {
     progress.finish();
@@ -208,7 +215,9 @@ export async function main(argv: string[]): Promise<number> {
           ? seedChart(rows, options.threads, `${workload} workload`)
           : workload === 'scaling'
             ? scalingChart(rows)
-            : overheadChart(rows);
+            : workload === 'managers'
+              ? managersChart(rows)
+              : overheadChart(rows);
       written.push(write(chartPath(plan.chart, workload, first), svg));
       first = false;
     }

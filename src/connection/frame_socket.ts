@@ -22,7 +22,11 @@ export class FrameSocket {
   #batch: Buffer | undefined;
   #batchLength = 0;
   #batchSize = MIN_BATCH;
+  /** The batch last handed to the socket, and that batch once its write finished (to reuse). */
+  #sealed: Buffer | undefined;
+  #spare: Buffer | undefined;
   #flushing = false;
+  readonly #flushTask = () => this.#flush();
   #handler: ((frame: Buffer) => void) | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   #closeListeners: ((error: Error | undefined) => void)[] = [];
@@ -53,6 +57,18 @@ export class FrameSocket {
   receive(chunk: Buffer): void {
     this.#reader.push(chunk);
     this.#deliver();
+  }
+
+  /**
+   * Bytes from the peer in a buffer the caller reuses for its next read: frames are handed over
+   * straight from it (each is decoded before the handler returns), and only what is left over is
+   * copied. During the handshake a frame is awaited, so the chunk is copied first.
+   */
+  receiveBorrowed(chunk: Buffer): void {
+    if (!this.#handler || this.#waiter || this.#paused) return this.receive(Buffer.from(chunk));
+    this.#reader.push(chunk);
+    this.#deliver();
+    this.#reader.keepRest(chunk);
   }
 
   /** The largest frame accepted from the peer from now on. */
@@ -92,7 +108,7 @@ export class FrameSocket {
     if (this.#closed) return;
     if (!this.#batch || this.#batchLength + length > this.#batch.length) {
       this.#seal();
-      this.#batch = Buffer.allocUnsafe(Math.max(length, this.#batchSize));
+      this.#batch = this.#newBatch(Math.max(length, this.#batchSize));
     }
     copyFrame(this.#batch, this.#batchLength, length);
     this.#batchLength += length;
@@ -100,16 +116,26 @@ export class FrameSocket {
   }
 
   #seal(): void {
-    if (this.#batch && this.#batchLength > 0) this.#out.push(this.#batch.subarray(0, this.#batchLength));
+    if (this.#batch && this.#batchLength > 0) {
+      this.#out.push(this.#batch.subarray(0, this.#batchLength));
+      this.#sealed = this.#batch;
+    }
     this.#batch = undefined;
     this.#batchLength = 0;
+  }
+
+  /** Sequential calls write one small batch per turn: the same buffer serves them all. */
+  #newBatch(size: number): Buffer {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    return spare !== undefined && spare.length >= size ? spare : Buffer.allocUnsafe(size);
   }
 
   #queued(bytes: number): void {
     this.#outBytes += bytes;
     if (!this.#flushing) {
       this.#flushing = true;
-      queueMicrotask(() => this.#flush());
+      queueMicrotask(this.#flushTask);
     }
   }
 
@@ -148,6 +174,13 @@ export class FrameSocket {
   }
 
   #deliver(): void {
+    this.#drain();
+    // The replies to the frames just handled go out now rather than in a microtask: Node's
+    // stream bookkeeping (its nextTicks) would run first, and a sequential caller waits on this.
+    if (this.#flushing && !this.socket.destroyed) this.#flush();
+  }
+
+  #drain(): void {
     try {
       while (!this.socket.destroyed) {
         if (this.#waiter) {
@@ -178,11 +211,11 @@ export class FrameSocket {
     this.#seal();
     const frames = this.#out;
     const bytes = this.#outBytes;
+    if (this.#closed || frames.length === 0) return;
     // The next batch is about as large as this turn's output was.
     this.#batchSize = Math.min(Math.max(bytes, MIN_BATCH), MAX_BATCH);
     this.#out = [];
     this.#outBytes = 0;
-    if (this.#closed || frames.length === 0) return;
     if (frames.length === 1) {
       this.socket.write(frames[0]!);
     } else if (bytes <= JOIN_LIMIT) {
@@ -192,6 +225,9 @@ export class FrameSocket {
       for (const frame of frames) this.socket.write(frame);
       this.socket.uncork();
     }
+    // Nothing left in the stream: the kernel took every byte, so the batch may be written over.
+    if (this.socket.writableLength === 0) this.#spare = this.#sealed;
+    this.#sealed = undefined;
   }
 
   #closedError(): Error {
@@ -205,6 +241,7 @@ export class FrameSocket {
     this.#outBytes = 0;
     this.#batch = undefined;
     this.#batchLength = 0;
+    this.#sealed = this.#spare = undefined;
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(this.#closedError());

@@ -11,6 +11,8 @@
  */
 import { decodeValue, encodeBytes, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
 
+const EMPTY = Buffer.alloc(0);
+
 /** Thrown by `FrameReader.next` for a frame that announces more than the limit, or nothing. */
 export class FrameError extends Error {}
 
@@ -69,7 +71,7 @@ export function frameBytes(frame: Buffer): Buffer | undefined {
  */
 export class FrameReader {
   /** Bytes received and not yet returned as frames, from `offset` on. */
-  #buffer: Buffer = Buffer.alloc(0);
+  #buffer: Buffer = EMPTY;
   #offset = 0;
   /** Chunks of one big frame, joined once it is complete (no quadratic copying). */
   #parts: Buffer[] = [];
@@ -99,6 +101,23 @@ export class FrameReader {
     this.#offset = 0;
   }
 
+  /**
+   * Copies whatever is left of `chunk` (pushed without a copy, a buffer the caller reuses) into
+   * memory of the reader's own, so that the caller may overwrite `chunk` from now on.
+   */
+  keepRest(chunk: Buffer): void {
+    const shares = (part: Buffer) => part.buffer === chunk.buffer;
+    if (this.#needed > 0) {
+      this.#parts = this.#parts.map((part) => (shares(part) ? Buffer.from(part) : part));
+    } else if (this.#offset >= this.#buffer.length) {
+      this.#buffer = EMPTY;
+      this.#offset = 0;
+    } else if (shares(this.#buffer)) {
+      this.#buffer = Buffer.from(this.#buffer.subarray(this.#offset));
+      this.#offset = 0;
+    }
+  }
+
   /** The next complete frame (header included), or undefined until more bytes arrive. */
   next(): Buffer | undefined {
     if (this.#needed > 0) return undefined;
@@ -114,7 +133,7 @@ export class FrameReader {
         this.#parts = [this.#buffer.subarray(this.#offset)];
         this.#partBytes = available;
         this.#needed = total;
-        this.#buffer = Buffer.alloc(0);
+        this.#buffer = EMPTY;
         this.#offset = 0;
       }
       return undefined;

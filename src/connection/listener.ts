@@ -102,7 +102,7 @@ export async function dial(address: Address, authkey: Uint8Array, options: Trans
     const onread = {
       buffer: scratch,
       callback: (n: number) => {
-        io!.receive(Buffer.from(scratch.subarray(0, n)));
+        io!.receiveBorrowed(scratch.subarray(0, n));
         return true;
       },
     };

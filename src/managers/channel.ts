@@ -24,7 +24,7 @@ import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
-import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, isPrimitiveList, LEND, type Token } from './wire.js';
+import { ADOPT, CALL, CREATE, cloneFailure, DECREF, decodeTokens, encodeTokens, isPrimitiveList, LEND, type Token } from './wire.js';
 
 export interface ChannelParams extends TransportOptions {
   readonly address: Address;
@@ -133,7 +133,7 @@ export class SocketChannel implements ProxyChannel {
     try {
       length = encodeFrame(message);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(cloneFailure(error, 'arguments'));
     }
     if (length > this.params.maxFrameBytes) {
       return Promise.reject(outOfRange('arguments', `at most ${this.params.maxFrameBytes} bytes once serialised (maxFrameBytes)`, `${length} bytes`));
@@ -236,18 +236,25 @@ export class DirectChannel implements ProxyChannel {
   }
 
   call(id: number, method: string, args: unknown[]): Promise<unknown> {
-    return this.#run(() => this.core.call(this.core.local, id, method, isPrimitiveList(args) ? args : this.#cloneIn(args)));
+    return this.#run(args, (copy) => this.core.call(this.core.local, id, method, copy));
   }
 
   create(typeid: string, args: unknown[]): Promise<unknown> {
-    return this.#run(() => this.core.create(typeid, isPrimitiveList(args) ? args : this.#cloneIn(args)));
+    return this.#run(args, (copy) => this.core.create(typeid, copy));
   }
 
-  #run(invoke: () => unknown): Promise<unknown> {
+  #run(args: unknown[], invoke: (copy: unknown[]) => unknown): Promise<unknown> {
     if (this.core.closed) return Promise.reject(managerClosed());
+    let copy: unknown[];
+    try {
+      copy = isPrimitiveList(args) ? args : this.#cloneIn(args);
+    } catch (error) {
+      // The caller's own arguments failed to copy: that error is local, as over a socket.
+      return Promise.reject(cloneFailure(error, 'arguments'));
+    }
     let out: unknown;
     try {
-      out = invoke();
+      out = invoke(copy);
       if (!isThenable(out)) return Promise.resolve(this.#cloneOut(out));
     } catch (error) {
       return Promise.reject(crossed(error));
