@@ -129,7 +129,7 @@ export class JobServer {
     this.#pump();
   }
 
-  /** Queues `fn(...args)`; returns the job. An inline fn runs on this machine only (see README). */
+  /** Queues `fn(...args)`; returns the job. An inline fn runs on this machine only (see docs/cluster.md). */
   submit<T extends TaskLike>(fn: T, args?: TaskArgs<T>, options: SubmitOptions<TaskResult<T>> = {}): Job<TaskResult<T>> {
     if (this.#destroyed) throw codedError('ERR_JOBSERVER_DESTROYED', 'The JobServer was destroyed; no new job is accepted');
     if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
