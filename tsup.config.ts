@@ -15,9 +15,6 @@ const shared = {
   sourcemap: false,
   splitting: false,
   shims: true,
-  // A class that refers to itself is emitted as `class _Process`; users see class names (a
-  // Process's default name is its class's), so they must survive bundling.
-  keepNames: true,
   external: [/\.\.\/native\/binding\.cjs$/],
 } as const;
 
@@ -63,15 +60,20 @@ const cli: Options = {
   ],
 };
 
+// keepNames: esbuild emits a class that refers to itself as `var Process = class _Process`, and
+// users see class names: a Process is named `Process-1` after its class, as in Python. The library
+// builds only; the CLI shows no class names.
+const library = { ...shared, keepNames: true } as const;
+
 export default defineConfig([
   {
-    ...shared,
+    ...library,
     entry: { index: 'index.ts', worker: 'src/worker/entry.ts' },
     format: ['esm'],
     splitting: true,
     dts: { entry: { index: 'index.ts' } },
     clean: true,
   },
-  { ...shared, entry: { index: 'index.ts' }, format: ['cjs'], dts: true, clean: false },
+  { ...library, entry: { index: 'index.ts' }, format: ['cjs'], dts: true, clean: false },
   cli,
 ]);

@@ -39,7 +39,7 @@ export interface Machine {
   python: string | null;
 }
 
-/** One record per engine and workload: the documented JSON shape (see README "Benchmark"). */
+/** One record per engine and workload: the documented JSON shape (see docs/benchmark.md). */
 export interface BenchRecord {
   workload: Workload;
   name: string;

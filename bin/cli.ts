@@ -12,6 +12,7 @@ import {
   type BenchOptions,
   type BenchRecord,
   describeMachine,
+  type Machine,
   SEED_N,
   SEED_STEP,
   type Workload,
@@ -144,31 +145,8 @@ function write(file: string, text: string): string {
   return path;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'worker') return runWorkerCommand(argv.slice(1));
-  const probe = process.env[MEMORY_PROBE_ENV];
-  if (probe) {
-    // This process was started by the bench itself to measure one engine's memory.
-    await runMemoryProbe(probe, seedEngines);
-    return 0;
-  }
-  let plan: CliPlan | 'help';
-  try {
-    plan = parseCli(argv);
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`napi-multiprocessing: ${error.message}\nRun 'napi-multiprocessing --help' for the options.\n`);
-    return 2;
-  }
-  if (plan === 'help') {
-    process.stdout.write(`${HELP}\n`);
-    return 0;
-  }
-  const { workloads, options } = plan;
-  const began = performance.now();
-  const python = workloads.includes('seed') || workloads.includes('managers') ? await detectPython() : null;
-  const machine = describeMachine(native.available, python);
-
+/** Runs the planned workloads one after another, with one progress display over all of them. */
+async function runWorkloads(workloads: Workload[], options: BenchOptions, machine: Machine): Promise<BenchRecord[]> {
   const steps =
     (workloads.includes('seed') ? seedSteps(options.threads, options.runs) : 0) +
     (workloads.includes('overhead') ? overheadSteps(options.threads, options.runs, options.quick) : 0) +
@@ -177,7 +155,6 @@ export async function main(argv: string[]): Promise<number> {
     (workloads.includes('managers') ? managersSteps(options.runs) : 0);
   const progress = new Progress(steps);
   const ctx: SuiteContext = { options, progress, machine };
-
   const records: BenchRecord[] = [];
   try {
     for (const workload of workloads) {
@@ -190,6 +167,57 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     progress.finish();
   }
+  return records;
+}
+
+/** One SVG per charted workload: the first at `base`, the others beside it. Returns the paths written. */
+function writeCharts(base: string, workloads: Workload[], records: BenchRecord[], threads: number): string[] {
+  const written: string[] = [];
+  for (const workload of workloads) {
+    const rows = records.filter((r) => r.workload === workload);
+    if (rows.length === 0) continue;
+    const svg =
+      workload === 'seed' || workload === 'cluster'
+        ? seedChart(rows, threads, `${workload} workload`)
+        : workload === 'scaling'
+          ? scalingChart(rows)
+          : workload === 'managers'
+            ? managersChart(rows)
+            : overheadChart(rows);
+    written.push(write(chartPath(base, workload, written.length === 0), svg));
+  }
+  return written;
+}
+
+/** The plan from argv, the help text (0) or a usage error (2). */
+function planOrExit(argv: string[]): CliPlan | number {
+  try {
+    const plan = parseCli(argv);
+    if (plan !== 'help') return plan;
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`napi-multiprocessing: ${error.message}\nRun 'napi-multiprocessing --help' for the options.\n`);
+    return 2;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'worker') return runWorkerCommand(argv.slice(1));
+  const probe = process.env[MEMORY_PROBE_ENV];
+  if (probe) {
+    // This process was started by the bench itself to measure one engine's memory.
+    await runMemoryProbe(probe, seedEngines);
+    return 0;
+  }
+  const plan = planOrExit(argv);
+  if (typeof plan === 'number') return plan;
+  const { workloads, options } = plan;
+  const began = performance.now();
+  const python = workloads.includes('seed') || workloads.includes('managers') ? await detectPython() : null;
+  const machine = describeMachine(native.available, python);
+  const records = await runWorkloads(workloads, options, machine);
 
   process.stdout.write(renderTables(records, options, machine));
   const written: string[] = [];
@@ -205,23 +233,7 @@ export async function main(argv: string[]): Promise<number> {
     };
     written.push(write(plan.json, `${JSON.stringify(doc, null, 2)}\n`));
   }
-  if (plan.chart) {
-    let first = true;
-    for (const workload of workloads) {
-      const rows = records.filter((r) => r.workload === workload);
-      if (rows.length === 0) continue;
-      const svg =
-        workload === 'seed' || workload === 'cluster'
-          ? seedChart(rows, options.threads, `${workload} workload`)
-          : workload === 'scaling'
-            ? scalingChart(rows)
-            : workload === 'managers'
-              ? managersChart(rows)
-              : overheadChart(rows);
-      written.push(write(chartPath(plan.chart, workload, first), svg));
-      first = false;
-    }
-  }
+  if (plan.chart) written.push(...writeCharts(plan.chart, workloads, records, options.threads));
   const seconds = ((performance.now() - began) / 1000).toFixed(1);
   process.stderr.write(`\ndone in ${seconds} s${written.length ? `; wrote ${written.join(', ')}` : ''}\n`);
   const failed = records.filter((r) => r.status === 'error');

@@ -252,28 +252,11 @@ async function runChecks(label, project, env, expectNative, hostPackage) {
   }
 }
 
-async function main(tmp) {
-  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
-  const binaryName = pkg.napi.binaryName;
-  const target = await hostTarget(pkg.napi.targets);
-  check(`this host (${process.platform}-${process.arch}) is one of napi.targets`, target !== undefined, pkg.napi.targets);
-  const abi = target.platformArchABI;
-  const hostPackage = `${pkg.name}-${abi}`;
-  const addon = `${binaryName}.${abi}.node`;
-  log(`host target ${target.triple}: platform package ${hostPackage}, binary ${addon}`);
-
-  await checkReleaseConfig(pkg);
-
-  for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'native/binding.cjs', 'native/binding.d.ts', `native/${addon}`]) {
-    check(`built tree has ${file} (run \`npm run build\` first)`, existsSync(join(ROOT, file)));
-  }
-
-  const npm = findNpmCli();
-  const registryDir = join(tmp, 'registry');
-  const npmrc = join(tmp, 'npmrc');
-  // Nothing from the caller's npm setup leaks in (`npm run` exports npm_config_* for its own
-  // settings); each npm here reads only the npmrc written below and uses a fresh cache, so every
-  // package the consumers get really comes through the registry.
+/** The environment every npm here runs in: nothing from the caller's npm setup, temp files in `tmp`. */
+async function isolatedEnv(tmp, npmrc) {
+  // `npm run` exports npm_config_* for its own settings; each npm here reads only the npmrc
+  // written below and uses a fresh cache, so every package the consumers get really comes through
+  // the registry.
   const baseEnv = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NAPI_MULTIPROCESSING_NO_NATIVE' && k !== 'NODE_OPTIONS'),
   );
@@ -291,16 +274,24 @@ async function main(tmp) {
   });
   await mkdir(join(tmp, 'tmp'), { recursive: true });
   await writeFile(npmrc, '');
+  return baseEnv;
+}
 
-  // 1. The root package exactly as `npm pack` makes it from the repository.
+/**
+ * Packs the root package exactly as `npm pack` makes it from the repository, then stages it as the
+ * release job does (platform dirs, `napi artifacts`, `napi pre-publish`) and packs the platform
+ * package and the root package as published. Only this host's binary exists here, so napi runs
+ * with a config naming just this target.
+ */
+async function stagePackages({ tmp, npm, pkg, target, hostPackage, addon, baseEnv }) {
+  const { binaryName } = pkg.napi;
+  const abi = target.platformArchABI;
   const packs = join(tmp, 'packs');
   await mkdir(packs, { recursive: true });
   await mkdir(join(tmp, 'stage'), { recursive: true });
   const repoPack = await pack('root package (repository)', npm, ROOT, join(tmp, 'stage'), baseEnv);
   checkRootFiles('root package (repository)', repoPack.files);
 
-  // 2. Stage it as the release job does: platform dirs, then napi artifacts + napi pre-publish.
-  //    Only this host's binary exists here, so both run with a napi config naming just this target.
   const stage = join(tmp, 'stage', 'package');
   await mustRun('unpack the root tarball into the stage', 'tar', ['-xzf', repoPack.tarball, '-C', join(tmp, 'stage')], { cwd: tmp, env: baseEnv, timeoutMs: 30_000 });
   await cp(join(ROOT, 'npm'), join(stage, 'npm'), { recursive: true });
@@ -337,7 +328,69 @@ async function main(tmp) {
   );
   check('root package has no runtime dependencies', Object.keys(publishedRoot.dependencies ?? {}).length === 0, publishedRoot.dependencies);
 
-  // 3. A real registry on loopback, then publish the platform package first, as a release does.
+  return { packs, platformTarball: platformPack.tarball, rootTarball: rootPack.tarball };
+}
+
+/** npm install of the published package, with and without its platform package, each checked. */
+async function installAndCheck({ tmp, npm, pkg, hostPackage, addon, baseEnv }) {
+  const PATH = await pathWithoutRust(join(tmp, 'bin'));
+  const consumerEnv = { ...baseEnv, PATH };
+  const hostCargo = await run('cargo', ['--version'], { cwd: tmp, env: baseEnv, timeoutMs: 30_000, quiet: true });
+  log(`cargo on the caller's PATH: ${hostCargo.code === 0 ? hostCargo.stdout.trim() : 'not found'}`);
+  for (const tool of ['cargo', 'rustc']) {
+    const probe = await run(tool, ['--version'], { cwd: tmp, env: consumerEnv, timeoutMs: 30_000 });
+    check(`\`${tool} --version\` fails on the consumers' PATH`, probe.code !== 0, describe(probe));
+  }
+
+  for (const scenario of [
+    { label: 'with the platform package', dir: 'consumer-native', extraArgs: [], expectNative: true },
+    { label: 'platform package absent (--omit=optional)', dir: 'consumer-fallback', extraArgs: ['--omit=optional'], expectNative: false },
+  ]) {
+    const project = join(tmp, scenario.dir);
+    await mkdir(project, { recursive: true });
+    await writeFile(join(project, 'package.json'), JSON.stringify({ name: scenario.dir, version: '0.0.0', private: true }, null, 2));
+    for (const script of ['check.mjs', 'check.cjs']) await cp(join(ROOT, 'e2e', 'consumer', script), join(project, script));
+    await mustRun(
+      `${scenario.label}: npm install ${pkg.name}@${pkg.version} ${scenario.extraArgs.join(' ')}`.trim(),
+      process.execPath,
+      [npm, 'install', `${pkg.name}@${pkg.version}`, ...scenario.extraArgs],
+      { cwd: project, env: consumerEnv, timeoutMs: NPM_TIMEOUT_MS },
+    );
+    const installedRoot = join(project, 'node_modules', pkg.name);
+    const installedPlatform = join(project, 'node_modules', hostPackage);
+    check(`${scenario.label}: installed ${pkg.name} holds no .node`, !walk(installedRoot).some((f) => f.endsWith('.node')));
+    if (scenario.expectNative) {
+      check(`${scenario.label}: ${hostPackage} installed with ${addon}`, existsSync(join(installedPlatform, addon)) && statSync(join(installedPlatform, addon)).size > 0);
+    } else {
+      check(`${scenario.label}: ${hostPackage} is not installed`, !existsSync(installedPlatform));
+    }
+    await runChecks(scenario.label, project, consumerEnv, scenario.expectNative, hostPackage);
+  }
+}
+
+async function main(tmp) {
+  const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8'));
+  const target = await hostTarget(pkg.napi.targets);
+  check(`this host (${process.platform}-${process.arch}) is one of napi.targets`, target !== undefined, pkg.napi.targets);
+  const abi = target.platformArchABI;
+  const hostPackage = `${pkg.name}-${abi}`;
+  const addon = `${pkg.napi.binaryName}.${abi}.node`;
+  log(`host target ${target.triple}: platform package ${hostPackage}, binary ${addon}`);
+
+  await checkReleaseConfig(pkg);
+
+  for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'native/binding.cjs', 'native/binding.d.ts', `native/${addon}`]) {
+    check(`built tree has ${file} (run \`npm run build\` first)`, existsSync(join(ROOT, file)));
+  }
+
+  const npm = findNpmCli();
+  const npmrc = join(tmp, 'npmrc');
+  const baseEnv = await isolatedEnv(tmp, npmrc);
+  const context = { tmp, npm, pkg, target, hostPackage, addon, baseEnv };
+  const { packs, platformTarball, rootTarball } = await stagePackages(context);
+
+  // A real registry on loopback; the platform package is published first, as a release does.
+  const registryDir = join(tmp, 'registry');
   const server = await startRegistry(registryDir);
   try {
     const registry = `http://127.0.0.1:${server.address().port}/`;
@@ -345,8 +398,8 @@ async function main(tmp) {
     // verdaccio accepts any token for `publish: $all`; npm just refuses to publish without one.
     await writeFile(npmrc, `registry=${registry}\n//127.0.0.1:${server.address().port}/:_authToken=e2e-dummy-token\n`);
     for (const [what, tarball] of [
-      [hostPackage, platformPack.tarball],
-      [pkg.name, rootPack.tarball],
+      [hostPackage, platformTarball],
+      [pkg.name, rootTarball],
     ]) {
       await mustRun(`publish ${what}@${pkg.version} to the test registry`, process.execPath, [npm, 'publish', tarball, '--ignore-scripts', '--tag', 'latest'], {
         cwd: packs,
@@ -354,41 +407,8 @@ async function main(tmp) {
         timeoutMs: NPM_TIMEOUT_MS,
       });
     }
-
-    // 4. Consumers: no cargo, no rustc.
-    const PATH = await pathWithoutRust(join(tmp, 'bin'));
-    const consumerEnv = { ...baseEnv, PATH };
-    const hostCargo = await run('cargo', ['--version'], { cwd: tmp, env: baseEnv, timeoutMs: 30_000, quiet: true });
-    log(`cargo on the caller's PATH: ${hostCargo.code === 0 ? hostCargo.stdout.trim() : 'not found'}`);
-    for (const tool of ['cargo', 'rustc']) {
-      const probe = await run(tool, ['--version'], { cwd: tmp, env: consumerEnv, timeoutMs: 30_000 });
-      check(`\`${tool} --version\` fails on the consumers' PATH`, probe.code !== 0, describe(probe));
-    }
-
-    for (const scenario of [
-      { label: 'with the platform package', dir: 'consumer-native', extraArgs: [], expectNative: true },
-      { label: 'platform package absent (--omit=optional)', dir: 'consumer-fallback', extraArgs: ['--omit=optional'], expectNative: false },
-    ]) {
-      const project = join(tmp, scenario.dir);
-      await mkdir(project, { recursive: true });
-      await writeFile(join(project, 'package.json'), JSON.stringify({ name: scenario.dir, version: '0.0.0', private: true }, null, 2));
-      for (const script of ['check.mjs', 'check.cjs']) await cp(join(ROOT, 'e2e', 'consumer', script), join(project, script));
-      await mustRun(
-        `${scenario.label}: npm install ${pkg.name}@${pkg.version} ${scenario.extraArgs.join(' ')}`.trim(),
-        process.execPath,
-        [npm, 'install', `${pkg.name}@${pkg.version}`, ...scenario.extraArgs],
-        { cwd: project, env: consumerEnv, timeoutMs: NPM_TIMEOUT_MS },
-      );
-      const installedRoot = join(project, 'node_modules', pkg.name);
-      const installedPlatform = join(project, 'node_modules', hostPackage);
-      check(`${scenario.label}: installed ${pkg.name} holds no .node`, !walk(installedRoot).some((f) => f.endsWith('.node')));
-      if (scenario.expectNative) {
-        check(`${scenario.label}: ${hostPackage} installed with ${addon}`, existsSync(join(installedPlatform, addon)) && statSync(join(installedPlatform, addon)).size > 0);
-      } else {
-        check(`${scenario.label}: ${hostPackage} is not installed`, !existsSync(installedPlatform));
-      }
-      await runChecks(scenario.label, project, consumerEnv, scenario.expectNative, hostPackage);
-    }
+    // Consumers: no cargo, no rustc.
+    await installAndCheck(context);
   } finally {
     await stopRegistry(server);
     log('verdaccio stopped');

@@ -38,40 +38,33 @@ export class MultiprocessingError extends Error {
   }
 }
 
-/** A timeout passed (`AsyncResult.get`, lock acquisition, queue get/put, join). */
-export class TimeoutError extends MultiprocessingError {
-  constructor(message = 'The operation timed out', options?: ErrorOptions) {
-    super(message, 'ERR_TIMEOUT', options);
-  }
+/**
+ * The base of an error class that is only a `code` and a default message (`new Empty()`,
+ * `new Empty('why')`): one constructor for them all; each still gets its own `name` from
+ * MultiprocessingError (`new.target`).
+ */
+function withCode(code: string, defaultMessage: string) {
+  return class extends MultiprocessingError {
+    constructor(message = defaultMessage, options?: ErrorOptions) {
+      super(message, code, options);
+    }
+  };
 }
+
+/** A timeout passed (`AsyncResult.get`, lock acquisition, queue get/put, join). */
+export class TimeoutError extends withCode('ERR_TIMEOUT', 'The operation timed out') {}
 
 /** Python's `queue.Empty`. */
-export class Empty extends MultiprocessingError {
-  constructor(message = 'The queue is empty', options?: ErrorOptions) {
-    super(message, 'ERR_QUEUE_EMPTY', options);
-  }
-}
+export class Empty extends withCode('ERR_QUEUE_EMPTY', 'The queue is empty') {}
 
 /** Python's `queue.Full`. */
-export class Full extends MultiprocessingError {
-  constructor(message = 'The queue is full', options?: ErrorOptions) {
-    super(message, 'ERR_QUEUE_FULL', options);
-  }
-}
+export class Full extends withCode('ERR_QUEUE_FULL', 'The queue is full') {}
 
 /** The other end of a Pipe (or a closed queue) will never send again. */
-export class EOFError extends MultiprocessingError {
-  constructor(message = 'The other end of the connection is closed', options?: ErrorOptions) {
-    super(message, 'ERR_EOF', options);
-  }
-}
+export class EOFError extends withCode('ERR_EOF', 'The other end of the connection is closed') {}
 
 /** A Barrier was aborted or reset while a party waited on it. */
-export class BrokenBarrierError extends MultiprocessingError {
-  constructor(message = 'The barrier is broken', options?: ErrorOptions) {
-    super(message, 'ERR_BROKEN_BARRIER', options);
-  }
-}
+export class BrokenBarrierError extends withCode('ERR_BROKEN_BARRIER', 'The barrier is broken') {}
 
 /** Misuse of a Process, or a process-level failure. */
 export class ProcessError extends MultiprocessingError {
@@ -97,11 +90,7 @@ export class WorkerCrashedError extends MultiprocessingError {
 }
 
 /** The Pool was terminated before this result was produced. */
-export class PoolTerminatedError extends MultiprocessingError {
-  constructor(message = 'The pool was terminated before the task finished', options?: ErrorOptions) {
-    super(message, 'ERR_POOL_TERMINATED', options);
-  }
-}
+export class PoolTerminatedError extends withCode('ERR_POOL_TERMINATED', 'The pool was terminated before the task finished') {}
 
 /**
  * Carries the worker-side stack of an error thrown by a task. The caller receives an error of the
@@ -117,11 +106,7 @@ export class RemoteError extends MultiprocessingError {
 }
 
 /** A manager or listener rejected (or failed) the authkey handshake. */
-export class AuthenticationError extends MultiprocessingError {
-  constructor(message = 'Authentication failed', options?: ErrorOptions) {
-    super(message, 'ERR_AUTHENTICATION', options);
-  }
-}
+export class AuthenticationError extends withCode('ERR_AUTHENTICATION', 'Authentication failed') {}
 
 /** A plain Error with a `code`, for state errors the API names by code only (ERR_POOL_RUNNING…). */
 export function codedError(code: string, message: string): Error & { code: string } {

@@ -44,6 +44,19 @@ export function outOfRange(name: string, expected: string, value: unknown): Code
   );
 }
 
+/**
+ * A value of the right type that the argument does not accept (a typecode or backend name it does
+ * not know): a TypeError with code ERR_INVALID_ARG_VALUE, as Node's own.
+ */
+export function invalidValue(message: string): CodedError<TypeError> {
+  return coded(new TypeError(message), 'ERR_INVALID_ARG_VALUE');
+}
+
+/** An ERR_OUT_OF_RANGE RangeError in words of its own, where outOfRange's "must be …" does not fit. */
+export function rangeError(message: string): CodedError<RangeError> {
+  return coded(new RangeError(message), 'ERR_OUT_OF_RANGE');
+}
+
 /** An integer in [min, max]; NaN and fractions are out of range, other types are TypeErrors. */
 export function validateInteger(value: unknown, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number') throw invalidType(name, 'of type number', value);

@@ -113,13 +113,13 @@ test("pp's positional depfuncs and modules are a TypeError that says where they 
 });
 
 test('bad options and arguments are TypeErrors that name them', (t) => {
-  t.throws(() => new JobServer({ ncpu: 2 } as never), { instanceOf: TypeError, message: /"ncpu"/ });
+  t.throws(() => new JobServer({ ncpu: 2 } as never), { instanceOf: TypeError, message: /"options\.ncpu" is not supported \(did you mean "ncpus"\?\)/ });
   t.throws(() => new JobServer({ ppservers: ['http://x'] }), { instanceOf: TypeError, message: /ppservers\[0\]/ });
   const js = new JobServer({ ncpus: 0, ppservers: ['redis://127.0.0.1:1'] });
   // No local workers: an inline function would have to go through Redis, which is refused.
   t.throws(() => js.submit((x: number) => x, [1]), { instanceOf: TypeError, message: /ncpus 0.*refuses inline functions/ });
   t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { depfuncs: [isPrime] }), { instanceOf: TypeError, message: /"depfuncs"/ });
-  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { grop: 'x' } as never), { instanceOf: TypeError, message: /"grop"/ });
+  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { grop: 'x' } as never), { instanceOf: TypeError, message: /"options\.grop" is not supported \(did you mean "group"\?\)/ });
   t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { depfuncs: [() => 1] } as never), { instanceOf: TypeError });
   return js.destroy();
 });

@@ -12,7 +12,7 @@ import { PoolTerminatedError, codedError } from '../errors.js';
 import { Pool } from '../pool/pool.js';
 import { cpuCount } from '../process/process.js';
 import { type AnyFunction, type TaskArgs, type TaskLike, type TaskResult, toTaskSpec } from '../task.js';
-import { invalidType, outOfRange, validateInteger } from '../validate.js';
+import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 import { withDependencies } from './depfuncs.js';
 import { type NodeStats, formatStats } from './stats.js';
 
@@ -67,18 +67,9 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-const SERVER_OPTIONS = ['ncpus', 'ppservers', 'backend', 'queue'];
-const SUBMIT_OPTIONS = ['depfuncs', 'modules', 'callback', 'callbackargs', 'group'];
-
-function checkKeys(options: object, allowed: string[], what: string): void {
-  for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) {
-      const error = new TypeError(`The option "${key}" is not one of ${what}'s options (${allowed.join(', ')})`) as TypeError & { code: string };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
-    }
-  }
-}
+// The names each options object accepts (anything else is refused as a likely typo).
+const SERVER_OPTIONS: OptionNames<JobServerOptions> = { ncpus: true, ppservers: true, backend: true, queue: true };
+const SUBMIT_OPTIONS: OptionNames<SubmitOptions<unknown>> = { depfuncs: true, modules: true, callback: true, callbackargs: true, group: true };
 
 export class JobServer {
   readonly #local: Node;
@@ -92,8 +83,7 @@ export class JobServer {
   #destroyed = false;
 
   constructor(options: JobServerOptions = {}) {
-    if (options === null || typeof options !== 'object') throw invalidType('options', 'of type object', options);
-    checkKeys(options, SERVER_OPTIONS, 'JobServer');
+    validateOptions<JobServerOptions>(options, 'options', SERVER_OPTIONS);
     const { ncpus = cpuCount(), ppservers = [], backend = 'thread', queue } = options;
     if (backend !== 'thread' && backend !== 'process') throw invalidType('backend', "'thread' or 'process'", backend);
     if (!Array.isArray(ppservers)) throw invalidType('ppservers', 'an array of redis:// URLs', ppservers);
@@ -129,14 +119,14 @@ export class JobServer {
     this.#pump();
   }
 
-  /** Queues `fn(...args)`; returns the job. An inline fn runs on this machine only (see README). */
+  /** Queues `fn(...args)`; returns the job. An inline fn runs on this machine only (see docs/cluster.md). */
   submit<T extends TaskLike>(fn: T, args?: TaskArgs<T>, options: SubmitOptions<TaskResult<T>> = {}): Job<TaskResult<T>> {
     if (this.#destroyed) throw codedError('ERR_JOBSERVER_DESTROYED', 'The JobServer was destroyed; no new job is accepted');
     // pp's submit(func, args, depfuncs, modules, callback, …) is positional; here they are options.
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw invalidType('options', 'an object such as { depfuncs: [...], modules: [...] } (pp passes them as positional tuples)', options);
     }
-    checkKeys(options, SUBMIT_OPTIONS, 'submit');
+    validateOptions<SubmitOptions<TaskResult<T>>>(options, 'options', SUBMIT_OPTIONS);
     const { depfuncs, modules, callback, callbackargs = [], group = 'default' } = options;
     const list = args ?? [];
     if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);

@@ -8,7 +8,7 @@ import { binding, fromNative } from './binding.js';
 import * as ts from './fallback.js';
 import { sumPrimesInto } from './into.js';
 import { kKernel, type KernelName, type NativeKernel } from './kernel.js';
-import { invalidType, outOfRange } from '../validate.js';
+import { invalidType, outOfRange, rangeError } from '../validate.js';
 
 export type { KernelName, NativeKernel } from './kernel.js';
 
@@ -43,11 +43,7 @@ function checkBigInt(n: bigint): bigint {
 }
 
 function tooLarge(n: number | bigint): RangeError {
-  const error = new RangeError(
-    `sumPrimes(${n}) is larger than Number.MAX_SAFE_INTEGER and cannot be returned exactly as a number; use sumPrimesBigInt`,
-  ) as RangeError & { code: string };
-  error.code = 'ERR_OUT_OF_RANGE';
-  return error;
+  return rangeError(`sumPrimes(${n}) is larger than Number.MAX_SAFE_INTEGER and cannot be returned exactly as a number; use sumPrimesBigInt`);
 }
 
 const isPrimeNumber = binding ? binding.isPrime : ts.isPrimeNumber;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
 
 import { PoolTerminatedError } from '../errors.js';
+import { rangeError } from '../validate.js';
 import type * as BindingModule from '../../native/binding.js';
 
 export type Binding = typeof BindingModule;
@@ -43,11 +44,7 @@ export const binding: Binding | null = loadBinding();
 export function fromNative(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
-  if (code === 'InvalidArg') {
-    const converted = new RangeError(error.message) as RangeError & { code: string };
-    converted.code = 'ERR_OUT_OF_RANGE';
-    return converted;
-  }
+  if (code === 'InvalidArg') return rangeError(error.message);
   if (code === 'Cancelled') return new PoolTerminatedError(error.message);
   return error;
 }

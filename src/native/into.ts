@@ -13,7 +13,7 @@ import { binding, fromNative } from './binding.js';
 import { sumPrimesExact } from './fallback.js';
 import type { RawArray, RawValue, SharedArray, Value, Typecode } from '../sharedctypes/sharedctypes.js';
 import { isShareable } from '../reduction/transfer.js';
-import { invalidType, outOfRange, validateInteger, validateOptions, type OptionNames } from '../validate.js';
+import { invalidType, invalidValue, outOfRange, rangeError, validateInteger, validateOptions, type OptionNames } from '../validate.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
 type Out = SharedArray<'d' | 'q' | 'Q' | 'l' | 'L'> | RawArray<'d' | 'q' | 'Q' | 'l' | 'L'> | OutArray;
@@ -58,11 +58,7 @@ function checkOut(out: unknown, length: number): { view: OutArray; kind: 'f64' |
   let view: unknown = out;
   if (isSharedCType(out)) {
     if (!OUT_TYPECODES.has(out.typecode)) {
-      const error = new TypeError(
-        `The "out" SharedArray must have typecode 'd', 'q', 'Q', 'l' or 'L'. Received '${out.typecode}'`,
-      ) as TypeError & { code: string };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
+      throw invalidValue(`The "out" SharedArray must have typecode 'd', 'q', 'Q', 'l' or 'L'. Received '${out.typecode}'`);
     }
     view = out.typed;
   }
@@ -94,12 +90,10 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 }
 
 function notExact(index: number, sum: bigint, kind: string): RangeError {
-  const error = new RangeError(
+  return rangeError(
     `the sum for inputs[${index}] is ${sum}, which the output element type cannot hold exactly` +
       (kind === 'f64' ? "; use a 'Q' (BigUint64Array) output" : ''),
-  ) as RangeError & { code: string };
-  error.code = 'ERR_OUT_OF_RANGE';
-  return error;
+  );
 }
 
 const I64_MAX = 2n ** 63n - 1n;

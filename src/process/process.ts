@@ -11,7 +11,7 @@ import { localSpec } from '../backends/async/backend.js';
 import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from '../task.js';
 import { encode, refuseForProcess } from '../reduction/transfer.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
-import { invalidType, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import { invalidType, invalidValue, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import { after } from '../shm/waiting.js';
 import { refuseWhileImporting } from './state.js';
 
@@ -78,9 +78,7 @@ export class Process<T extends TaskLike = TaskLike> {
     if (name !== undefined && typeof name !== 'string') throw invalidType('name', 'of type string', name);
     if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
     if (backend !== 'thread' && backend !== 'process') {
-      const error = new TypeError(`The "backend" option must be 'thread' or 'process'. Received ${String(backend)}`) as TypeError & { code: string };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
+      throw invalidValue(`The "backend" option must be 'thread' or 'process'. Received ${String(backend)}`);
     }
     this.#target = target;
     this.#args = args;

@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
 import type { TaskSpec } from '../../task.js';
 import { describeTask } from '../../task.js';
-import { invalidType } from '../../validate.js';
+import { invalidType, invalidValue } from '../../validate.js';
 import { deserializeError } from '../../worker/protocol.js';
 import type { Backend, BackendOptions, Batch } from '../backend.js';
 import { checkConnection, checkServerVersion, createClient, whenReady, type ConnectionOption } from './connection.js';
@@ -98,9 +98,7 @@ export function checkQueueName(value: unknown): string {
 }
 
 function refuseOption(name: string, why: string): TypeError {
-  const error = new TypeError(`The "${name}" option is not supported by the cluster backend: ${why}`) as TypeError & { code: string };
-  error.code = 'ERR_INVALID_ARG_VALUE';
-  return error;
+  return invalidValue(`The "${name}" option is not supported by the cluster backend: ${why}`);
 }
 
 export class ClusterBackend implements Backend {
