@@ -117,6 +117,14 @@ test('Pool resourceLimits: checked like every other option', (t) => {
       message: /"resourceLimits\.maxYoungGenerationSizeMb"/,
     } as never);
   }
+  // Under 4 MB of old generation, Node 22+ aborts the parent along with the worker: refused.
+  for (const backend of ['thread', 'process'] as const) {
+    t.throws(() => new Pool({ processes: 1, backend, resourceLimits: { maxOldGenerationSizeMb: 3 } }), {
+      instanceOf: RangeError,
+      code: 'ERR_OUT_OF_RANGE',
+      message: /"resourceLimits\.maxOldGenerationSizeMb".*>= 4/,
+    } as never);
+  }
   const unknown = t.throws(() => new Pool({ processes: 1, resourceLimits: { maxOldGenSizeMb: 64 } as never }), {
     instanceOf: TypeError,
     code: 'ERR_INVALID_ARG_VALUE',

@@ -499,12 +499,18 @@ function checkCallbacks<O extends ResultCallbacks<never>>(callbacks: O, known: O
   return callbacks;
 }
 
+/** The smallest old generation a worker can be given without risking its parent (see below). */
+const MIN_OLD_GENERATION_MB = 4;
+
 /** worker_threads' limits, each a whole number of MB (a child process takes the heap limit as a V8 flag, which accepts no fraction). */
 function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
   if (limits === undefined) return undefined;
   validateOptions<ResourceLimits>(limits, 'resourceLimits', RESOURCE_LIMITS);
   for (const [key, mb] of Object.entries(limits)) {
-    if (mb !== undefined) validateInteger(mb, `resourceLimits.${key}`, 1, 2 ** 31 - 1);
+    // Node 22 and later abort the whole process, not just the worker, when a worker thread's old
+    // generation is under 4 MB (V8 runs out of memory while deserializing its start-up snapshot).
+    const least = key === 'maxOldGenerationSizeMb' ? MIN_OLD_GENERATION_MB : 1;
+    if (mb !== undefined) validateInteger(mb, `resourceLimits.${key}`, least, 2 ** 31 - 1);
   }
   // A copy: changing the caller's object later does not change this pool's workers.
   return { ...limits };
