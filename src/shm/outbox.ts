@@ -8,7 +8,7 @@
  * a message larger than the ring that was partly written, together with the writer mutex it holds.
  */
 import { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK, type Ring, type RingState } from './ring.js';
-import { keepsUndelivered, runAsync, runSync, type Waiting } from './waiting.js';
+import { keepsUndelivered, runAsync, runSync, wake, type Waiting } from './waiting.js';
 
 /** This thread's outbox for `ring`, made on first use. */
 export function outboxOf(ring: Ring): Outbox {
@@ -240,10 +240,10 @@ export class Outbox {
   #kick(): void {
     const c = this.#ring.ctrl;
     if (this.#parkedOnLock) {
-      Atomics.notify(c, W_LOCK);
+      wake(c, W_LOCK);
     } else {
       Atomics.add(c, NF_SEQ, 1);
-      Atomics.notify(c, NF_SEQ);
+      wake(c, NF_SEQ);
     }
   }
 

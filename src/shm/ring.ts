@@ -49,8 +49,10 @@ import {
   revived,
   runSync,
   unlockWord,
+  wake,
   type Waiting,
 } from './waiting.js';
+import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
 
 // ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
 export const W_LOCK = 0; //   writer side
@@ -92,8 +94,8 @@ export const BUSY: unique symbol = Symbol('busy');
 
 export interface RingState {
   id: string;
-  ctrl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
+  ctrl: WiredMemory;
+  data: WiredMemory;
 }
 
 export class Ring {
@@ -107,13 +109,13 @@ export class Ring {
   constructor(state?: RingState, maxsize = 0) {
     if (state) {
       this.#id = state.id;
-      this.ctrl = new Int32Array(state.ctrl);
-      this.#data = new Uint8Array(state.data);
+      this.ctrl = new Int32Array(unwire(state.ctrl));
+      this.#data = new Uint8Array(unwire(state.data));
     } else {
       this.#id = newSharedId();
-      this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
+      this.ctrl = new Int32Array(allocateShared(4 * CTRL_WORDS));
       this.ctrl[MAXSIZE] = maxsize;
-      this.#data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+      this.#data = new Uint8Array(allocateShared(CAPACITY));
       // This thread's Ring for its id from now on (see `adopt`): what a worker hands back for it
       // must land in this very Ring's outbox.
       remember(`ring/${this.#id}`, this);
@@ -130,7 +132,7 @@ export class Ring {
   }
 
   get state(): RingState {
-    return { id: this.#id, ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
+    return { id: this.#id, ctrl: wire(this.ctrl.buffer), data: wire(this.#data.buffer) };
   }
 
   /**
@@ -164,7 +166,7 @@ export class Ring {
     if (Atomics.load(c, NE_WAITERS) > 0) {
       Atomics.add(c, NE_SEQ, 1);
       // All of them: a reader in the middle of a long message must not miss its bytes.
-      Atomics.notify(c, NE_SEQ);
+      wake(c, NE_SEQ);
     }
   }
 
@@ -172,7 +174,7 @@ export class Ring {
     const c = this.ctrl;
     if (Atomics.load(c, NF_WAITERS) > 0) {
       Atomics.add(c, NF_SEQ, 1);
-      Atomics.notify(c, NF_SEQ);
+      wake(c, NF_SEQ);
     }
   }
 
@@ -612,7 +614,7 @@ export class Ring {
     }
     if (n === 1) {
       Atomics.add(c, JOIN_SEQ, 1);
-      Atomics.notify(c, JOIN_SEQ);
+      wake(c, JOIN_SEQ);
     }
     return true;
   }
@@ -633,13 +635,13 @@ export class Ring {
   closeWriter(): void {
     Atomics.store(this.ctrl, WRITER_CLOSED, 1);
     Atomics.add(this.ctrl, NE_SEQ, 1);
-    Atomics.notify(this.ctrl, NE_SEQ);
+    wake(this.ctrl, NE_SEQ);
   }
 
   closeReader(): void {
     Atomics.store(this.ctrl, READER_CLOSED, 1);
     Atomics.add(this.ctrl, NF_SEQ, 1);
-    Atomics.notify(this.ctrl, NF_SEQ);
+    wake(this.ctrl, NF_SEQ);
   }
 
   readerClosed(): boolean {

@@ -18,7 +18,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { TimeoutError, codedError } from '../errors.js';
-import { threadEnded } from './liveness.js';
+import { holderEnded } from '../shm/identity.js';
 import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
 import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import {
@@ -34,8 +34,10 @@ import {
   runAsync,
   runSync,
   unlockWord,
+  wake,
   type Waiting,
 } from '../shm/waiting.js';
+import { allocateShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 
 export interface AcquireOptions {
   /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */
@@ -128,7 +130,17 @@ const OWNER = 1;
 
 interface BufferState {
   id: string;
-  buffer: SharedArrayBuffer;
+  buffer: WiredMemory;
+}
+
+/** The words of a primitive: revived from `state`, or new shared memory of `bytes` bytes. */
+function words(state: BufferState | undefined, bytes: number): Int32Array {
+  return new Int32Array(state ? unwire(state.buffer) : allocateShared(bytes));
+}
+
+/** The transfer state of a primitive's words. */
+export function wordsState(id: string, s: Int32Array): BufferState {
+  return { id, buffer: wire(s.buffer as SharedMemory) };
 }
 
 /** @internal The calls Condition needs from its lock (Lock or RLock). */
@@ -160,7 +172,7 @@ function* takeBackSteps(s: Int32Array): Waiting<boolean> {
     if (yield* lockWordSteps(s, WORD, new Deadline(HOLDER_CHECK_MS), SPIN_ASYNC)) return true;
     const holder = Atomics.load(s, OWNER);
     // 0: the holder has not written its id yet (or released meanwhile): it is not dead.
-    if (holder !== 0 && threadEnded(holder - 1) && Atomics.compareExchange(s, OWNER, holder, ME) === holder) return false;
+    if (holder !== 0 && holderEnded(holder) && Atomics.compareExchange(s, OWNER, holder, ME) === holder) return false;
   }
 }
 
@@ -176,7 +188,7 @@ export class Lock extends Acquirable implements ConditionLock {
   constructor() {
     super();
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(8));
+    this.#s = words(revival, 8);
     this.#id = sharedId(this, revival);
   }
 
@@ -246,7 +258,7 @@ export class Lock extends Acquirable implements ConditionLock {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'Lock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'Lock', state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -275,7 +287,7 @@ export class RLock extends Acquirable implements ConditionLock {
   constructor() {
     super();
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(12));
+    this.#s = words(revival, 12);
     this.#id = sharedId(this, revival);
   }
 
@@ -386,7 +398,7 @@ export class RLock extends Acquirable implements ConditionLock {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'RLock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'RLock', state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -421,10 +433,10 @@ export class Semaphore extends Acquirable {
     super();
     const revival = takeRevival<BufferState>();
     if (revival) {
-      this.#s = new Int32Array(revival.buffer);
+      this.#s = words(revival, 8);
     } else {
       validateInteger(value, 'value', 0, INT32_MAX);
-      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#s = words(undefined, 8);
       this.#s[COUNT] = value;
       this.#s[BOUND] = (new.target as typeof Semaphore).bounded ? value : -1;
     }
@@ -451,7 +463,7 @@ export class Semaphore extends Acquirable {
       if (seen === c) break;
       c = seen;
     }
-    Atomics.notify(s, COUNT, 1);
+    wake(s, COUNT, 1);
   }
 
   /** The current value (Python's `get_value()`). */
@@ -465,7 +477,7 @@ export class Semaphore extends Acquirable {
   [kShare](): ShareDescription {
     // Not constructor.name: bundlers may rename classes.
     const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
-    return { type, state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type, state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -492,7 +504,7 @@ export class Event {
 
   constructor() {
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(4));
+    this.#s = words(revival, 4);
     this.#id = sharedId(this, revival);
   }
 
@@ -503,7 +515,7 @@ export class Event {
   /** Sets the flag and wakes every waiter. */
   set(): void {
     Atomics.store(this.#s, 0, 1);
-    Atomics.notify(this.#s, 0);
+    wake(this.#s, 0);
   }
 
   clear(): void {
@@ -521,7 +533,7 @@ export class Event {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'Event', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'Event', state: wordsState(this.#id, this.#s) };
   }
 }
 

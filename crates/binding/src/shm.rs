@@ -43,9 +43,16 @@ fn os_error(what: &str, error: std::io::Error) -> Error {
     Error::new(Status::GenericFailure, format!("{what}: {error}"))
 }
 
-unsafe extern "C" fn release_view(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box made in `view`, finalized exactly once by Node.
-    drop(unsafe { Box::from_raw(hint.cast::<Arc<Segment>>()) });
+/// What a view holds: its segment, and how much memory it told V8 about.
+type ViewHint = (Arc<Segment>, usize);
+
+unsafe extern "C" fn release_view(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box made in `view`, finalized exactly once by Node (on the JS thread:
+    // Node runs external ArrayBuffer finalizers there).
+    let (segment, length) = *unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
+    let mut total = 0i64;
+    unsafe { sys::napi_adjust_external_memory(env, -(length as i64), &mut total) };
+    drop(segment);
 }
 
 /// An external ArrayBuffer over `[offset, offset + length)` of `segment`.
@@ -64,7 +71,7 @@ fn view<'env>(
     }
     // SAFETY: in bounds (checked above); the Arc in the hint keeps the mapping alive.
     let data = unsafe { segment.ptr().add(offset) };
-    let hint = Box::into_raw(Box::new(segment));
+    let hint = Box::into_raw(Box::new((segment, length)));
     let mut value = ptr::null_mut();
     let status = unsafe {
         sys::napi_create_external_arraybuffer(
@@ -84,6 +91,10 @@ fn view<'env>(
             "cannot create an external ArrayBuffer (this runtime forbids them)",
         ));
     }
+    // Counted by V8 as memory its objects hold, so that garbage collection comes as often as
+    // for a SharedArrayBuffer of that size (and lets unused segments go).
+    let mut total = 0i64;
+    unsafe { sys::napi_adjust_external_memory(env.raw(), length as i64, &mut total) };
     unsafe { Unknown::from_napi_value(env.raw(), value) }
 }
 
@@ -186,6 +197,12 @@ pub fn shm_open(env: &Env, handle: ShmHandle) -> Result<Unknown<'_>> {
         as_size(handle.offset, "offset")?,
         as_size(handle.length, "length")?,
     )
+}
+
+/// Bytes of shared segments this process maps now (all its threads together).
+#[napi]
+pub fn shm_mapped_bytes() -> f64 {
+    shm::mapped_bytes() as f64
 }
 
 /// The futex word `array[index]` of an Int32Array, checked.

@@ -172,6 +172,17 @@ pub fn lookup(origin: Origin) -> Option<Arc<Segment>> {
         .and_then(Weak::upgrade)
 }
 
+/// Bytes of shared segments this process maps now.
+pub fn mapped_bytes() -> usize {
+    registry().as_ref().map_or(0, |r| {
+        r.by_origin
+            .values()
+            .filter_map(Weak::upgrade)
+            .map(|s| s.len)
+            .sum()
+    })
+}
+
 /// The mapped segment holding address `addr`, if any.
 pub fn containing(addr: usize) -> Option<Arc<Segment>> {
     let guard = registry();
