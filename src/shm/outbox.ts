@@ -40,6 +40,16 @@ export function handOverAll(): HandedOver[] {
   return out;
 }
 
+/**
+ * Resolves once every outbox of this thread has delivered what it holds. A child process ends
+ * through here: it has no parent thread to hand its outboxes to, so it delivers them itself first,
+ * as Python's process joins its queues' feeder threads (and waits, as that does, for a reader to
+ * make room when the queue is full).
+ */
+export async function allDelivered(): Promise<void> {
+  while (holding.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 function noop(): void {}
 
 /** What stops an Outbox's pump: nothing (all delivered), the ring's free space, or another writer. */
