@@ -35,62 +35,21 @@
  * As in Python, a thread killed in the middle of a put or get of one message (worker.terminate(),
  * Process.terminate()) can leave the queue stuck; threads that end otherwise never do.
  */
-import { availableParallelism } from 'node:os';
-
 import { inBuffer, type Decoder } from '../reduction/codec.js';
 import { EOFError, Empty, Full, codedError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import {
-  Deadline,
-  FOREVER,
-  SPIN_SYNC,
-  adoptArrived,
-  lockWordSteps,
-  newSharedId,
-  remember,
-  revived,
-  runSync,
-  unlockWord,
-  wake,
+  Deadline, FOREVER, SPIN_SYNC, adoptArrived, lockWordSteps, newSharedId, remember, revived, runSync, unlockWord, wake,
   type Waiting,
 } from './waiting.js';
 import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
+import { joinSteps, taskDone } from './unfinished.js';
+import {
+  W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN, NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE,
+  WRITER_CLOSED, READER_CLOSED, UNFINISHED, CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY, SPIN_MS,
+} from './ring-layout.js';
 
-// ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
-export const W_LOCK = 0; //   writer side
-const TAIL = 1;
-const ACCEPTED = 2;
-const HEAD_SEEN = 3; // the writer's last look at HEAD: free space is re-read only when it runs out
-const R_LOCK = 16; //  reader side
-const HEAD = 17;
-const GET_COUNT = 18;
-const TAIL_SEEN = 19; // the reader's last look at TAIL
-const NE_SEQ = 32; //  slow paths
-const NE_WAITERS = 33;
-export const NF_SEQ = 34;
-export const NF_WAITERS = 35;
-const MAXSIZE = 36;
-const WRITER_CLOSED = 37;
-const READER_CLOSED = 38;
-const UNFINISHED = 48; // JoinableQueue
-const JOIN_SEQ = 49;
-const CTRL_WORDS = 64;
-
-export const CAPACITY = 64 * 1024;
-/** How long an unbounded queue's putSync waits for the writer mutex before leaving the message to its outbox. */
-const LOCK_GRACE_MS = 20;
-const MASK = CAPACITY - 1;
-/** A chunked message starts once this much room is free, so its header is never split. */
-const FIRST_CHUNK = 64;
-/** Copies this short go byte by byte: TypedArray.set costs more than the copy itself. */
-const SMALL_COPY = 64;
-/**
- * How long sync callers re-check before sleeping, in ms: a busy peer on another core answers
- * sooner than a futex wake-up (tens of microseconds) would. Not on machines of 1 to 3 cores: there
- * the peer mostly needs the very core that spins (measured on 2 busy cores: round trips between
- * two processes ran 10 times faster without the spin).
- */
-const SPIN_MS = availableParallelism() >= 4 ? 0.05 : 0;
+export { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK } from './ring-layout.js';
 
 /** What `tryTake` returns when there is no message, or when taking one means waiting. */
 export const EMPTY: unique symbol = Symbol('empty');
@@ -607,31 +566,13 @@ export class Ring {
 
   // --- JoinableQueue ---
 
+  /** One fewer unfinished task; false when none was left (see unfinished.ts). */
   taskDone(): boolean {
-    const c = this.ctrl;
-    let n = Atomics.load(c, UNFINISHED);
-    for (;;) {
-      if (n <= 0) return false;
-      const seen = Atomics.compareExchange(c, UNFINISHED, n, n - 1);
-      if (seen === n) break;
-      n = seen;
-    }
-    if (n === 1) {
-      Atomics.add(c, JOIN_SEQ, 1);
-      wake(c, JOIN_SEQ);
-    }
-    return true;
+    return taskDone(this.ctrl);
   }
 
-  *joinSteps(deadline: Deadline): Waiting<boolean> {
-    const c = this.ctrl;
-    for (;;) {
-      const seq = Atomics.load(c, JOIN_SEQ);
-      if (Atomics.load(c, UNFINISHED) === 0) return true;
-      const left = deadline.remaining();
-      if (left <= 0) return false;
-      yield { array: c, index: JOIN_SEQ, value: seq, timeout: left };
-    }
+  joinSteps(deadline: Deadline): Waiting<boolean> {
+    return joinSteps(this.ctrl, deadline);
   }
 
   // --- Pipe ends ---
