@@ -64,11 +64,19 @@ const ALIGN = 16;
 
 let slab: { buffer: ArrayBuffer; used: number } | null = null;
 
+/** Every buffer over a native segment this thread made or mapped. */
+const segments = new WeakSet<ArrayBufferLike>();
+
+function tracked(buffer: ArrayBuffer): ArrayBuffer {
+  segments.add(buffer);
+  return buffer;
+}
+
 /** New zero-filled shared memory of `bytes` bytes (at least 1). */
 export function allocateShared(bytes: number): SharedMemory {
   if (shm === null) return new SharedArrayBuffer(bytes);
   const size = Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
-  if (size > OWN_SEGMENT) return shm.shmCreate(bytes);
+  if (size > OWN_SEGMENT) return tracked(shm.shmCreate(bytes));
   if (slab === null || slab.used + size > SLAB) {
     // Parts start past the first 64 bytes: no part shares its first address with the slab's own
     // view, which V8 may track by address.
@@ -76,12 +84,12 @@ export function allocateShared(bytes: number): SharedMemory {
   }
   const part = shm.shmSlice(slab.buffer, slab.used, bytes);
   slab.used += size;
-  return part;
+  return tracked(part);
 }
 
 /** True for memory that another process can map (a native segment). */
 export function isProcessShared(memory: ArrayBufferLike): boolean {
-  return shm !== null && !(memory instanceof SharedArrayBuffer);
+  return segments.has(memory);
 }
 
 /** The form of `memory` that goes into a transfer state. */
@@ -96,5 +104,5 @@ export function wire(memory: SharedMemory): WiredMemory {
 export function unwire(wired: WiredMemory): SharedMemory {
   if (wired instanceof SharedArrayBuffer) return wired;
   if (shm === null) throw new TypeError(`napi-multiprocessing: cannot map shared memory from another process: ${whyNotProcessShared()}`);
-  return shm.shmOpen(wired.shm);
+  return tracked(shm.shmOpen(wired.shm));
 }

@@ -234,8 +234,9 @@ fn word(env: &Env, array: Unknown<'_>, index: u32) -> Result<&'static AtomicI32>
     Ok(unsafe { &*data.cast::<AtomicI32>().add(index as usize) })
 }
 
+/// A timeout in ms as a Duration; None (no limit) for Infinity and for what no Duration holds.
 fn timeout_of(ms: f64) -> Option<Duration> {
-    (ms.is_finite()).then(|| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).ok()
 }
 
 fn outcome_code(outcome: WaitOutcome) -> u32 {
