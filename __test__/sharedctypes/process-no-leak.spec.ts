@@ -45,7 +45,7 @@ for (const mode of ['normal', 'kill-worker', 'killed'] as const) {
     });
     t.is(report.counter, 2000, 'the workers shared the Value');
     t.is(report.got, 1, 'a worker put into the Queue');
-    t.true(report.pids.every((pid) => pid !== child.pid && alive(pid)), 'the workers run');
+    t.true(report.pids.every((pid) => pid !== child.pid && alive(pid)), `the workers run: ${JSON.stringify(report.pids.map((pid) => [pid, alive(pid)]))}`);
     if (mode === 'killed') child.kill('SIGKILL');
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
     if (mode === 'killed') t.is(signal, 'SIGKILL');
