@@ -1,11 +1,15 @@
 // Queues and pipes between process workers (backend 'process') and the main thread: every item
 // arrives exactly once (count, distinct values, checksum), whether put with `await put()` (which
 // may leave items in the child's outbox as it ends) or `putSync()`.
-import test, { type ExecutionContext } from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 
 import { JoinableQueue, Pipe, Pool, Process, Queue, SimpleQueue, task, type Connection } from '../../index.js';
 import { within } from '../helpers/pool.js';
 import type * as Tasks from '../fixtures/process-shared-tasks.js';
+import { processShared } from '../../src/shm/memory.js';
+
+// Where memory cannot be shared between processes, sending is a TypeError instead: process-fallback.spec.ts.
+const test = processShared ? anyTest : anyTest.skip;
 
 const tasks = new URL('../fixtures/process-shared-tasks.ts', import.meta.url);
 const t_ = <K extends keyof typeof Tasks>(name: K) => task<(typeof Tasks)[K]>(tasks, name);

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import test from 'ava';
 
 import { fixturePath } from '../helpers/node.js';
+import { processShared } from '../../src/shm/memory.js';
 
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ test('without the native addon, a shared object sent to a process worker is a Ty
   t.is(out.counter, 2, 'threads still share it');
 });
 
-test('with the native addon, the same objects reach process workers and are shared', async (t) => {
+(processShared ? test : test.skip)('with the native addon, the same objects reach process workers and are shared', async (t) => {
   const out = await refusalIn({ NAPI_MULTIPROCESSING_NO_NATIVE: undefined });
   t.is(out.pool, 5, 'the process worker added 5 to the shared Value');
   t.deepEqual(out.process, { exitCode: 0, locked: false }, 'the child process released the Lock this process held');

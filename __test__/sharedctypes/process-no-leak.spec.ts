@@ -6,10 +6,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import test from 'ava';
+import anyTest from 'ava';
 
 import { eventually } from '../helpers/pool.js';
 import { fixturePath } from '../helpers/node.js';
+import { processShared } from '../../src/shm/memory.js';
+
+// Where memory cannot be shared between processes, sending is a TypeError instead: process-fallback.spec.ts.
+const test = processShared ? anyTest : anyTest.skip;
 
 function alive(pid: number): boolean {
   try {

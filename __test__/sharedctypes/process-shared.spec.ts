@@ -1,10 +1,14 @@
 // Value and SharedArray shared with process workers (backend 'process'): the memory is the same in
 // every process, atomic adds are exact, and a Lock excludes across processes.
-import test from 'ava';
+import anyTest from 'ava';
 
 import { Lock, Pool, Process, SharedArray, task, Value } from '../../index.js';
 import { within } from '../helpers/pool.js';
 import type * as Tasks from '../fixtures/process-shared-tasks.js';
+import { processShared } from '../../src/shm/memory.js';
+
+// Where memory cannot be shared between processes, sending is a TypeError instead: process-fallback.spec.ts.
+const test = processShared ? anyTest : anyTest.skip;
 
 const tasks = new URL('../fixtures/process-shared-tasks.ts', import.meta.url);
 const t_ = <K extends keyof typeof Tasks>(name: K) => task<(typeof Tasks)[K]>(tasks, name);

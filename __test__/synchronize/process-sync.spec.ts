@@ -1,11 +1,15 @@
 // Event, Condition, Barrier and Semaphore between processes (backend 'process'), and robust locks:
 // a holder that dies (a SIGKILLed process, a thread that exits) does not hang the next acquirer,
 // who gets the lock and learns it (ERR_LOCK_OWNER_DIED).
-import test from 'ava';
+import anyTest from 'ava';
 
 import { Barrier, Condition, Event, Lock, Pool, Process, RLock, Semaphore, task, Value } from '../../index.js';
 import { within } from '../helpers/pool.js';
 import type * as Tasks from '../fixtures/process-shared-tasks.js';
+import { processShared } from '../../src/shm/memory.js';
+
+// Where memory cannot be shared between processes, sending is a TypeError instead: process-fallback.spec.ts.
+const test = processShared ? anyTest : anyTest.skip;
 
 const tasks = new URL('../fixtures/process-shared-tasks.ts', import.meta.url);
 const t_ = <K extends keyof typeof Tasks>(name: K) => task<(typeof Tasks)[K]>(tasks, name);
@@ -75,7 +79,8 @@ for (const Kind of [Lock, RLock]) {
   });
 }
 
-test('Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free', async (t) => {
+// Between threads robust locks need no native core.
+anyTest('Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free', async (t) => {
   const lock = new Lock();
   const p = new Process({
     target: (l: Lock) => {
