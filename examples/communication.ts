@@ -4,8 +4,8 @@
  *
  *   node --import tsx examples/communication.ts [thread|process]
  *
- * 'thread' (the default) shares these objects between worker threads. On 'process' they fail
- * today with a TypeError that says why: sharing them with child processes is being built.
+ * 'thread' (the default) shares these objects between worker threads; 'process' between child
+ * processes, through the native core (without it, a TypeError says why).
  */
 import { type Connection, Lock, Pipe, Process, Queue } from 'napi-multiprocessing';
 

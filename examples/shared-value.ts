@@ -4,8 +4,8 @@
  *
  *   node --import tsx examples/shared-value.ts [thread|process]
  *
- * 'thread' (the default) shares the memory between worker threads. On 'process' it fails today
- * with a TypeError that says why: sharing memory with child processes is being built.
+ * 'thread' (the default) shares the memory between worker threads; 'process' between child
+ * processes, through the native core (without it, a TypeError says why).
  */
 import { Process, SharedArray, Value } from 'napi-multiprocessing';
 

@@ -31,12 +31,10 @@ test('examples/pool.ts: map, applyAsync with a callback, imap, imapUnordered, cl
   );
 });
 
-// Issue 13 (shared memory between processes) makes the 'process' runs pass: then make them plain tests.
 for (const backend of ['thread', 'process'] as const) {
-  const declare = backend === 'thread' ? test : test.failing;
   const args = backend === 'thread' ? [] : [backend];
 
-  declare(`examples/communication.ts ${backend}: a Queue between two Processes, a Pipe to a child, prints under a Lock`, async (t) => {
+  test(`examples/communication.ts ${backend}: a Queue between two Processes, a Pipe to a child, prints under a Lock`, async (t) => {
     const lines = await runExample(t, 'communication.ts', args);
     t.deepEqual(starting(lines, 'Put '), ['Put A to queue...', 'Put B to queue...', 'Put C to queue...']);
     t.deepEqual(starting(lines, 'Get '), ['Get A from queue.', 'Get B from queue.', 'Get C from queue.']);
@@ -44,7 +42,7 @@ for (const backend of ['thread', 'process'] as const) {
     t.deepEqual(lines.slice(7).sort(), ['hello world 0', 'hello world 1', 'hello world 2', 'hello world 3', 'hello world 4']);
   });
 
-  declare(`examples/shared-value.ts ${backend}: a child Process changes a Value and a SharedArray`, async (t) => {
+  test(`examples/shared-value.ts ${backend}: a child Process changes a Value and a SharedArray`, async (t) => {
     const out = (await runExample(t, 'shared-value.ts', args)).join('\n');
     t.is(out, '3.1415927\n[\n   0, -1, -2, -3, -4,\n  -5, -6, -7, -8, -9\n]');
   });

@@ -7,15 +7,18 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /**
  * `count` async functions of this thread, each waiting once on `cond` (holding its lock around the
- * wait); resolves once all of them are waiting. `woken` lists them (by index) as they wake.
+ * wait); resolves once all of them are waiting. `woken` lists them as they wake, by the order in
+ * which they began to wait (which is not their start order: who gets the lock first is up to the
+ * scheduler, the more so when waits run on native threads).
  */
 export async function crowd(t: ExecutionContext, cond: Condition, count: number) {
   const woken: number[] = [];
   let registered = 0;
-  const waits = Array.from({ length: count }, async (_, id) => {
+  const waits = Array.from({ length: count }, async () => {
     await cond.acquire();
     try {
-      registered++;
+      // Counted under the lock, just before wait() takes its place in line, in the same hold.
+      const id = registered++;
       const notified = await cond.wait(60_000);
       woken.push(id);
       return notified;

@@ -14,6 +14,7 @@ import { sumPrimesExact } from './fallback.js';
 import type { RawArray, RawValue, SharedArray, Value, Typecode } from '../sharedctypes/sharedctypes.js';
 import { isShareable } from '../reduction/transfer.js';
 import { invalidType, invalidValue, outOfRange, rangeError, validateInteger, validateOptions, type OptionNames } from '../validate.js';
+import { isProcessShared } from '../shm/memory.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
 type Out = SharedArray<'d' | 'q' | 'Q' | 'l' | 'L'> | RawArray<'d' | 'q' | 'Q' | 'l' | 'L'> | OutArray;
@@ -65,7 +66,7 @@ function checkOut(out: unknown, length: number): { view: OutArray; kind: 'f64' |
   if (!(view instanceof Float64Array || view instanceof BigUint64Array || view instanceof BigInt64Array)) {
     throw invalidType('out', "a SharedArray ('d', 'q', 'Q', 'l' or 'L') or a Float64Array, BigInt64Array or BigUint64Array", out);
   }
-  if (!(view.buffer instanceof SharedArrayBuffer)) {
+  if (!(view.buffer instanceof SharedArrayBuffer) && !isProcessShared(view.buffer)) {
     // Native threads write while JS runs: a plain ArrayBuffer could be detached (transferred)
     // under them, and other threads could not see the results anyway.
     throw invalidType('out', 'backed by a SharedArrayBuffer', out);

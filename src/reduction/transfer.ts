@@ -14,6 +14,8 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 
+import { processShared, whyNotProcessShared } from '../shm/memory.js';
+
 /** Implemented by every class that can cross to a thread worker as the same shared object. */
 export const kShare: unique symbol = Symbol.for('napi-multiprocessing.share') as never;
 
@@ -142,7 +144,9 @@ function pack(
     if (copies.has(item)) return copies.get(item);
     if (isShareable(item)) {
       const description = item[kShare]();
-      if (refuse && !description.crossesProcesses) throw refuse(description.type);
+      // A process of this machine maps the memory itself when the native core shares it.
+      const mapped = processShared && refuse === refuseForProcess;
+      if (refuse && !description.crossesProcesses && !mapped) throw refuse(description.type);
       if (description.transfer) transfer.push(...description.transfer);
       const placeholder = {};
       table.push([placeholder, description.type, description.state]);
@@ -229,12 +233,17 @@ export function decode(packed: unknown): unknown {
   return unpack(v, revived);
 }
 
-/** The error a process worker gives for a shared object (no process-shared memory yet). */
+/**
+ * The error a process worker gives for a shared object when its memory cannot be shared with
+ * another process (without the native addon, or off Linux: see memory.ts).
+ */
 export function refuseForProcess(type: string): TypeError {
   // "An Event", "An RLock" (said "ar-lock"), but "A RawValue", "A Queue".
   const article = /^[AEIOU]|^[FHLMNRSX][A-Z]/.test(type) ? 'An' : 'A';
-  return new TypeError(
-    `${article} ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process. ` +
-      `Use backend 'thread' (the default) to share it, or send plain values.`,
-  );
+  const error = new TypeError(
+    `${article} ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process, ` +
+      `because ${whyNotProcessShared()}. Use backend 'thread' (the default) to share it, or send plain values.`,
+  ) as TypeError & { code: string };
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  return error;
 }

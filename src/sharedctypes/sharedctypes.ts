@@ -17,6 +17,7 @@ import { RLock, Lock } from '../synchronize/locks.js';
 import { decode, encode, kShare, registerShareable, type ShareDescription } from '../reduction/transfer.js';
 import { invalidType, outOfRange, validateOptions, type OptionNames } from '../validate.js';
 import { peekRevival, reviveWith, sharedId, takeRevival } from '../shm/waiting.js';
+import { allocateShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 
 export type IntegerTypecode = 'b' | 'B' | 'h' | 'H' | 'i' | 'I';
 export type BigIntTypecode = 'l' | 'L' | 'q' | 'Q';
@@ -45,7 +46,7 @@ export type TypedArrayFor<C extends Typecode> = TypedArrayOf[C];
 type AnyTyped = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
 interface Kind {
-  ctor: new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number) => AnyTyped;
+  ctor: new (buffer: SharedMemory, byteOffset?: number, length?: number) => AnyTyped;
   size: number;
   /** 'int': number with min/max, 'big': bigint with min/max, 'float': any number. */
   kind: 'int' | 'big' | 'float';
@@ -154,7 +155,7 @@ function makeLock(options: LockOption | undefined): Lock | RLock | null {
 interface CTypeState {
   id: string;
   typecode: Typecode;
-  buffer: SharedArrayBuffer;
+  buffer: WiredMemory;
   byteOffset: number;
   length: number;
   lock: unknown;
@@ -174,12 +175,12 @@ abstract class SharedCType<C extends Typecode> {
     if (revival) {
       this.typecode = revival.typecode as C;
       this.#kind = KINDS[revival.typecode];
-      this.#typed = new this.#kind.ctor(revival.buffer, revival.byteOffset, revival.length);
+      this.#typed = new this.#kind.ctor(unwire(revival.buffer), revival.byteOffset, revival.length);
       this.#lock = revival.lock === null ? null : (decode(revival.lock) as Lock | RLock);
     } else {
       this.#kind = kindOf(typecode);
       this.typecode = typecode;
-      this.#typed = new this.#kind.ctor(new SharedArrayBuffer(Math.max(this.#kind.size * length!, 8)), 0, length);
+      this.#typed = new this.#kind.ctor(allocateShared(Math.max(this.#kind.size * length!, 8)), 0, length);
       this.#lock = lock;
     }
     this.#atomic = this.#kind.kind !== 'float';
@@ -198,7 +199,7 @@ abstract class SharedCType<C extends Typecode> {
     return {
       id: this.#id,
       typecode: this.typecode,
-      buffer: t.buffer as SharedArrayBuffer,
+      buffer: wire(t.buffer as SharedMemory),
       byteOffset: t.byteOffset,
       length: t.length,
       lock: lock === null ? null : encode(lock, []),

@@ -8,7 +8,7 @@
  * a message larger than the ring that was partly written, together with the writer mutex it holds.
  */
 import { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK, type Ring, type RingState } from './ring.js';
-import { keepsUndelivered, runAsync, runSync, type Waiting } from './waiting.js';
+import { keepsUndelivered, runAsync, runSync, wake, type Waiting } from './waiting.js';
 
 /** This thread's outbox for `ring`, made on first use. */
 export function outboxOf(ring: Ring): Outbox {
@@ -38,6 +38,16 @@ export function handOverAll(): HandedOver[] {
     if (handed) out.push(handed);
   }
   return out;
+}
+
+/**
+ * Resolves once every outbox of this thread has delivered what it holds. A child process ends
+ * through here: it has no parent thread to hand its outboxes to, so it delivers them itself first,
+ * as Python's process joins its queues' feeder threads (and waits, as that does, for a reader to
+ * make room when the queue is full).
+ */
+export async function allDelivered(): Promise<void> {
+  while (holding.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 function noop(): void {}
@@ -240,10 +250,10 @@ export class Outbox {
   #kick(): void {
     const c = this.#ring.ctrl;
     if (this.#parkedOnLock) {
-      Atomics.notify(c, W_LOCK);
+      wake(c, W_LOCK);
     } else {
       Atomics.add(c, NF_SEQ, 1);
-      Atomics.notify(c, NF_SEQ);
+      wake(c, NF_SEQ);
     }
   }
 

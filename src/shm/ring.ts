@@ -39,52 +39,17 @@ import { inBuffer, type Decoder } from '../reduction/codec.js';
 import { EOFError, Empty, Full, codedError } from '../errors.js';
 import type { Outbox } from './outbox.js';
 import {
-  Deadline,
-  FOREVER,
-  SPIN_SYNC,
-  adoptArrived,
-  lockWordSteps,
-  newSharedId,
-  remember,
-  revived,
-  runSync,
-  unlockWord,
+  Deadline, FOREVER, SPIN_SYNC, adoptArrived, lockWordSteps, newSharedId, remember, revived, runSync, unlockWord, wake,
   type Waiting,
 } from './waiting.js';
+import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
+import { joinSteps, taskDone } from './unfinished.js';
+import {
+  W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN, NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE,
+  WRITER_CLOSED, READER_CLOSED, UNFINISHED, CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY, SPIN_MS,
+} from './ring-layout.js';
 
-// ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
-export const W_LOCK = 0; //   writer side
-const TAIL = 1;
-const ACCEPTED = 2;
-const HEAD_SEEN = 3; // the writer's last look at HEAD: free space is re-read only when it runs out
-const R_LOCK = 16; //  reader side
-const HEAD = 17;
-const GET_COUNT = 18;
-const TAIL_SEEN = 19; // the reader's last look at TAIL
-const NE_SEQ = 32; //  slow paths
-const NE_WAITERS = 33;
-export const NF_SEQ = 34;
-export const NF_WAITERS = 35;
-const MAXSIZE = 36;
-const WRITER_CLOSED = 37;
-const READER_CLOSED = 38;
-const UNFINISHED = 48; // JoinableQueue
-const JOIN_SEQ = 49;
-const CTRL_WORDS = 64;
-
-export const CAPACITY = 64 * 1024;
-/** How long an unbounded queue's putSync waits for the writer mutex before leaving the message to its outbox. */
-const LOCK_GRACE_MS = 20;
-const MASK = CAPACITY - 1;
-/** A chunked message starts once this much room is free, so its header is never split. */
-const FIRST_CHUNK = 64;
-/** Copies this short go byte by byte: TypedArray.set costs more than the copy itself. */
-const SMALL_COPY = 64;
-/**
- * How long sync callers re-check before sleeping, in ms: a busy peer on another core answers
- * sooner than a futex wake-up (tens of microseconds) would.
- */
-const SPIN_MS = 0.05;
+export { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK } from './ring-layout.js';
 
 /** What `tryTake` returns when there is no message, or when taking one means waiting. */
 export const EMPTY: unique symbol = Symbol('empty');
@@ -92,8 +57,8 @@ export const BUSY: unique symbol = Symbol('busy');
 
 export interface RingState {
   id: string;
-  ctrl: SharedArrayBuffer;
-  data: SharedArrayBuffer;
+  ctrl: WiredMemory;
+  data: WiredMemory;
 }
 
 export class Ring {
@@ -107,13 +72,13 @@ export class Ring {
   constructor(state?: RingState, maxsize = 0) {
     if (state) {
       this.#id = state.id;
-      this.ctrl = new Int32Array(state.ctrl);
-      this.#data = new Uint8Array(state.data);
+      this.ctrl = new Int32Array(unwire(state.ctrl));
+      this.#data = new Uint8Array(unwire(state.data));
     } else {
       this.#id = newSharedId();
-      this.ctrl = new Int32Array(new SharedArrayBuffer(4 * CTRL_WORDS));
+      this.ctrl = new Int32Array(allocateShared(4 * CTRL_WORDS));
       this.ctrl[MAXSIZE] = maxsize;
-      this.#data = new Uint8Array(new SharedArrayBuffer(CAPACITY));
+      this.#data = new Uint8Array(allocateShared(CAPACITY));
       // This thread's Ring for its id from now on (see `adopt`): what a worker hands back for it
       // must land in this very Ring's outbox.
       remember(`ring/${this.#id}`, this);
@@ -130,7 +95,7 @@ export class Ring {
   }
 
   get state(): RingState {
-    return { id: this.#id, ctrl: this.ctrl.buffer as SharedArrayBuffer, data: this.#data.buffer as SharedArrayBuffer };
+    return { id: this.#id, ctrl: wire(this.ctrl.buffer), data: wire(this.#data.buffer) };
   }
 
   /**
@@ -164,7 +129,7 @@ export class Ring {
     if (Atomics.load(c, NE_WAITERS) > 0) {
       Atomics.add(c, NE_SEQ, 1);
       // All of them: a reader in the middle of a long message must not miss its bytes.
-      Atomics.notify(c, NE_SEQ);
+      wake(c, NE_SEQ);
     }
   }
 
@@ -172,7 +137,7 @@ export class Ring {
     const c = this.ctrl;
     if (Atomics.load(c, NF_WAITERS) > 0) {
       Atomics.add(c, NF_SEQ, 1);
-      Atomics.notify(c, NF_SEQ);
+      wake(c, NF_SEQ);
     }
   }
 
@@ -601,31 +566,13 @@ export class Ring {
 
   // --- JoinableQueue ---
 
+  /** One fewer unfinished task; false when none was left (see unfinished.ts). */
   taskDone(): boolean {
-    const c = this.ctrl;
-    let n = Atomics.load(c, UNFINISHED);
-    for (;;) {
-      if (n <= 0) return false;
-      const seen = Atomics.compareExchange(c, UNFINISHED, n, n - 1);
-      if (seen === n) break;
-      n = seen;
-    }
-    if (n === 1) {
-      Atomics.add(c, JOIN_SEQ, 1);
-      Atomics.notify(c, JOIN_SEQ);
-    }
-    return true;
+    return taskDone(this.ctrl);
   }
 
-  *joinSteps(deadline: Deadline): Waiting<boolean> {
-    const c = this.ctrl;
-    for (;;) {
-      const seq = Atomics.load(c, JOIN_SEQ);
-      if (Atomics.load(c, UNFINISHED) === 0) return true;
-      const left = deadline.remaining();
-      if (left <= 0) return false;
-      yield { array: c, index: JOIN_SEQ, value: seq, timeout: left };
-    }
+  joinSteps(deadline: Deadline): Waiting<boolean> {
+    return joinSteps(this.ctrl, deadline);
   }
 
   // --- Pipe ends ---
@@ -633,13 +580,13 @@ export class Ring {
   closeWriter(): void {
     Atomics.store(this.ctrl, WRITER_CLOSED, 1);
     Atomics.add(this.ctrl, NE_SEQ, 1);
-    Atomics.notify(this.ctrl, NE_SEQ);
+    wake(this.ctrl, NE_SEQ);
   }
 
   closeReader(): void {
     Atomics.store(this.ctrl, READER_CLOSED, 1);
     Atomics.add(this.ctrl, NF_SEQ, 1);
-    Atomics.notify(this.ctrl, NF_SEQ);
+    wake(this.ctrl, NF_SEQ);
   }
 
   readerClosed(): boolean {

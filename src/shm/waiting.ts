@@ -7,11 +7,17 @@
  * block); `runAsync` answers with `Atomics.waitAsync`, so the event loop keeps running while the
  * main thread waits. The logic, and its correctness, is therefore shared by `x()` and `xSync()`.
  *
+ * Memory that other processes map (memory.ts) is not a SharedArrayBuffer: waits and wake-ups on
+ * it go to the kernel's futexes through the native addon (`waitOn`, `wake`), which also wake
+ * other processes. The generators do not know the difference.
+ *
  * Also here: the futex-style mutex every primitive builds on (Drepper, "Futexes are tricky",
  * mutex #2: 0 free, 1 held, 2 held with possible sleepers), deadlines, and per-thread identity of
  * revived shared objects.
  */
 import { threadId } from 'node:worker_threads';
+
+import { binding } from '../native/binding.js';
 
 export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
 
@@ -31,11 +37,25 @@ const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult;
 }).waitAsync;
 
+const OUTCOMES: readonly WaitOutcome[] = ['ok', 'not-equal', 'timed-out'];
+
+/** `Atomics.wait`, or the kernel's futex for memory shared with other processes. */
+function waitOn(array: Int32Array, index: number, value: number, timeout: number): WaitOutcome {
+  if (array.buffer instanceof SharedArrayBuffer) return Atomics.wait(array, index, value, timeout);
+  return OUTCOMES[binding!.futexWaitSync(array, index, value, timeout)]!;
+}
+
+/** `Atomics.notify` (all by default), reaching other processes for memory shared with them. */
+export function wake(array: Int32Array, index: number, count = Infinity): number {
+  if (array.buffer instanceof SharedArrayBuffer) return Atomics.notify(array, index, count);
+  return binding!.futexWakeAll(array, index, count);
+}
+
 export function runSync<T>(steps: Waiting<T>): T {
   let step = steps.next();
   while (!step.done) {
     const w = step.value;
-    step = steps.next(undelivered.size === 0 ? Atomics.wait(w.array, w.index, w.value, w.timeout) : waitDelivering(w));
+    step = steps.next(undelivered.size === 0 ? waitOn(w.array, w.index, w.value, w.timeout) : waitDelivering(w));
   }
   return step.value;
 }
@@ -78,7 +98,7 @@ function waitDelivering(w: WaitRequest): WaitOutcome {
     }
     const left = end - performance.now();
     if (left <= 0) return 'timed-out';
-    const outcome = Atomics.wait(w.array, w.index, w.value, undelivered.size === 0 ? left : Math.min(left, 1));
+    const outcome = waitOn(w.array, w.index, w.value, undelivered.size === 0 ? left : Math.min(left, 1));
     if (outcome !== 'timed-out') return outcome;
   }
 }
@@ -97,6 +117,16 @@ export function adoptArrived(): void {
   arrivals();
 }
 
+/** `waitAsync` for memory shared with other processes: the wait runs on a native thread. */
+function futexAsync(w: WaitRequest): WaitAsyncResult {
+  if (Atomics.load(w.array, w.index) !== w.value) return { async: false, value: 'not-equal' };
+  if (w.timeout <= 0) return { async: false, value: 'timed-out' };
+  const value = new Promise<'ok' | 'timed-out'>((resolve) => {
+    binding!.futexWaitAsync(w.array, w.index, w.value, w.timeout, (code) => resolve(code === 2 ? 'timed-out' : 'ok'));
+  });
+  return { async: true, value };
+}
+
 /** Node's timers take at most this delay: above it, setTimeout fires after 1 ms instead. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -104,7 +134,7 @@ export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
   let step = steps.next();
   while (!step.done) {
     const w = step.value;
-    const pending = waitAsync(w.array, w.index, w.value, w.timeout);
+    const pending = w.array.buffer instanceof SharedArrayBuffer ? waitAsync(w.array, w.index, w.value, w.timeout) : futexAsync(w);
     if (!pending.async) {
       step = steps.next(pending.value);
       continue;
@@ -156,8 +186,8 @@ export function after(ms: number, fire: () => void): () => void {
   return () => clearTimeout(timer);
 }
 
-/** This thread's identity as stored in owner words: threadId + 1, so that 0 means "nobody". */
-export const ME = threadId + 1;
+/** This thread's identity as stored in owner words (see identity.ts); 0 means "nobody". */
+export { ME } from './identity.js';
 
 // Spinning before sleeping: a held mutex is usually released within a few hundred nanoseconds, far
 // less than the cost of a futex sleep and wake-up. Async callers spin less: they run on an event loop.
@@ -187,7 +217,7 @@ export function* lockWordSteps(a: Int32Array, i: number, deadline: Deadline, spi
 /** Releases the mutex word; returns false when it was not held (nothing changes then). */
 export function unlockWord(a: Int32Array, i: number): boolean {
   const c = Atomics.exchange(a, i, 0);
-  if (c === 2) Atomics.notify(a, i, 1);
+  if (c === 2) wake(a, i, 1);
   return c !== 0;
 }
 

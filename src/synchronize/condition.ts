@@ -4,11 +4,13 @@
  * (async or `…Sync`), passed to a thread worker as the same object, timeouts in milliseconds.
  */
 import { BrokenBarrierError, codedError } from '../errors.js';
-import { growableSharedBuffer, threadEnded, type GrowableBuffer } from './liveness.js';
+import { growableSharedBuffer, type GrowableBuffer } from './liveness.js';
+import { holderEnded } from '../shm/identity.js';
+import { allocateShared, processShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 import { Acquirable, Lock, RLock, reviver, type AcquireOptions } from './locks.js';
 import { registerShareable, kShare, encode, decode, type ShareDescription } from '../reduction/transfer.js';
 import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
-import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, type Waiting } from '../shm/waiting.js';
+import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, wake, type Waiting } from '../shm/waiting.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -50,15 +52,31 @@ const slotTicket = (i: number) => HEADER + 3 * i + 1;
 const slotThread = (i: number) => HEADER + 3 * i + 2;
 const tableBytes = (slots: number) => 4 * (HEADER + 3 * slots);
 
+/**
+ * Memory shared with other processes cannot grow in place: there the table is made at its full
+ * size, of which only the pages in use are ever touched (the kernel fills the rest on demand).
+ */
+const MAX_PROCESS_SHARED_SLOTS = 2 ** 14;
+
 function newTable(): Int32Array {
-  const s = new Int32Array(growableSharedBuffer(tableBytes(INITIAL_SLOTS), tableBytes(MAX_SLOTS)));
+  const s = new Int32Array(
+    processShared
+      ? allocateShared(tableBytes(MAX_PROCESS_SHARED_SLOTS))
+      : growableSharedBuffer(tableBytes(INITIAL_SLOTS), tableBytes(MAX_SLOTS)),
+  );
   s[SLOTS] = INITIAL_SLOTS;
   return s;
 }
 
+/** How many slots the table can hold, grown or not. */
+function slotCapacity(s: Int32Array): number {
+  const buffer = s.buffer as SharedArrayBuffer & { growable?: boolean };
+  return buffer.growable ? MAX_SLOTS : Math.floor((s.length - HEADER) / 3);
+}
+
 interface ConditionState {
   id: string;
-  buffer: SharedArrayBuffer;
+  buffer: WiredMemory;
   lock: unknown;
 }
 
@@ -83,7 +101,7 @@ export class Condition extends Acquirable {
     super();
     const revival = takeRevival<ConditionState>();
     if (revival) {
-      this.#s = new Int32Array(revival.buffer);
+      this.#s = new Int32Array(unwire(revival.buffer));
       this.#lock = decode(revival.lock) as Lock | RLock;
     } else {
       if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
@@ -116,7 +134,7 @@ export class Condition extends Acquirable {
 
   /** A WAITING or NOTIFIED slot whose thread has ended: its waiter will never come back for it. */
   #orphaned(i: number): boolean {
-    return threadEnded(this.#s[slotThread(i)]! - 1);
+    return holderEnded(this.#s[slotThread(i)]!);
   }
 
   #free(i: number): void {
@@ -132,9 +150,10 @@ export class Condition extends Acquirable {
     let slot = s[HINT]!;
     while (slot < slots && s[slotState(slot)] !== FREE && !this.#orphaned(slot)) slot++;
     if (slot === slots) {
-      if (slots >= MAX_SLOTS) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${MAX_SLOTS} waiters at once`);
-      const grown = Math.min(MAX_SLOTS, slots * 2);
-      (s.buffer as GrowableBuffer).grow(tableBytes(grown));
+      const capacity = slotCapacity(s);
+      if (slots >= capacity) throw codedError('ERR_TOO_MANY_WAITERS', `A Condition supports at most ${capacity} waiters at once`);
+      const grown = Math.min(capacity, slots * 2);
+      if (capacity === MAX_SLOTS) (s.buffer as GrowableBuffer).grow(tableBytes(grown));
       s[SLOTS] = grown;
     }
     s[HINT] = slot + 1;
@@ -220,7 +239,7 @@ export class Condition extends Acquirable {
     if (waiting.length > n) waiting.sort((a, b) => (s[slotTicket(a)]! - s[slotTicket(b)]!) | 0).length = n;
     for (const i of waiting) {
       Atomics.store(s, slotState(i), NOTIFIED);
-      Atomics.notify(s, slotState(i));
+      wake(s, slotState(i));
     }
   }
 
@@ -230,7 +249,7 @@ export class Condition extends Acquirable {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    const state: ConditionState = { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer, lock: encode(this.#lock, []) };
+    const state: ConditionState = { id: this.#id, buffer: wire(this.#s.buffer as SharedMemory), lock: encode(this.#lock, []) };
     return { type: 'Condition', state };
   }
 }
@@ -255,7 +274,7 @@ const BARRIER_OPTIONS: OptionNames<BarrierOptions> = { action: true, timeout: tr
 
 interface BarrierState {
   id: string;
-  buffer: SharedArrayBuffer;
+  buffer: WiredMemory;
   condition: unknown;
   parties: number;
   timeout: number | undefined;
@@ -280,7 +299,7 @@ export class Barrier {
   constructor(parties: number, options: BarrierOptions = {}) {
     const revival = takeRevival<BarrierState>();
     if (revival) {
-      this.#s = new Int32Array(revival.buffer);
+      this.#s = new Int32Array(unwire(revival.buffer));
       this.#cond = decode(revival.condition) as Condition;
       this.#parties = revival.parties;
       this.#timeout = revival.timeout;
@@ -291,7 +310,7 @@ export class Barrier {
       const { action, timeout } = options;
       if (action !== undefined) validateFunction(action, 'options.action');
       this.#timeout = validateTimeout(timeout, 'options.timeout');
-      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#s = new Int32Array(allocateShared(8));
       this.#cond = new Condition(new Lock());
       this.#parties = parties;
       this.#action = action;
@@ -436,7 +455,7 @@ export class Barrier {
   [kShare](): ShareDescription {
     const state: BarrierState = {
       id: this.#id,
-      buffer: this.#s.buffer as SharedArrayBuffer,
+      buffer: wire(this.#s.buffer as SharedMemory),
       condition: encode(this.#cond, []),
       parties: this.#parties,
       timeout: this.#timeout,

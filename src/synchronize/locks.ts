@@ -18,7 +18,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { TimeoutError, codedError } from '../errors.js';
-import { threadEnded } from './liveness.js';
+import { ownerDied, robustLockSteps, takeBackSteps, type Taken } from './robust.js';
 import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
 import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import {
@@ -27,15 +27,16 @@ import {
   ME,
   SPIN_ASYNC,
   SPIN_SYNC,
-  lockWordSteps,
   reviveWith,
   sharedId,
   takeRevival,
   runAsync,
   runSync,
   unlockWord,
+  wake,
   type Waiting,
 } from '../shm/waiting.js';
+import { allocateShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 
 export interface AcquireOptions {
   /** Wait for the lock (default). With `false`, return at once: true if acquired, else false. */
@@ -92,14 +93,32 @@ export abstract class Acquirable {
    * Rejects with TimeoutError when `timeout` passes (there is nothing to hold then).
    */
   async hold(options?: AcquireOptions): Promise<Held> {
-    if (!(await this.acquire(options))) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
+    let acquired: boolean;
+    try {
+      acquired = await this.acquire(options);
+    } catch (error) {
+      this.#releaseIfTakenOver(error);
+    }
+    if (!acquired) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
     return this.#held();
   }
 
   /** Blocking form of `hold()`: `using _ = lock.holdSync();` */
   holdSync(options?: AcquireOptions): Held {
-    if (!this.acquireSync(options)) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
+    let acquired: boolean;
+    try {
+      acquired = this.acquireSync(options);
+    } catch (error) {
+      this.#releaseIfTakenOver(error);
+    }
+    if (!acquired) throw new TimeoutError(`Could not acquire the ${this.constructor.name}`);
     return this.#held();
+  }
+
+  /** An acquire that took the lock over from a dead holder has no handle to release it by: release it here, then throw. */
+  #releaseIfTakenOver(error: unknown): never {
+    if ((error as { code?: unknown } | null)?.code === 'ERR_LOCK_OWNER_DIED') this.release();
+    throw error;
   }
 
   /** Runs `fn` while holding the lock (Python's `with lock:`), releasing it however `fn` ends. */
@@ -128,7 +147,17 @@ const OWNER = 1;
 
 interface BufferState {
   id: string;
-  buffer: SharedArrayBuffer;
+  buffer: WiredMemory;
+}
+
+/** The words of a primitive: revived from `state`, or new shared memory of `bytes` bytes. */
+function words(state: BufferState | undefined, bytes: number): Int32Array {
+  return new Int32Array(state ? unwire(state.buffer) : allocateShared(bytes));
+}
+
+/** The transfer state of a primitive's words. */
+export function wordsState(id: string, s: Int32Array): BufferState {
+  return { id, buffer: wire(s.buffer as SharedMemory) };
 }
 
 /** @internal The calls Condition needs from its lock (Lock or RLock). */
@@ -143,30 +172,14 @@ export interface ConditionLock {
   _acquireSteps(): Waiting<boolean>;
 }
 
-/** How often a thread taking a lock back looks whether the thread holding it is still alive. */
-const HOLDER_CHECK_MS = 50;
-
-/**
- * Takes the mutex word `s[WORD]` for a Condition that must hold its lock again (after a wait, or
- * to update a Barrier). Waiting forever for a holder that died would hang the wait past its
- * timeout, so every HOLDER_CHECK_MS this looks at the holder (`s[OWNER]`, its threadId + 1): once
- * that thread is known to have ended (see liveness.ts), the lock becomes the caller's as it
- * stands, still held, and the result is false. The word stays "held, sleepers possible", so the
- * caller's release wakes anyone else waiting for it.
- */
-function* takeBackSteps(s: Int32Array): Waiting<boolean> {
-  if (Atomics.compareExchange(s, WORD, 0, 1) === 0) return true;
-  for (;;) {
-    if (yield* lockWordSteps(s, WORD, new Deadline(HOLDER_CHECK_MS), SPIN_ASYNC)) return true;
-    const holder = Atomics.load(s, OWNER);
-    // 0: the holder has not written its id yet (or released meanwhile): it is not dead.
-    if (holder !== 0 && threadEnded(holder - 1) && Atomics.compareExchange(s, OWNER, holder, ME) === holder) return false;
-  }
-}
-
 /**
  * A non-recursive lock. As in Python, any thread may release it, but releasing an unlocked Lock
  * throws an Error with code `ERR_NOT_HELD`.
+ *
+ * Robust (see robust.ts): when the thread or process holding it ends without releasing it, the
+ * next blocking `acquire()` takes it over and rejects (`acquireSync()` throws) with an Error of code
+ * `ERR_LOCK_OWNER_DIED`, the lock then held by the caller, who releases it as usual; `hold()` and
+ * `withLock()` release it before they throw. A non-blocking acquire just returns false.
  */
 export class Lock extends Acquirable implements ConditionLock {
   /** [WORD] 0 free / 1 held / 2 held, sleepers possible; [OWNER] threadId + 1 of the holder. */
@@ -176,37 +189,34 @@ export class Lock extends Acquirable implements ConditionLock {
   constructor() {
     super();
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(8));
+    this.#s = words(revival, 8);
     this.#id = sharedId(this, revival);
   }
 
   acquireSync(options?: AcquireOptions): boolean {
     const s = this.#s;
     // The uncontended path stays free of allocations: this is the lock benchmark's hot loop.
-    if (options === undefined) {
-      if (Atomics.compareExchange(s, WORD, 0, 1) !== 0) runSync(lockWordSteps(s, WORD, FOREVER, SPIN_SYNC));
+    if (options === undefined && Atomics.compareExchange(s, WORD, 0, 1) === 0) {
       s[OWNER] = ME;
       return true;
     }
     const deadline = parseAcquire(options);
-    if (Atomics.compareExchange(s, WORD, 0, 1) === 0 || (deadline !== null && runSync(lockWordSteps(s, WORD, deadline, SPIN_SYNC)))) {
-      s[OWNER] = ME;
-      return true;
-    }
-    return false;
+    if (deadline === null) return this.#took(Atomics.compareExchange(s, WORD, 0, 1) === 0 ? 'acquired' : 'timed-out');
+    return this.#took(runSync(robustLockSteps(s, WORD, OWNER, deadline, SPIN_SYNC)));
   }
 
   async acquire(options?: AcquireOptions): Promise<boolean> {
     const s = this.#s;
     const deadline = parseAcquire(options);
-    if (
-      Atomics.compareExchange(s, WORD, 0, 1) === 0 ||
-      (deadline !== null && (await runAsync(lockWordSteps(s, WORD, deadline, SPIN_ASYNC))))
-    ) {
-      s[OWNER] = ME;
-      return true;
-    }
-    return false;
+    if (deadline === null) return this.#took(Atomics.compareExchange(s, WORD, 0, 1) === 0 ? 'acquired' : 'timed-out');
+    return this.#took(await runAsync(robustLockSteps(s, WORD, OWNER, deadline, SPIN_ASYNC)));
+  }
+
+  #took(taken: Taken): boolean {
+    if (taken === 'timed-out') return false;
+    this.#s[OWNER] = ME;
+    if (taken === 'owner-died') throw ownerDied('Lock');
+    return true;
   }
 
   release(): void {
@@ -235,7 +245,7 @@ export class Lock extends Acquirable implements ConditionLock {
   }
   /** @internal */
   *_restoreSteps(): Waiting<boolean> {
-    const clean = yield* takeBackSteps(this.#s);
+    const clean = yield* takeBackSteps(this.#s, WORD, OWNER);
     this.#s[OWNER] = ME;
     return clean;
   }
@@ -246,7 +256,7 @@ export class Lock extends Acquirable implements ConditionLock {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'Lock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'Lock', state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -259,7 +269,8 @@ const DEPTH = 2;
 
 /**
  * A recursive lock: the thread that holds it may acquire it again, and must release it as many
- * times. Releasing it from another thread (or unheld) throws `ERR_NOT_HELD`.
+ * times. Releasing it from another thread (or unheld) throws `ERR_NOT_HELD`. Robust, as Lock is:
+ * taken over from a holder that died, an acquire throws `ERR_LOCK_OWNER_DIED` holding it once.
  */
 export class RLock extends Acquirable implements ConditionLock {
   /** [WORD] mutex word; [OWNER] threadId + 1; [DEPTH] recursion depth (touched by the owner only). */
@@ -275,7 +286,7 @@ export class RLock extends Acquirable implements ConditionLock {
   constructor() {
     super();
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(12));
+    this.#s = words(revival, 12);
     this.#id = sharedId(this, revival);
   }
 
@@ -309,10 +320,8 @@ export class RLock extends Acquirable implements ConditionLock {
         'This RLock is held by another async function of this thread; acquireSync() would block it forever. Use await acquire().',
       );
     }
-    if (Atomics.compareExchange(s, WORD, 0, 1) === 0 || (deadline !== null && runSync(lockWordSteps(s, WORD, deadline, SPIN_SYNC)))) {
-      return this.#take(false);
-    }
-    return false;
+    if (deadline === null) return Atomics.compareExchange(s, WORD, 0, 1) === 0 && this.#take(false);
+    return this.#took(runSync(robustLockSteps(s, WORD, OWNER, deadline, SPIN_SYNC)), false);
   }
 
   async acquire(options?: AcquireOptions): Promise<boolean> {
@@ -323,13 +332,15 @@ export class RLock extends Acquirable implements ConditionLock {
       return true;
     }
     // Not ours, or held by another async function of this thread: wait as another thread would.
-    if (
-      Atomics.compareExchange(s, WORD, 0, 1) === 0 ||
-      (deadline !== null && (await runAsync(lockWordSteps(s, WORD, deadline, SPIN_ASYNC))))
-    ) {
-      return this.#take(true);
-    }
-    return false;
+    if (deadline === null) return Atomics.compareExchange(s, WORD, 0, 1) === 0 && this.#take(true);
+    return this.#took(await runAsync(robustLockSteps(s, WORD, OWNER, deadline, SPIN_ASYNC)), true);
+  }
+
+  #took(taken: Taken, asyncHeld: boolean): boolean {
+    if (taken === 'timed-out') return false;
+    this.#take(asyncHeld);
+    if (taken === 'owner-died') throw ownerDied('RLock');
+    return true;
   }
 
   /**
@@ -371,7 +382,7 @@ export class RLock extends Acquirable implements ConditionLock {
   /** @internal */
   *_restoreSteps(saved: number): Waiting<boolean> {
     const s = this.#s;
-    const clean = yield* takeBackSteps(s);
+    const clean = yield* takeBackSteps(s, WORD, OWNER);
     Atomics.store(s, OWNER, ME);
     s[DEPTH] = Math.abs(saved);
     this.#asyncHeld = saved < 0;
@@ -386,7 +397,7 @@ export class RLock extends Acquirable implements ConditionLock {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'RLock', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'RLock', state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -421,10 +432,10 @@ export class Semaphore extends Acquirable {
     super();
     const revival = takeRevival<BufferState>();
     if (revival) {
-      this.#s = new Int32Array(revival.buffer);
+      this.#s = words(revival, 8);
     } else {
       validateInteger(value, 'value', 0, INT32_MAX);
-      this.#s = new Int32Array(new SharedArrayBuffer(8));
+      this.#s = words(undefined, 8);
       this.#s[COUNT] = value;
       this.#s[BOUND] = (new.target as typeof Semaphore).bounded ? value : -1;
     }
@@ -451,7 +462,7 @@ export class Semaphore extends Acquirable {
       if (seen === c) break;
       c = seen;
     }
-    Atomics.notify(s, COUNT, 1);
+    wake(s, COUNT, 1);
   }
 
   /** The current value (Python's `get_value()`). */
@@ -465,7 +476,7 @@ export class Semaphore extends Acquirable {
   [kShare](): ShareDescription {
     // Not constructor.name: bundlers may rename classes.
     const type = (this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore';
-    return { type, state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type, state: wordsState(this.#id, this.#s) };
   }
 }
 
@@ -492,7 +503,7 @@ export class Event {
 
   constructor() {
     const revival = takeRevival<BufferState>();
-    this.#s = new Int32Array(revival?.buffer ?? new SharedArrayBuffer(4));
+    this.#s = words(revival, 4);
     this.#id = sharedId(this, revival);
   }
 
@@ -503,7 +514,7 @@ export class Event {
   /** Sets the flag and wakes every waiter. */
   set(): void {
     Atomics.store(this.#s, 0, 1);
-    Atomics.notify(this.#s, 0);
+    wake(this.#s, 0);
   }
 
   clear(): void {
@@ -521,7 +532,7 @@ export class Event {
 
   /** @internal The transfer protocol (see transfer.ts). */
   [kShare](): ShareDescription {
-    return { type: 'Event', state: { id: this.#id, buffer: this.#s.buffer as SharedArrayBuffer } satisfies BufferState };
+    return { type: 'Event', state: wordsState(this.#id, this.#s) };
   }
 }
 

@@ -8,6 +8,7 @@ import '../reduction/registry.js';
 import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
 import { serveParent } from '../shm/handover.js';
+import { allDelivered } from '../shm/outbox.js';
 import { decode, encode } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
@@ -278,9 +279,11 @@ function sendThenExit(message: FromWorker, code: number): void {
  * is a stream to the parent that holds what the parent has not taken yet; ending the thread from
  * outside (worker.terminate()) drops it, so a worker always ends itself, through here.
  */
-function exitFlushed(code: number): void {
+function exitFlushed(code: number, deliver = true): void {
   const flushed = (stream: NodeJS.WritableStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
-  void Promise.all([flushed(process.stdout), flushed(process.stderr)]).finally(() => process.exit(code));
+  // A child process's undelivered puts go before it does (a thread hands them to its parent).
+  const delivered = deliver && isMainThread ? allDelivered() : Promise.resolve();
+  void delivered.then(() => Promise.all([flushed(process.stdout), flushed(process.stderr)])).finally(() => process.exit(code));
 }
 
 // Messages are handled strictly one after another: one task at a time per worker, as in Python.
@@ -293,5 +296,5 @@ listen((message) => {
 
 if (isMainThread && process.channel) {
   // A child process must not outlive its pool: when the IPC channel closes, exit.
-  process.on('disconnect', () => exitFlushed(0));
+  process.on('disconnect', () => exitFlushed(0, false));
 }

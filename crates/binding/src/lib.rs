@@ -16,6 +16,9 @@ use multiprocessing_core::{
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+#[cfg(target_os = "linux")]
+mod shm;
+
 /// 2^53: the largest integer a JS number holds exactly (plus one).
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
 

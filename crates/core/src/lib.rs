@@ -10,12 +10,15 @@
 //!   cancellation and a per-item completion hook (used for live progress).
 //! - [`shared`]: kernels writing results (and a progress count) into memory shared with JS, through
 //!   atomics, while they run.
+//! - [`shm`] (Linux): segments shared between processes (memfd), and futexes that wake across them.
 
 #![deny(missing_docs)]
 
 pub mod kernels;
 pub mod pool;
 pub mod shared;
+#[cfg(target_os = "linux")]
+pub mod shm;
 pub mod simd;
 
 pub use kernels::{exact_f64, is_prime, is_prime_until, sum_primes, sum_primes_until, Kernel};
