@@ -32,6 +32,12 @@ export interface Batch {
   single?: boolean;
   /** The operation this batch belongs to, for `cancel()` when its AbortSignal fires. */
   op?: object;
+  /**
+   * The backend may run the items as several jobs of any sizes it likes (map with no chunksize:
+   * sized from measured cost); the results still come back as one array in order. Only sent to
+   * a backend whose `splits` is true.
+   */
+  split?: boolean;
 }
 
 export interface Backend {
@@ -41,6 +47,8 @@ export interface Backend {
    * example a JS function given to the native backend).
    */
   check(spec: RunnableSpec): void;
+  /** Whether this backend accepts `split` batches; without it, the pool fixes the chunks itself. */
+  readonly splits?: boolean;
   /** The spec of `fn` for this backend; without it, the worker form from `toTaskSpec`. */
   spec?(fn: unknown): RunnableSpec;
   /**

@@ -318,7 +318,9 @@ export class Pool {
   #mapBatches(spec: RunnableSpec, items: unknown[], chunksize: number | undefined, star: boolean, op?: object): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
-    // Python's default: about four chunks per worker.
+    // No chunksize: a backend that can sizes the chunks itself from the task's measured cost.
+    if (chunksize === undefined && this.#backend.splits) return this.#run(spec, { items, star, op, split: true });
+    // Otherwise Python's default: about four chunks per worker.
     const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
     const results = new Array<unknown>(items.length);
     let left = Math.ceil(items.length / size);

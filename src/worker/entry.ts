@@ -11,7 +11,7 @@ import { serveParent } from '../shm/handover.js';
 import { decode, encode } from '../reduction/transfer.js';
 import { setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
-import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
+import type { FromWorker, JobResults, RunMessage, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
 
 type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
@@ -123,52 +123,77 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-async function runJob(job: Job): Promise<JobResult> {
-  const spec = specs.get(job.sid)!;
-  try {
-    const fn = await fnFor(job.sid);
-    const items = decode(job.items) as unknown[];
-    // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
-    // serialised back to the parent, several times slower for a big chunk (measured).
-    const out: unknown[] = [];
-    // Two tight loops rather than a branch per item: a big map chunk is the hot path here.
-    if (job.star) {
-      for (let i = 0; i < items.length; i++) {
-        const value = fn(...(items[i] as unknown[]));
-        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
-      }
-    } else {
-      for (let i = 0; i < items.length; i++) {
-        const value = fn(items[i]);
-        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
-      }
-    }
-    return { id: job.id, ok: true, value: out };
-  } catch (error) {
-    return { id: job.id, ok: false, value: serializeError(explainScope(error, spec)) };
+/** Runs one job's calls in order; only a result that is a promise is awaited (a tight loop otherwise). */
+async function callAll(fn: (...args: unknown[]) => unknown, items: unknown[], star: boolean): Promise<unknown[]> {
+  // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
+  // serialised back to the parent, several times slower for a big chunk (measured).
+  const out: unknown[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const value = star ? fn(...(items[i] as unknown[])) : fn(items[i]);
+    out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
   }
+  return out;
+}
+
+/** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
+interface Running extends JobResults {
+  failed: number[];
+  /** Time spent in the task's calls so far. */
+  ms: number;
+}
+
+/** Runs a message's jobs one after another, recording each outcome in `batch` as it comes. */
+async function runBatch(message: RunMessage, batch: Running): Promise<void> {
+  const spec = specs.get(message.sid)!;
+  let fn: ((...args: unknown[]) => unknown) | undefined;
+  let loadError: unknown;
+  try {
+    // Loading (importing, compiling) the task is not what its calls cost: it is left out of `ms`.
+    fn = await fnFor(message.sid);
+  } catch (error) {
+    loadError = error;
+  }
+  const start = performance.now();
+  for (const list of message.lists) {
+    try {
+      if (!fn) throw loadError;
+      batch.values.push(await callAll(fn, decode(list) as unknown[], message.star));
+    } catch (error) {
+      batch.failed.push(batch.values.length);
+      batch.values.push(serializeError(explainScope(error, spec)));
+    }
+  }
+  batch.ms = performance.now() - start;
+}
+
+/** `results` as they cross to the parent: the successful values encoded, shared objects described. */
+function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
+  const failed = new Set(results.failed);
+  const values = results.values.map((value, i) => (failed.has(i) ? value : encode(value, transfer as never)));
+  return { ids: results.ids, values, failed: results.failed?.length ? results.failed : undefined };
 }
 
 /** Replies with every result; a result that cannot be cloned fails only its own job. */
-function reply(results: JobResult[], ms: number): void {
+function reply(results: JobResults, ms: number): void {
   const transfer: unknown[] = [];
-  const encoded = results.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+  const encoded = encodeResults(results, transfer);
   try {
-    send({ t: 'done', results: encoded, ms }, transfer);
+    send({ t: 'done', ms, ...encoded }, transfer);
     return;
   } catch {
     // Fall through: find the job(s) whose result cannot cross.
   }
-  for (const result of encoded) {
+  for (let i = 0; i < encoded.ids.length; i++) {
+    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed: encoded.failed?.includes(i) ? [0] : undefined };
     try {
-      structuredClone(result.value);
-      send({ t: 'done', results: [result], ms });
+      structuredClone(one.values[0]);
+      send({ t: 'done', ms, ...one });
     } catch (error) {
       const failure = new TypeError(
         `The result of the task could not be sent back from the worker (${(error as Error).message}). ` +
           `Results must be structured-cloneable: plain data, arrays, Maps, Sets, typed arrays, Errors.`,
       );
-      send({ t: 'done', results: [{ id: result.id, ok: false, value: serializeError(failure) }], ms });
+      send({ t: 'done', ms, ids: one.ids, values: [serializeError(failure)], failed: [0] });
     }
   }
 }
@@ -176,8 +201,7 @@ function reply(results: JobResult[], ms: number): void {
 let queue: Promise<void> = Promise.resolve();
 let processName = '';
 let role: 'pool' | 'process' | undefined;
-/** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
-let running: { jobs: Job[]; results: JobResult[] } | undefined;
+let running: Running | undefined;
 
 /**
  * A pool worker on its way out (process.exit in a task, an uncaught error, an unhandled rejection)
@@ -187,12 +211,13 @@ let running: { jobs: Job[]; results: JobResult[] } | undefined;
  */
 function reportExit(): void {
   if (role !== 'pool' || (isMainThread && !process.connected)) return;
-  const finished = running?.results ?? [];
-  const current = running?.jobs[finished.length]?.id;
+  const finished: JobResults = running ?? { ids: [], values: [] };
+  const current = running?.ids[finished.values.length];
   const error = fatal === undefined ? undefined : serializeError(fatal);
   try {
     const transfer: unknown[] = [];
-    const results = finished.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+    const done = finished.values.length;
+    const results = encodeResults({ ids: finished.ids.slice(0, done), values: finished.values, failed: finished.failed }, transfer);
     send({ t: 'exiting', results, running: current, error }, transfer);
   } catch {
     try {
@@ -234,12 +259,11 @@ async function handle(message: ToWorker): Promise<void> {
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
       workerBusy();
-      const start = performance.now();
-      const batch = { jobs: message.jobs, results: [] as JobResult[] };
+      const batch: Running = { ids: message.ids, values: [], failed: [], ms: 0 };
       running = batch;
-      for (const job of message.jobs) batch.results.push(await runJob(job));
+      await runBatch(message, batch);
       running = undefined;
-      reply(batch.results, performance.now() - start);
+      reply(batch, batch.ms);
       workerIdle();
       return;
     }

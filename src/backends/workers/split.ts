@@ -1,0 +1,95 @@
+/**
+ * A divisible map (`Pool.map` with no chunksize): the backend cuts it into slices as workers
+ * free up, each sized from the task's measured cost (see `CostTable.slice`), instead of the pool
+ * fixing the chunks before anything is known about the task.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+
+import { encode, refuseForProcess } from '../../reduction/transfer.js';
+import type { TaskSpec } from '../../task.js';
+import type { PendingJob, Sink } from './dispatch.js';
+
+export class SplitSource {
+  #next = 0;
+  #running = 0;
+  #failure: { error: unknown } | undefined;
+  #settled = false;
+  readonly #results: unknown[];
+
+  constructor(
+    /** Its place in submission order, among the queued jobs' ids. */
+    readonly id: number,
+    readonly sid: number,
+    readonly spec: TaskSpec,
+    readonly items: unknown[],
+    readonly star: boolean,
+    readonly forProcess: boolean,
+    readonly sink: Sink,
+    readonly op: object | undefined,
+  ) {
+    this.#results = new Array<unknown>(items.length);
+  }
+
+  /** Calls not yet handed out; 0 once failed to encode or cancelled. */
+  get left(): number {
+    return this.items.length - this.#next;
+  }
+
+  /** The next `count` calls as one job with id `id`; undefined when none are left. */
+  cut(count: number, id: number): PendingJob | undefined {
+    const start = this.#next;
+    const end = Math.min(this.items.length, start + count);
+    if (end <= start) return undefined;
+    this.#next = end;
+    const slice = this.items.slice(start, end);
+    const transfer: TransferListItem[] = [];
+    let items: unknown;
+    try {
+      items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
+    } catch (error) {
+      // As an unpicklable chunk in Python: the map fails with it, and nothing more goes out.
+      this.#next = this.items.length;
+      this.#fail(error);
+      this.#finishIfDone();
+      return undefined;
+    }
+    this.#running++;
+    const sink: Sink = {
+      resolve: (values) => this.#sliceDone(start, values as unknown[]),
+      reject: (error) => this.#sliceFailed(error),
+    };
+    return { id, sid: this.sid, items, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, op: this.op };
+  }
+
+  /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
+  abandon(error: unknown): void {
+    this.#next = this.items.length;
+    if (this.#settled) return;
+    this.#settled = true;
+    this.sink.reject(error);
+  }
+
+  #sliceDone(start: number, values: unknown[]): void {
+    for (let i = 0; i < values.length; i++) this.#results[start + i] = values[i];
+    this.#running--;
+    this.#finishIfDone();
+  }
+
+  #sliceFailed(error: unknown): void {
+    this.#running--;
+    this.#fail(error);
+    this.#finishIfDone();
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error };
+  }
+
+  /** As Python (3.8+): the first error wins, but the map settles only when every slice has finished. */
+  #finishIfDone(): void {
+    if (this.#settled || this.#running > 0 || this.left > 0) return;
+    this.#settled = true;
+    if (this.#failure) this.sink.reject(this.#failure.error);
+    else this.sink.resolve(this.#results);
+  }
+}
