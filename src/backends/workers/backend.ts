@@ -22,6 +22,7 @@ import { ChildHandover } from '../../shm/handover.js';
 import { describeTask, type TaskSpec } from '../../task.js';
 import { decode, encode, refuseForProcess } from '../../reduction/transfer.js';
 import { deserializeError, type FromWorker, type JobResults, type SerializedError } from '../../worker/protocol.js';
+import { packNumbers, unpackNumbers } from '../../worker/numbers.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
 import type { Backend, BackendOptions, Batch } from '../backend.js';
 import { CostTable, JobQueue, type PendingJob, type Shape, type Sink, taskIdOf } from './dispatch.js';
@@ -104,7 +105,8 @@ export class WorkerBackend implements Backend {
       const transfer: TransferListItem[] = [];
       let items: unknown;
       try {
-        items = encode(batch.items, transfer, forProcess ? refuseForProcess : undefined);
+        const list = (!batch.star && packNumbers(batch.items)) || batch.items;
+        items = encode(list, transfer, forProcess ? refuseForProcess : undefined);
       } catch (error) {
         return sink.reject(error);
       }
@@ -299,8 +301,8 @@ export class WorkerBackend implements Backend {
         continue;
       }
       try {
-        const values = decode(value) as unknown[];
-        pending.sink.resolve(pending.single ? values[0] : values);
+        const values = decode(value) as ArrayLike<unknown>;
+        pending.sink.resolve(pending.single ? values[0] : pending.packed ? values : unpackNumbers(values));
       } catch (error) {
         pending.sink.reject(error);
       }

@@ -24,6 +24,8 @@ export interface PendingJob {
   sink: Sink;
   transfer: TransferListItem[];
   single: boolean;
+  /** Its sink takes results as they arrive, a Float64Array included (see worker/numbers.ts). */
+  packed?: boolean;
   message?: number;
   /** The operation it belongs to, for cancel(). */
   op?: object;

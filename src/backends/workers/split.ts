@@ -7,6 +7,7 @@ import type { TransferListItem } from 'node:worker_threads';
 
 import { encode, refuseForProcess } from '../../reduction/transfer.js';
 import type { TaskSpec } from '../../task.js';
+import { packNumbers } from '../../worker/numbers.js';
 import type { PendingJob, Sink } from './dispatch.js';
 
 export class SplitSource {
@@ -14,7 +15,11 @@ export class SplitSource {
   #running = 0;
   #failure: { error: unknown } | undefined;
   #settled = false;
-  readonly #results: unknown[];
+  /**
+   * Each slice's results, in slice order, joined at the end: written into one array as they came,
+   * a big map's `new Array(n)` would be a slow dictionary-mode array in V8.
+   */
+  readonly #parts: ArrayLike<unknown>[] = [];
 
   constructor(
     /** Its place in submission order, among the queued jobs' ids. */
@@ -26,9 +31,7 @@ export class SplitSource {
     readonly forProcess: boolean,
     readonly sink: Sink,
     readonly op: object | undefined,
-  ) {
-    this.#results = new Array<unknown>(items.length);
-  }
+  ) {}
 
   /** Calls not yet handed out; 0 once failed to encode or cancelled. */
   get left(): number {
@@ -41,10 +44,10 @@ export class SplitSource {
     const end = Math.min(this.items.length, start + count);
     if (end <= start) return undefined;
     this.#next = end;
-    const slice = this.items.slice(start, end);
     const transfer: TransferListItem[] = [];
     let items: unknown;
     try {
+      const slice = (!this.star && packNumbers(this.items, start, end)) || this.items.slice(start, end);
       items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
     } catch (error) {
       // As an unpicklable chunk in Python: the map fails with it, and nothing more goes out.
@@ -54,11 +57,12 @@ export class SplitSource {
       return undefined;
     }
     this.#running++;
+    const part = this.#parts.push([]) - 1;
     const sink: Sink = {
-      resolve: (values) => this.#sliceDone(start, values as unknown[]),
+      resolve: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
       reject: (error) => this.#sliceFailed(error),
     };
-    return { id, sid: this.sid, items, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, op: this.op };
+    return { id, sid: this.sid, items, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, packed: true, op: this.op };
   }
 
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
@@ -69,8 +73,8 @@ export class SplitSource {
     this.sink.reject(error);
   }
 
-  #sliceDone(start: number, values: unknown[]): void {
-    for (let i = 0; i < values.length; i++) this.#results[start + i] = values[i];
+  #sliceDone(part: number, values: ArrayLike<unknown>): void {
+    this.#parts[part] = values;
     this.#running--;
     this.#finishIfDone();
   }
@@ -89,7 +93,14 @@ export class SplitSource {
   #finishIfDone(): void {
     if (this.#settled || this.#running > 0 || this.left > 0) return;
     this.#settled = true;
-    if (this.#failure) this.sink.reject(this.#failure.error);
-    else this.sink.resolve(this.#results);
+    if (this.#failure) {
+      this.sink.reject(this.#failure.error);
+      return;
+    }
+    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place.
+    const results = new Array<unknown>(this.items.length).fill(undefined);
+    let k = 0;
+    for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
+    this.sink.resolve(results);
   }
 }
