@@ -64,6 +64,7 @@ const POOL_OPTIONS: OptionNames<PoolOptions> = {
   queue: true,
 };
 const RESULT_OPTIONS: OptionNames<ApplyAsyncOptions<unknown>> = { callback: true, errorCallback: true, signal: true };
+const NO_OPTIONS: ApplyAsyncOptions<unknown> = Object.freeze({});
 const MAP_ASYNC_OPTIONS: OptionNames<MapAsyncOptions<unknown>> = { ...RESULT_OPTIONS, chunksize: true };
 /** worker_threads' ResourceLimits, in the order its documentation lists them. */
 const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
@@ -229,21 +230,30 @@ export class Pool {
   applyAsync<T extends TaskLike>(
     fn: T,
     args?: TaskArgs<T>,
-    options: ApplyAsyncOptions<TaskResult<T>> = {},
+    options?: ApplyAsyncOptions<TaskResult<T>>,
   ): AsyncResult<TaskResult<T>> {
-    const { signal, ...checked } = checkCallbacks(options ?? {}, RESULT_OPTIONS);
-    let work: Promise<TaskResult<T>>;
+    const checked: ApplyAsyncOptions<TaskResult<T>> = options === undefined ? NO_OPTIONS : checkCallbacks(options ?? {}, RESULT_OPTIONS);
+    const { signal } = checked;
+    let batch: Batch;
+    let spec: RunnableSpec;
     try {
       if (this.#state !== 'running') throw this.#notRunning();
-      const spec = this.#spec(fn);
+      spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      const run = (op: object | undefined) => this.#run(spec, { items: [list], star: true, single: true, op });
-      work = this.#track(this.#abortable(signal, run) as Promise<TaskResult<T>>);
+      batch = { items: [list], star: true, single: true };
     } catch (error) {
-      work = Promise.reject(error);
+      return new AsyncResult(Promise.reject(error) as Promise<TaskResult<T>>, checked);
     }
-    return new AsyncResult(work, checked);
+    if (!signal && this.#backend.submit) {
+      // The hot path: the backend settles the result itself, with no promise in between.
+      this.#outstanding++;
+      const result = new AsyncResult<TaskResult<T>>(undefined, checked, this.#settleOne);
+      this.#backend.submit(spec, batch, result);
+      return result;
+    }
+    const run = (op: object | undefined) => this.#run(spec, { ...batch, op });
+    return new AsyncResult(this.#track(this.#abortable(signal, run) as Promise<TaskResult<T>>), checked);
   }
 
   /** Python's `map`: results in input order, settled once every chunk has finished. */

@@ -4,11 +4,9 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import '../reduction/registry.js';
-import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
 import { serveParent } from '../shm/handover.js';
-import { decode, encode } from '../reduction/transfer.js';
+import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
 import { packNumbers } from './numbers.js';
@@ -91,7 +89,8 @@ async function loadModule(url: string): Promise<Record<string, unknown>> {
 async function resolveSpec(spec: TaskSpec): Promise<(...args: unknown[]) => unknown> {
   switch (spec.kind) {
     case 'kernel':
-      return native[spec.name] as (...args: unknown[]) => unknown;
+      // Loaded on first use: a worker that runs only JavaScript never loads the addon.
+      return (await import('../native/api.js')).native[spec.name] as (...args: unknown[]) => unknown;
     case 'inline':
       return compileInline(spec.source, spec.name);
     case 'module': {
@@ -118,6 +117,24 @@ function fnFor(sid: number): Promise<(...args: unknown[]) => unknown> {
     resolved.set(sid, fn);
   }
   return fn;
+}
+
+let sharedTypes: Promise<unknown> | undefined;
+
+/**
+ * The classes of every shareable type (Lock, Queue, Connection...), to revive what a task receives
+ * whatever its module imports. Loaded the first time a shared object arrives: most workers never
+ * see one, and start faster and smaller without them.
+ */
+function loadSharedTypes(): Promise<unknown> {
+  sharedTypes ??= import('../reduction/registry.js');
+  return sharedTypes;
+}
+
+/** `decode`, once the classes of the shared objects in `packed` (if any) are loaded. */
+async function decodeShared(packed: unknown): Promise<unknown> {
+  if (hasShared(packed)) await loadSharedTypes();
+  return decode(packed);
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -166,7 +183,8 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
   for (const list of message.lists) {
     try {
       if (!fn) throw loadError;
-      batch.values.push(await callAll(fn, decode(list) as ArrayLike<unknown>, message.star));
+      const items = message.shared ? await decodeShared(list) : list;
+      batch.values.push(await callAll(fn, items as ArrayLike<unknown>, message.star));
     } catch (error) {
       batch.failed.push(batch.values.length);
       batch.values.push(serializeError(explainScope(error, spec)));
@@ -178,14 +196,22 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
 /** `results` as they cross to the parent: the successful values encoded, shared objects described. */
 function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
   const failed = new Set(results.failed);
-  const values = results.values.map((value, i) => {
+  let shared = false;
+  const plain = results.values.map((value, i) => {
     if (failed.has(i)) return value;
     const packed = packNumbers(value as unknown[]);
     // A numbers-only result's buffer moves to the parent rather than being copied.
     if (packed) transfer.push(packed.buffer);
-    return encode(packed ?? value, transfer as never);
+    return packed ?? value;
   });
-  return { ids: results.ids, values, failed: results.failed?.length ? results.failed : undefined };
+  const encoded = plain.map((value, i) => {
+    if (failed.has(i)) return value;
+    const one = encode(value, transfer as never);
+    shared ||= hasShared(one);
+    return one;
+  });
+  // As the parent sends its lists: plain unless a shared object is among them.
+  return { ids: results.ids, values: shared ? encoded : plain, failed: results.failed?.length ? results.failed : undefined, shared };
 }
 
 /** Replies with every result; a result that cannot be cloned fails only its own job. */
@@ -199,7 +225,7 @@ function reply(results: JobResults, ms: number): void {
     // Fall through: find the job(s) whose result cannot cross.
   }
   for (let i = 0; i < encoded.ids.length; i++) {
-    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed: encoded.failed?.includes(i) ? [0] : undefined };
+    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed: encoded.failed?.includes(i) ? [0] : undefined, shared: encoded.shared };
     try {
       structuredClone(one.values[0]);
       send({ t: 'done', ms, ...one });
@@ -261,7 +287,7 @@ async function handle(message: ToWorker): Promise<void> {
       try {
         if (message.initializer) {
           const fn = await resolveSpec(message.initializer);
-          await fn(...(decode(message.initargs) as unknown[]));
+          await fn(...((await decodeShared(message.initargs)) as unknown[]));
         }
         send({ t: 'ready' });
       } catch (error) {
@@ -286,8 +312,9 @@ async function handle(message: ToWorker): Promise<void> {
       // A Process: its target's end is the process's end, even with timers still pending.
       try {
         const fn = await resolveSpec(message.target);
-        const self = message.self === undefined ? undefined : Object.assign(decode(message.self) as object, { name: processName, pid: process.pid });
-        await fn.apply(self, decode(message.args) as unknown[]);
+        const own = message.self === undefined ? undefined : ((await decodeShared(message.self)) as object);
+        const self = own && Object.assign(own, { name: processName, pid: process.pid });
+        await fn.apply(self, (await decodeShared(message.args)) as unknown[]);
         sendThenExit({ t: 'target-done', ok: true }, 0);
       } catch (error) {
         const spec = message.target;

@@ -21,6 +21,8 @@ export interface RunMessage {
   star: boolean;
   ids: number[];
   lists: unknown[];
+  /** Some job holds shared objects: every list is then encoded (`transfer.ts`); else each is the plain list. */
+  shared: boolean;
 }
 
 export type ToWorker =
@@ -40,6 +42,8 @@ export interface JobResults {
   ids: number[];
   values: unknown[];
   failed?: number[];
+  /** As RunMessage's: the successful values are encoded only when some holds shared objects. */
+  shared?: boolean;
 }
 
 export type FromWorker =

@@ -20,12 +20,12 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
 import { ChildHandover } from '../../shm/handover.js';
 import { describeTask, type TaskSpec } from '../../task.js';
-import { decode, encode, refuseForProcess } from '../../reduction/transfer.js';
+import { decode, encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
 import { deserializeError, type FromWorker, type JobResults, type SerializedError } from '../../worker/protocol.js';
 import { packNumbers, unpackNumbers } from '../../worker/numbers.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
-import type { Backend, BackendOptions, Batch } from '../backend.js';
-import { CostTable, JobQueue, type PendingJob, type Shape, type Sink, taskIdOf } from './dispatch.js';
+import { type Backend, type BackendOptions, type Batch, kReject, kResolve, type Sink } from '../backend.js';
+import { CostTable, JobQueue, type PendingJob, type Shape, taskIdOf } from './dispatch.js';
 import { SplitSource } from './split.js';
 
 const NO_TRANSFER: TransferListItem[] = [];
@@ -91,12 +91,12 @@ export class WorkerBackend implements Backend {
   }
 
   run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
-    return new Promise<unknown[]>((resolve, reject) => this.submit(spec, batch, { resolve: resolve as Sink['resolve'], reject }));
+    return new Promise<unknown[]>((resolve, reject) => this.submit(spec, batch, { [kResolve]: resolve as Sink[typeof kResolve], [kReject]: reject }));
   }
 
   /** Like run(), settling `sink` rather than a promise of its own (applyAsync's hot path). */
   submit(spec: TaskSpec, batch: Batch, sink: Sink): void {
-    if (this.#state === 'terminated') return sink.reject(new PoolTerminatedError());
+    if (this.#state === 'terminated') return sink[kReject](new PoolTerminatedError());
     const sid = taskIdOf(spec);
     const forProcess = this.kind === 'process';
     if (batch.split) {
@@ -105,15 +105,16 @@ export class WorkerBackend implements Backend {
       const transfer: TransferListItem[] = [];
       let items: unknown;
       try {
-        const list = (!batch.star && packNumbers(batch.items)) || batch.items;
-        items = encode(list, transfer, forProcess ? refuseForProcess : undefined);
+        items = encode((!batch.star && packNumbers(batch.items)) || batch.items, transfer, forProcess ? refuseForProcess : undefined);
       } catch (error) {
-        return sink.reject(error);
+        return sink[kReject](error);
       }
+      const shared = hasShared(items);
+      if (!shared) items = decode(items);
       const { star, op } = batch;
       const single = batch.single === true;
       const count = batch.items.length;
-      this.#queue.push({ id: ++this.#nextJobId, sid, items, count, star, spec, sink, transfer: transfer.length > 0 ? transfer : NO_TRANSFER, single, op });
+      this.#queue.push({ id: ++this.#nextJobId, sid, items, shared, count, star, spec, sink, transfer: transfer.length > 0 ? transfer : NO_TRANSFER, single, op });
     }
     if (this.#failing) {
       this.#failing = false;
@@ -235,13 +236,16 @@ export class WorkerBackend implements Backend {
     const specs: [number, TaskSpec][] | undefined = slot.knownSpecs.has(sid) ? undefined : [[sid, spec]];
     const transfer = pending.some((p) => p.transfer.length > 0) ? pending.flatMap((p) => p.transfer) : undefined;
     try {
-      slot.handle.post({ t: 'run', specs, sid, star, ids: pending.map((p) => p.id), lists: pending.map((p) => p.items) }, transfer);
+      // Plain lists go as they are (fewer objects to clone); with a shared object among them, all encoded.
+      const shared = pending.some((p) => p.shared);
+      const lists = pending.map((p) => (shared && !p.shared ? encode(p.items, []) : p.items));
+      slot.handle.post({ t: 'run', specs, sid, star, ids: pending.map((p) => p.id), lists, shared }, transfer);
     } catch (error) {
       if (pending.length > 1) {
         // Find the job(s) that cannot be cloned; the others go out one by one.
         for (const p of pending) this.#send(slot, [p]);
       } else {
-        pending[0]!.sink.reject(unsendable(error, spec));
+        pending[0]!.sink[kReject](unsendable(error, spec));
       }
       return;
     }
@@ -297,17 +301,19 @@ export class WorkerBackend implements Backend {
       forget(slot, pending);
       const value = results.values[i];
       if (failed?.has(i)) {
-        pending.sink.reject(deserializeError(value as SerializedError));
+        pending.sink[kReject](deserializeError(value as SerializedError));
         continue;
       }
       try {
-        const values = decode(value) as ArrayLike<unknown>;
-        pending.sink.resolve(pending.single ? values[0] : pending.packed ? values : unpackNumbers(values));
+        const values = (results.shared ? decode(value) : value) as ArrayLike<unknown>;
+        pending.sink[kResolve](pending.single ? values[0] : pending.packed ? values : unpackNumbers(values));
       } catch (error) {
-        pending.sink.reject(error);
+        pending.sink[kReject](error);
       }
     }
     if (ms !== undefined && sid !== undefined) this.#costs.record(sid, ms, calls);
+    // A result's callback may have terminated the pool: then every worker is being stopped already.
+    if (this.#state === 'terminated') return;
     if (slot.inFlight.size === 0) {
       slot.handle.unref();
       if (slot.retiring) this.#stop(slot);
@@ -321,7 +327,7 @@ export class WorkerBackend implements Backend {
    * worker holds but has not started is forgotten, and its result dropped when it comes.
    */
   cancel(op: object, reason: Error): void {
-    for (const p of this.#queue.remove((p) => p.op === op)) p.sink.reject(reason);
+    for (const p of this.#queue.remove((p) => p.op === op)) p.sink[kReject](reason);
     this.#abandonSources(reason, op);
     for (const slot of this.#slots) {
       const held = [...slot.inFlight.values()];
@@ -331,14 +337,14 @@ export class WorkerBackend implements Backend {
       const running = Math.min(...held.map((p) => p.message!));
       for (const p of hit) {
         forget(slot, p);
-        p.sink.reject(reason);
+        p.sink[kReject](reason);
       }
       if (!hit.some((p) => p.message === running)) continue;
       const others = [...slot.inFlight.values()];
       slot.inFlight.clear();
       slot.messages.clear();
       this.#queue.unshift(others.filter((p) => p.transfer.length === 0));
-      for (const p of others) if (p.transfer.length > 0) p.sink.reject(reason);
+      for (const p of others) if (p.transfer.length > 0) p.sink[kReject](reason);
       slot.retiring = true;
       slot.stopped = true;
       slot.handle.terminate();
@@ -371,10 +377,10 @@ export class WorkerBackend implements Backend {
     }
     if (slot.startupError !== undefined && !slot.ready) {
       // The initializer (or the worker's start) failed: what was sent to it fails with that error.
-      for (const p of held) p.sink.reject(slot.startupError);
+      for (const p of held) p.sink[kReject](slot.startupError);
       // Without one healthy start, a replacement would fail the same way: fail the queue too.
       if (![...this.#slots].some((s) => s.ready)) {
-        for (const p of this.#queue.remove()) p.sink.reject(slot.startupError);
+        for (const p of this.#queue.remove()) p.sink[kReject](slot.startupError);
         this.#abandonSources(slot.startupError);
       }
     } else {
@@ -390,7 +396,7 @@ export class WorkerBackend implements Backend {
         const started = report ? p.id === report.running : p.message === runningMessage;
         p.retries = (p.retries ?? 0) + 1;
         if (!started && p.retries <= MAX_RETRIES && p.transfer.length === 0) retry.push(p);
-        else p.sink.reject(crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
+        else p.sink[kReject](crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
       }
       if (retry.length > 0) this.#queue.unshift(retry);
     }
@@ -460,13 +466,13 @@ export class WorkerBackend implements Backend {
   async terminate(): Promise<void> {
     this.#state = 'terminated';
     const error = new PoolTerminatedError();
-    for (const p of this.#queue.remove()) p.sink.reject(error);
+    for (const p of this.#queue.remove()) p.sink[kReject](error);
     this.#abandonSources(error);
     const slots = [...this.#slots];
     for (const slot of slots) {
       // A worker that finished its tasks keeps what they put; one still running loses it, as in Python.
       const idle = slot.inFlight.size === 0;
-      for (const p of slot.inFlight.values()) p.sink.reject(error);
+      for (const p of slot.inFlight.values()) p.sink[kReject](error);
       slot.inFlight.clear();
       slot.retiring = true;
       if (idle) this.#stop(slot, 'terminate');

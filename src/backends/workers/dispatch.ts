@@ -5,18 +5,15 @@
 import type { TransferListItem } from 'node:worker_threads';
 
 import type { TaskSpec } from '../../task.js';
+import type { Sink } from '../backend.js';
 
-/** Where a job's outcome goes: a promise's settle functions, or a divisible map's slice. */
-export interface Sink {
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
 
 export interface PendingJob {
   id: number;
   sid: number;
-  /** Encoded calls (transfer.ts). */
+  /** The calls: the plain list, or encoded (transfer.ts) when `shared`. */
   items: unknown;
+  shared: boolean;
   /** Calls in this job, for the per-call cost. */
   count: number;
   star: boolean;

@@ -5,10 +5,11 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 
-import { encode, refuseForProcess } from '../../reduction/transfer.js';
+import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
 import type { TaskSpec } from '../../task.js';
 import { packNumbers } from '../../worker/numbers.js';
-import type { PendingJob, Sink } from './dispatch.js';
+import { kReject, kResolve, type Sink } from '../backend.js';
+import type { PendingJob } from './dispatch.js';
 
 export class SplitSource {
   #next = 0;
@@ -46,9 +47,12 @@ export class SplitSource {
     this.#next = end;
     const transfer: TransferListItem[] = [];
     let items: unknown;
+    let shared = false;
     try {
       const slice = (!this.star && packNumbers(this.items, start, end)) || this.items.slice(start, end);
       items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
+      shared = hasShared(items);
+      if (!shared) items = slice;
     } catch (error) {
       // As an unpicklable chunk in Python: the map fails with it, and nothing more goes out.
       this.#next = this.items.length;
@@ -59,10 +63,10 @@ export class SplitSource {
     this.#running++;
     const part = this.#parts.push([]) - 1;
     const sink: Sink = {
-      resolve: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
-      reject: (error) => this.#sliceFailed(error),
+      [kResolve]: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
+      [kReject]: (error) => this.#sliceFailed(error),
     };
-    return { id, sid: this.sid, items, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, packed: true, op: this.op };
+    return { id, sid: this.sid, items, shared, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, packed: true, op: this.op };
   }
 
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
@@ -70,7 +74,7 @@ export class SplitSource {
     this.#next = this.items.length;
     if (this.#settled) return;
     this.#settled = true;
-    this.sink.reject(error);
+    this.sink[kReject](error);
   }
 
   #sliceDone(part: number, values: ArrayLike<unknown>): void {
@@ -94,13 +98,13 @@ export class SplitSource {
     if (this.#settled || this.#running > 0 || this.left > 0) return;
     this.#settled = true;
     if (this.#failure) {
-      this.sink.reject(this.#failure.error);
+      this.sink[kReject](this.#failure.error);
       return;
     }
     // Filled, so V8 keeps it a fast packed array (see #parts); then written in place.
     const results = new Array<unknown>(this.items.length).fill(undefined);
     let k = 0;
     for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
-    this.sink.resolve(results);
+    this.sink[kResolve](results);
   }
 }
