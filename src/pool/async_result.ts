@@ -75,7 +75,11 @@ export class AsyncResult<R> implements PromiseLike<R>, Sink {
     this.#state = { status: 'rejected', error };
     const errorCallback = this.#errorCallback;
     if (errorCallback) runCallback('errorCallback', () => errorCallback(error));
-    this.#reject?.(error);
+    if (this.#reject) {
+      // Handled here rather than when made: only a failure pays for it.
+      this.#promise!.catch(ignore);
+      this.#reject(error);
+    }
     this.#onSettled?.();
   }
 
@@ -84,14 +88,15 @@ export class AsyncResult<R> implements PromiseLike<R>, Sink {
     if (this.#promise) return this.#promise;
     const state = this.#state;
     if (state.status === 'fulfilled') this.#promise = Promise.resolve(state.value);
-    else if (state.status === 'rejected') this.#promise = Promise.reject(state.error);
-    else {
+    else if (state.status === 'rejected') {
+      this.#promise = Promise.reject(state.error);
+      this.#promise.catch(ignore);
+    } else {
       this.#promise = new Promise<R>((resolve, reject) => {
         this.#resolve = resolve;
         this.#reject = reject;
       });
     }
-    this.#promise.catch(ignore);
     return this.#promise;
   }
 
