@@ -163,6 +163,7 @@ async function callAll(fn: (...args: unknown[]) => unknown, items: ArrayLike<unk
 
 /** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
 interface Running extends JobResults {
+  values: unknown[];
   failed: number[];
   /** Time spent in the task's calls so far. */
   ms: number;
@@ -184,7 +185,9 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
     try {
       if (!fn) throw loadError;
       const items = message.shared ? await decodeShared(list) : list;
-      batch.values.push(await callAll(fn, items as ArrayLike<unknown>, message.star));
+      // Still one await per job when single: what a task queued as a microtask runs before the next.
+      if (message.single) batch.values.push(await fn(...(items as unknown[])));
+      else batch.values.push(await callAll(fn, items as ArrayLike<unknown>, message.star));
     } catch (error) {
       batch.failed.push(batch.values.length);
       batch.values.push(serializeError(explainScope(error, spec)));
@@ -195,10 +198,18 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
 
 /** `results` as they cross to the parent: the successful values encoded, shared objects described. */
 function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
+  const { ids, single } = results;
   const failed = new Set(results.failed);
+  const all = Array.from(results.values);
+  // One call per job, all numbers: the whole column is one buffer.
+  const column = single && failed.size === 0 ? packNumbers(all) : undefined;
+  if (column) {
+    transfer.push(column.buffer);
+    return { ids, values: column, single, shared: false };
+  }
   let shared = false;
-  const plain = results.values.map((value, i) => {
-    if (failed.has(i)) return value;
+  const plain = all.map((value, i) => {
+    if (failed.has(i) || single) return value;
     const packed = packNumbers(value as unknown[]);
     // A numbers-only result's buffer moves to the parent rather than being copied.
     if (packed) transfer.push(packed.buffer);
@@ -211,7 +222,7 @@ function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
     return one;
   });
   // As the parent sends its lists: plain unless a shared object is among them.
-  return { ids: results.ids, values: shared ? encoded : plain, failed: results.failed?.length ? results.failed : undefined, shared };
+  return { ids, values: shared ? encoded : plain, failed: results.failed?.length ? results.failed : undefined, single, shared };
 }
 
 /** Replies with every result; a result that cannot be cloned fails only its own job. */
@@ -225,7 +236,8 @@ function reply(results: JobResults, ms: number): void {
     // Fall through: find the job(s) whose result cannot cross.
   }
   for (let i = 0; i < encoded.ids.length; i++) {
-    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed: encoded.failed?.includes(i) ? [0] : undefined, shared: encoded.shared };
+    const failed = encoded.failed?.includes(i) ? [0] : undefined;
+    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed, single: encoded.single, shared: encoded.shared };
     try {
       structuredClone(one.values[0]);
       send({ t: 'done', ms, ...one });
@@ -258,7 +270,7 @@ function reportExit(): void {
   try {
     const transfer: unknown[] = [];
     const done = finished.values.length;
-    const results = encodeResults({ ids: finished.ids.slice(0, done), values: finished.values, failed: finished.failed }, transfer);
+    const results = encodeResults({ ...finished, ids: finished.ids.slice(0, done) }, transfer);
     send({ t: 'exiting', results, running: current, error }, transfer);
   } catch {
     try {
@@ -300,7 +312,7 @@ async function handle(message: ToWorker): Promise<void> {
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
       workerBusy();
-      const batch: Running = { ids: message.ids, values: [], failed: [], ms: 0 };
+      const batch: Running = { ids: message.ids, values: [], failed: [], single: message.single, ms: 0 };
       running = batch;
       await runBatch(message, batch);
       running = undefined;

@@ -23,6 +23,8 @@ export interface RunMessage {
   lists: unknown[];
   /** Some job holds shared objects: every list is then encoded (`transfer.ts`); else each is the plain list. */
   shared: boolean;
+  /** Each job is one call (applyAsync): `lists[i]` is its argument tuple, and its result comes back unwrapped. */
+  single: boolean;
 }
 
 export type ToWorker =
@@ -40,7 +42,10 @@ export type ToWorker =
  */
 export interface JobResults {
   ids: number[];
-  values: unknown[];
+  /** A Float64Array when every value is a number (see numbers.ts). */
+  values: ArrayLike<unknown>;
+  /** Each value is its job's one result (RunMessage's `single`), not a list of them. */
+  single?: boolean;
   failed?: number[];
   /** As RunMessage's: the successful values are encoded only when some holds shared objects. */
   shared?: boolean;

@@ -103,18 +103,34 @@ export class WorkerBackend implements Backend {
       this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, batch.items, batch.star, forProcess, sink, batch.op));
     } else {
       const transfer: TransferListItem[] = [];
+      const single = batch.single === true;
+      const calls = single ? batch.items[0] : (!batch.star && packNumbers(batch.items)) || batch.items;
       let items: unknown;
       try {
-        items = encode((!batch.star && packNumbers(batch.items)) || batch.items, transfer, forProcess ? refuseForProcess : undefined);
+        items = encode(calls, transfer, forProcess ? refuseForProcess : undefined);
       } catch (error) {
         return sink[kReject](error);
       }
       const shared = hasShared(items);
       if (!shared) items = decode(items);
       const { star, op } = batch;
-      const single = batch.single === true;
-      const count = batch.items.length;
-      this.#queue.push({ id: ++this.#nextJobId, sid, items, shared, count, star, spec, sink, transfer: transfer.length > 0 ? transfer : NO_TRANSFER, single, op });
+      // Every field set here, so all jobs share one shape (no property added later).
+      this.#queue.push({
+        id: ++this.#nextJobId,
+        sid,
+        items,
+        shared,
+        count: batch.items.length,
+        star,
+        spec,
+        sink,
+        transfer: transfer.length > 0 ? transfer : NO_TRANSFER,
+        single,
+        packed: false,
+        message: 0,
+        op,
+        retries: 0,
+      });
     }
     if (this.#failing) {
       this.#failing = false;
@@ -226,20 +242,21 @@ export class WorkerBackend implements Backend {
   #takeBatch(room: number): PendingJob[] {
     const first = this.#queue.at(0)!;
     let n = 1;
-    for (let next = this.#queue.at(n); n < room && next?.sid === first.sid && next.star === first.star; next = this.#queue.at(n)) n++;
+    const alike = (next: PendingJob | undefined) => next?.sid === first.sid && next.star === first.star && next.single === first.single;
+    while (n < room && alike(this.#queue.at(n))) n++;
     return this.#queue.take(n);
   }
 
   #send(slot: Slot, pending: PendingJob[]): void {
     const message = ++messageIds;
-    const { sid, spec, star } = pending[0]!;
+    const { sid, spec, star, single } = pending[0]!;
     const specs: [number, TaskSpec][] | undefined = slot.knownSpecs.has(sid) ? undefined : [[sid, spec]];
     const transfer = pending.some((p) => p.transfer.length > 0) ? pending.flatMap((p) => p.transfer) : undefined;
     try {
       // Plain lists go as they are (fewer objects to clone); with a shared object among them, all encoded.
       const shared = pending.some((p) => p.shared);
       const lists = pending.map((p) => (shared && !p.shared ? encode(p.items, []) : p.items));
-      slot.handle.post({ t: 'run', specs, sid, star, ids: pending.map((p) => p.id), lists, shared }, transfer);
+      slot.handle.post({ t: 'run', specs, sid, star, single, ids: pending.map((p) => p.id), lists, shared }, transfer);
     } catch (error) {
       if (pending.length > 1) {
         // Find the job(s) that cannot be cloned; the others go out one by one.
@@ -305,8 +322,9 @@ export class WorkerBackend implements Backend {
         continue;
       }
       try {
-        const values = (results.shared ? decode(value) : value) as ArrayLike<unknown>;
-        pending.sink[kResolve](pending.single ? values[0] : pending.packed ? values : unpackNumbers(values));
+        const values = results.shared ? decode(value) : value;
+        if (results.single) pending.sink[kResolve](values);
+        else pending.sink[kResolve](pending.packed ? values : unpackNumbers(values as ArrayLike<unknown>));
       } catch (error) {
         pending.sink[kReject](error);
       }
@@ -394,7 +412,7 @@ export class WorkerBackend implements Backend {
       const retry: PendingJob[] = [];
       for (const p of held) {
         const started = report ? p.id === report.running : p.message === runningMessage;
-        p.retries = (p.retries ?? 0) + 1;
+        p.retries++;
         if (!started && p.retries <= MAX_RETRIES && p.transfer.length === 0) retry.push(p);
         else p.sink[kReject](crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
       }

@@ -20,14 +20,15 @@ export interface PendingJob {
   spec: TaskSpec;
   sink: Sink;
   transfer: TransferListItem[];
+  /** One call (applyAsync): `items` is its argument tuple, and it resolves with the value itself. */
   single: boolean;
   /** Its sink takes results as they arrive, a Float64Array included (see worker/numbers.ts). */
-  packed?: boolean;
-  message?: number;
+  packed: boolean;
+  message: number;
   /** The operation it belongs to, for cancel(). */
   op?: object;
   /** Times this job went back to the queue because the worker holding it died before starting it. */
-  retries?: number;
+  retries: number;
 }
 
 /** A FIFO of jobs that takes from its head without shifting the whole array each time. */
