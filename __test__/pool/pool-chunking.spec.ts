@@ -36,6 +36,10 @@ for (const backend of backends) {
     const jobs = runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs)));
     t.is(jobs.reduce((a, b) => a + b, 0), xs.length);
     t.true(jobs.length < xs.length / 10, `${xs.length} calls in ${jobs.length} jobs`);
+    // A cold pool learns the cost from one call, then lets each job grow to at most twice the one
+    // before: a few cheap first calls never hand one worker a quarter of the map at once.
+    t.is(jobs[0], 1);
+    for (let i = 1; i < jobs.length - 1; i++) t.true(jobs[i]! <= 2 * jobs[i - 1]!, `job ${i}: ${jobs.slice(0, i + 1).join(', ')}`);
   });
 
   test(`${backend}: with no chunksize, long tasks go one to a job (they balance as one task per item)`, async (t) => {

@@ -13,6 +13,12 @@ import type { PendingJob } from './dispatch.js';
 
 export class SplitSource {
   #next = 0;
+  /**
+   * The largest slice allowed next: each may be at most twice the one before. A cost learnt from
+   * a few cheap calls says little about the next ones (the seed's inputs grow), so slices grow
+   * as the evidence does rather than jumping to a quarter of the map at once.
+   */
+  #ramp = 1;
   #running = 0;
   #failure: { error: unknown } | undefined;
   #settled = false;
@@ -42,7 +48,9 @@ export class SplitSource {
   /** The next `count` calls as one job with id `id`; undefined when none are left. */
   cut(count: number, id: number): PendingJob | undefined {
     const start = this.#next;
-    const end = Math.min(this.items.length, start + count);
+    const size = Math.min(count, this.#ramp);
+    this.#ramp = size * 2;
+    const end = Math.min(this.items.length, start + size);
     if (end <= start) return undefined;
     this.#next = end;
     const transfer: TransferListItem[] = [];
