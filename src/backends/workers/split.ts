@@ -16,9 +16,10 @@ export class SplitSource {
   /**
    * The largest slice allowed next: each may be at most twice the one before. A cost learnt from
    * a few cheap calls says little about the next ones (the seed's inputs grow), so slices grow
-   * as the evidence does rather than jumping to a quarter of the map at once.
+   * as the evidence does rather than jumping to a quarter of the map at once. The first slice is
+   * an eighth of what the known cost asks for (one call while the cost is unknown).
    */
-  #ramp = 1;
+  #ramp = 0;
   #running = 0;
   #failure: { error: unknown } | undefined;
   #settled = false;
@@ -48,6 +49,7 @@ export class SplitSource {
   /** The next `count` calls as one job with id `id`; undefined when none are left. */
   cut(count: number, id: number): PendingJob | undefined {
     const start = this.#next;
+    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(count / 8));
     const size = Math.min(count, this.#ramp);
     this.#ramp = size * 2;
     const end = Math.min(this.items.length, start + size);
