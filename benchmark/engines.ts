@@ -109,7 +109,7 @@ export function ourPool(backend: 'thread' | 'process' | 'native', threads: numbe
     note:
       backend === 'native'
         ? `pool.map(native.sumPrimes, xs) on ${threads} ${label}`
-        : `pool.map(task(primes.mjs, 'sumPrimes'), xs, 1) on ${threads} ${label}`,
+        : `pool.map(task(primes.mjs, 'sumPrimes'), xs) on ${threads} ${label}`,
     async start() {
       const begin = performance.now();
       let pool: Pool;
@@ -132,14 +132,10 @@ export function ourPool(backend: 'thread' | 'process' | 'native', threads: numbe
         const startupMs = performance.now() - begin;
         return {
           startupMs,
-          // The seed is 200 tasks, one per n, as piscina & co. run it (`each`). Python's default
-          // chunksize would make 8 chunks of 25 whose cost grows with n: the last chunk alone is
-          // ~28% of the work, which caps 2 workers near 1.74x. Trivial maps keep the default, and
-          // so does the native backend, where rayon spreads every chunk's items over all threads.
-          map: async (fn, inputs) =>
-            sum(
-              (await pool.map(fns[fn] as never, inputs as never, fn === 'sumPrimes' && backend !== 'native' ? 1 : undefined)) as number[],
-            ),
+          // Default arguments everywhere: with no chunksize the pool sizes the chunks from the
+          // task's measured cost (SPEC), so the seed's uneven tasks balance as piscina's one task
+          // per item does, and trivial maps travel in large slices.
+          map: async (fn, inputs) => sum((await pool.map(fns[fn] as never, inputs as never)) as number[]),
           each: async (fn, inputs) =>
             sum((await Promise.all(inputs.map((x) => pool.applyAsync(fns[fn] as never, [x] as never).get()))) as number[]),
           close: () => pool.terminate(),

@@ -24,6 +24,19 @@ export interface BackendOptions {
   maxtasksperchild?: number;
 }
 
+export const kResolve: unique symbol = Symbol('napi-multiprocessing.resolve') as never;
+export const kReject: unique symbol = Symbol('napi-multiprocessing.reject') as never;
+
+/**
+ * Where a batch's outcome goes when no promise of its own is wanted (`submit`): an AsyncResult
+ * settles itself this way, saving a promise and its handlers per task. Symbol-keyed, so no
+ * public method of AsyncResult can settle it.
+ */
+export interface Sink {
+  [kResolve](value: unknown): void;
+  [kReject](error: unknown): void;
+}
+
 /** One unit of work: single arguments, or argument tuples when `star` (apply, starmap). */
 export interface Batch {
   items: unknown[];
@@ -32,6 +45,12 @@ export interface Batch {
   single?: boolean;
   /** The operation this batch belongs to, for `cancel()` when its AbortSignal fires. */
   op?: object;
+  /**
+   * The backend may run the items as several jobs of any sizes it likes (map with no chunksize:
+   * sized from measured cost); the results still come back as one array in order. Only sent to
+   * a backend whose `splits` is true.
+   */
+  split?: boolean;
 }
 
 export interface Backend {
@@ -41,6 +60,8 @@ export interface Backend {
    * example a JS function given to the native backend).
    */
   check(spec: RunnableSpec): void;
+  /** Whether this backend accepts `split` batches; without it, the pool fixes the chunks itself. */
+  readonly splits?: boolean;
   /** The spec of `fn` for this backend; without it, the worker form from `toTaskSpec`. */
   spec?(fn: unknown): RunnableSpec;
   /**
@@ -49,6 +70,8 @@ export interface Backend {
    * Python). A worker that dies rejects the batches it held with WorkerCrashedError.
    */
   run(spec: RunnableSpec, batch: Batch): Promise<unknown[]>;
+  /** Like `run`, settling `sink` rather than returning a promise (applyAsync's hot path). */
+  submit?(spec: RunnableSpec, batch: Batch, sink: Sink): void;
   /**
    * The operation `op` was aborted: its batches not started are dropped and the ones running are
    * stopped (a worker running one is replaced); each rejects with `reason`.

@@ -4,6 +4,7 @@
 import { TimeoutError, codedError } from '../errors.js';
 import { validateTimeout } from '../validate.js';
 import { after } from '../shm/waiting.js';
+import { kReject, kResolve, type Sink } from '../backends/backend.js';
 
 export interface ResultCallbacks<R> {
   /** Called exactly once with the result when the work succeeds. */
@@ -26,34 +27,84 @@ export function runCallback(kind: string, fn: () => void): void {
   }
 }
 
-export class AsyncResult<R> implements PromiseLike<R> {
-  readonly #promise: Promise<R>;
-  #state: State<R> = { status: 'pending' };
+const PENDING = { status: 'pending' } as const;
 
-  /** @internal Pools create AsyncResults; users receive them from applyAsync/mapAsync. */
-  constructor(work: Promise<R>, callbacks: ResultCallbacks<R> = {}) {
+function ignore(): void {}
+
+export class AsyncResult<R> implements PromiseLike<R>, Sink {
+  /** Made when first asked for (then/get/wait): a result nobody awaits costs no promise. */
+  #promise: Promise<R> | undefined;
+  #resolve: ((value: R) => void) | undefined;
+  #reject: ((error: unknown) => void) | undefined;
+  #state: State<R> = PENDING;
+  readonly #callback: ResultCallbacks<R>['callback'];
+  readonly #errorCallback: ResultCallbacks<R>['errorCallback'];
+  readonly #onSettled: (() => void) | undefined;
+
+  /**
+   * @internal Pools create AsyncResults; users receive them from applyAsync/mapAsync. Settled by
+   * `work`, or (without it) by a backend through the Sink symbols; `onSettled` runs once after.
+   */
+  constructor(work: Promise<R> | undefined, callbacks: ResultCallbacks<R> = {}, onSettled?: () => void) {
+    this.#callback = callbacks.callback;
+    this.#errorCallback = callbacks.errorCallback;
+    this.#onSettled = onSettled;
+    if (!work) return;
     this.#promise = work;
-    const { callback, errorCallback } = callbacks;
-    // Registered first, so callbacks run before anyone awaiting the result resumes. Handling the
-    // rejection here also means a failure nobody asks about is not a crash (Python never raises
-    // it either).
+    // Handling the rejection here also means a failure nobody asks about is not a crash (Python
+    // never raises it either).
     work.then(
-      (value) => {
-        this.#state = { status: 'fulfilled', value };
-        if (callback) runCallback('callback', () => callback(value));
-      },
-      (error: unknown) => {
-        this.#state = { status: 'rejected', error };
-        if (errorCallback) runCallback('errorCallback', () => errorCallback(error));
-      },
+      (value) => this[kResolve](value),
+      (error: unknown) => this[kReject](error),
     );
+  }
+
+  /** @internal Callbacks run before anyone awaiting the result resumes. */
+  [kResolve](value: unknown): void {
+    if (this.#state !== PENDING) return;
+    this.#state = { status: 'fulfilled', value: value as R };
+    const callback = this.#callback;
+    if (callback) runCallback('callback', () => callback(value as R));
+    this.#resolve?.(value as R);
+    this.#onSettled?.();
+  }
+
+  /** @internal */
+  [kReject](error: unknown): void {
+    if (this.#state !== PENDING) return;
+    this.#state = { status: 'rejected', error };
+    const errorCallback = this.#errorCallback;
+    if (errorCallback) runCallback('errorCallback', () => errorCallback(error));
+    if (this.#reject) {
+      // Handled here rather than when made: only a failure pays for it.
+      this.#promise!.catch(ignore);
+      this.#reject(error);
+    }
+    this.#onSettled?.();
+  }
+
+  /** The one promise of this result, handled, so that dropping what get() returns is no crash either. */
+  #settled(): Promise<R> {
+    if (this.#promise) return this.#promise;
+    const state = this.#state;
+    if (state.status === 'fulfilled') this.#promise = Promise.resolve(state.value);
+    else if (state.status === 'rejected') {
+      this.#promise = Promise.reject(state.error);
+      this.#promise.catch(ignore);
+    } else {
+      this.#promise = new Promise<R>((resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      });
+    }
+    return this.#promise;
   }
 
   then<T1 = R, T2 = never>(
     onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
     onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
-    return this.#promise.then(onfulfilled, onrejected);
+    return this.#settled().then(onfulfilled, onrejected);
   }
 
   /** The result; rejects with the task's error, or with TimeoutError once `timeoutMs` passes (the work goes on). */
@@ -65,10 +116,10 @@ export class AsyncResult<R> implements PromiseLike<R> {
       // A Promise-returning call reports a bad argument as a rejection, as Pool's methods do.
       return Promise.reject(error);
     }
-    if (timeout === undefined || this.#state.status !== 'pending') return this.#promise;
+    if (timeout === undefined || this.#state.status !== 'pending') return this.#settled();
     return new Promise<R>((resolve, reject) => {
       const cancel = after(timeout, () => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)));
-      this.#promise.then(
+      this.#settled().then(
         (value) => {
           cancel();
           resolve(value);
@@ -89,7 +140,7 @@ export class AsyncResult<R> implements PromiseLike<R> {
     } catch (error) {
       return Promise.reject(error);
     }
-    const settled = this.#promise.then(
+    const settled = this.#settled().then(
       () => undefined,
       () => undefined,
     );

@@ -13,6 +13,7 @@ import type { Backend, BackendKind, Batch, RunnableSpec } from '../backends/back
 import { ClusterBackend } from '../backends/cluster/backend.js';
 import { NativeBackend } from '../backends/native/backend.js';
 import { WorkerBackend } from '../backends/workers/backend.js';
+import { ChunkFeed, isAsyncIterable, isIterable, type Input } from './chunking.js';
 import { PoolTerminatedError, codedError } from '../errors.js';
 import { refuseWhileImporting } from '../process/state.js';
 import { toTaskSpec, type TaskArgs, type TaskLike, type TaskResult, type TaskSpec } from '../task.js';
@@ -64,6 +65,7 @@ const POOL_OPTIONS: OptionNames<PoolOptions> = {
   queue: true,
 };
 const RESULT_OPTIONS: OptionNames<ApplyAsyncOptions<unknown>> = { callback: true, errorCallback: true, signal: true };
+const NO_OPTIONS: ApplyAsyncOptions<unknown> = Object.freeze({});
 const MAP_ASYNC_OPTIONS: OptionNames<MapAsyncOptions<unknown>> = { ...RESULT_OPTIONS, chunksize: true };
 /** worker_threads' ResourceLimits, in the order its documentation lists them. */
 const RESOURCE_LIMITS: OptionNames<ResourceLimits> = {
@@ -86,16 +88,6 @@ const backendFactories = new Map<BackendKind, BackendFactory>([
 ]);
 const BACKENDS: readonly BackendKind[] = ['thread', 'process', 'native', 'async', 'cluster'];
 
-type Input<T> = Iterable<T> | AsyncIterable<T>;
-type Outcome = { ok: true; values: unknown[] } | { ok: false; error: unknown };
-
-function isIterable(value: unknown): value is Iterable<unknown> {
-  return value != null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return value != null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
 
 function checkIterable(value: unknown, name: string): void {
   // A string is iterable (its characters), as in Python's map.
@@ -240,21 +232,30 @@ export class Pool {
   applyAsync<T extends TaskLike>(
     fn: T,
     args?: TaskArgs<T>,
-    options: ApplyAsyncOptions<TaskResult<T>> = {},
+    options?: ApplyAsyncOptions<TaskResult<T>>,
   ): AsyncResult<TaskResult<T>> {
-    const { signal, ...checked } = checkCallbacks(options ?? {}, RESULT_OPTIONS);
-    let work: Promise<TaskResult<T>>;
+    const checked: ApplyAsyncOptions<TaskResult<T>> = options === undefined ? NO_OPTIONS : checkCallbacks(options ?? {}, RESULT_OPTIONS);
+    const { signal } = checked;
+    let batch: Batch;
+    let spec: RunnableSpec;
     try {
       if (this.#state !== 'running') throw this.#notRunning();
-      const spec = this.#spec(fn);
+      spec = this.#spec(fn);
       const list = args === undefined ? [] : args;
       if (!Array.isArray(list)) throw invalidType('args', 'an array of arguments', list);
-      const run = (op: object | undefined) => this.#run(spec, { items: [list], star: true, single: true, op });
-      work = this.#track(this.#abortable(signal, run) as Promise<TaskResult<T>>);
+      batch = { items: [list], star: true, single: true };
     } catch (error) {
-      work = Promise.reject(error);
+      return new AsyncResult(Promise.reject(error) as Promise<TaskResult<T>>, checked);
     }
-    return new AsyncResult(work, checked);
+    if (!signal && this.#backend.submit) {
+      // The hot path: the backend settles the result itself, with no promise in between.
+      this.#outstanding++;
+      const result = new AsyncResult<TaskResult<T>>(undefined, checked, this.#settleOne);
+      this.#backend.submit(spec, batch, result);
+      return result;
+    }
+    const run = (op: object | undefined) => this.#run(spec, { ...batch, op });
+    return new AsyncResult(this.#track(this.#abortable(signal, run) as Promise<TaskResult<T>>), checked);
   }
 
   /** Python's `map`: results in input order, settled once every chunk has finished. */
@@ -329,7 +330,9 @@ export class Pool {
   #mapBatches(spec: RunnableSpec, items: unknown[], chunksize: number | undefined, star: boolean, op?: object): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
-    // Python's default: about four chunks per worker.
+    // No chunksize: a backend that can sizes the chunks itself from the task's measured cost.
+    if (chunksize === undefined && this.#backend.splits) return this.#run(spec, { items, star, op, split: true });
+    // Otherwise Python's default: about four chunks per worker.
     const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
     const results = new Array<unknown>(items.length);
     let left = Math.ceil(items.length / size);
@@ -514,169 +517,4 @@ function checkResourceLimits(limits: unknown): ResourceLimits | undefined {
   }
   // A copy: changing the caller's object later does not change this pool's workers.
   return { ...limits };
-}
-
-/**
- * Pulls an iterable (sync or async) into chunks, submits each chunk as soon as it is full, and
- * hands out the outcomes in input order or completion order. An error thrown by the iterable
- * takes the place of the item it failed to produce.
- */
-class ChunkFeed {
-  readonly #chunks: Promise<Outcome>[] = [];
-  readonly #completed: Outcome[] = [];
-  #done = false;
-  #stopped = false;
-  #aborted: { error: unknown } | undefined;
-  #wake: (() => void) | undefined;
-  #wakePuller: (() => void) | undefined;
-  #yielded = 0;
-  /** Chunks the consumer has taken; the puller stays at most `#window` chunks ahead of it. */
-  #consumed = 0;
-  readonly #window: number;
-  /** After close(): the window counts the chunks still running instead (see release()). */
-  #released = false;
-
-  /** Settles once the iterable is exhausted (or failed, or the consumer stopped). */
-  readonly fed: Promise<void>;
-
-  constructor(
-    iterable: Input<unknown>,
-    readonly size: number,
-    window: number,
-    readonly submit: (items: unknown[]) => Promise<unknown[]>,
-  ) {
-    this.#window = window;
-    this.fed = this.#pull(iterable);
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
-  }
-
-  #waitForChange(): Promise<void> {
-    return new Promise((resolve) => (this.#wake = resolve));
-  }
-
-  #taken(chunks: number): void {
-    this.#consumed = chunks;
-    this.#makeRoom();
-  }
-
-  #makeRoom(): void {
-    const wake = this.#wakePuller;
-    this.#wakePuller = undefined;
-    wake?.();
-  }
-
-  #full(): boolean {
-    const ahead = this.#chunks.length - (this.#released ? this.#completed.length : this.#consumed);
-    return ahead >= this.#window;
-  }
-
-  #waitForRoom(): Promise<void> {
-    return new Promise((resolve) => (this.#wakePuller = resolve));
-  }
-
-  #add(outcome: Promise<Outcome>): void {
-    this.#chunks.push(outcome);
-    void outcome.then((o) => {
-      this.#completed.push(o);
-      this.#notify();
-      if (this.#released) this.#makeRoom();
-    });
-    this.#notify();
-  }
-
-  #flush(batch: unknown[]): void {
-    this.#add(
-      this.submit(batch).then(
-        (values): Outcome => ({ ok: true, values }),
-        (error: unknown): Outcome => ({ ok: false, error }),
-      ),
-    );
-  }
-
-  async #pull(iterable: Input<unknown>): Promise<void> {
-    let batch: unknown[] = [];
-    try {
-      const iterator = isAsyncIterable(iterable)
-        ? iterable[Symbol.asyncIterator]()
-        : (iterable as Iterable<unknown>)[Symbol.iterator]();
-      for (;;) {
-        if (this.#stopped) {
-          await iterator.return?.();
-          return;
-        }
-        const step = await iterator.next();
-        if (step.done) break;
-        batch.push(step.value);
-        if (batch.length >= this.size) {
-          this.#flush(batch);
-          batch = [];
-          while (!this.#stopped && this.#full()) await this.#waitForRoom();
-        }
-      }
-      if (batch.length > 0) this.#flush(batch);
-    } catch (error) {
-      if (batch.length > 0) this.#flush(batch);
-      this.#add(Promise.resolve({ ok: false, error }));
-    } finally {
-      this.#done = true;
-      this.#notify();
-    }
-  }
-
-  async *inOrder(): AsyncGenerator<unknown> {
-    for (let i = 0; ; i++) {
-      this.#taken(i);
-      while (i >= this.#chunks.length) {
-        if (this.#aborted) throw this.#aborted.error;
-        if (this.#done) return;
-        await this.#waitForChange();
-      }
-      // A submitted chunk settles on terminate() too: the backend rejects it.
-      const outcome = await this.#chunks[i]!;
-      if (!outcome.ok) throw outcome.error;
-      yield* outcome.values;
-    }
-  }
-
-  async *inCompletionOrder(): AsyncGenerator<unknown> {
-    for (;;) {
-      while (this.#yielded >= this.#completed.length) {
-        if (this.#aborted) throw this.#aborted.error;
-        if (this.#done && this.#yielded >= this.#chunks.length) return;
-        await this.#waitForChange();
-      }
-      const outcome = this.#completed[this.#yielded++]!;
-      this.#taken(this.#yielded);
-      if (!outcome.ok) throw outcome.error;
-      yield* outcome.values;
-    }
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    this.#taken(this.#consumed);
-  }
-
-  /**
-   * close(): the whole input counts as submitted (as in Python), so read it all even if nobody
-   * consumes the results, and join() does not wait on a consumer that may never come. Still at
-   * most `#window` chunks run or wait at the pool at a time: the rest is read as they finish, so
-   * an endless input neither floods the pool nor starves the event loop.
-   */
-  release(): void {
-    this.#released = true;
-    this.#makeRoom();
-  }
-
-  /** terminate(): the consumer gets `error` now, even while the input is still being read. */
-  abort(error: unknown): void {
-    this.#aborted = { error };
-    this.stop();
-    this.#notify();
-  }
 }

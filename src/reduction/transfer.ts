@@ -220,6 +220,11 @@ function unpack(root: unknown, revived: Map<object, unknown>): unknown {
   return root;
 }
 
+/** Whether `decode(packed)` revives shared objects (a worker loads their classes only then). */
+export function hasShared(packed: unknown): boolean {
+  return (packed as Packed).s !== undefined;
+}
+
 /** Rebuilds the value `encode` gave, after it crossed the boundary (it is changed in place). */
 export function decode(packed: unknown): unknown {
   const { v, s } = packed as Packed;

@@ -4,15 +4,14 @@
  */
 import { isMainThread, parentPort } from 'node:worker_threads';
 
-import '../reduction/registry.js';
-import { native } from '../native/api.js';
 import type { TaskSpec } from '../task.js';
 import { serveParent } from '../shm/handover.js';
 import { allDelivered } from '../shm/outbox.js';
-import { decode, encode } from '../reduction/transfer.js';
+import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
-import type { FromWorker, Job, JobResult, ToWorker } from './protocol.js';
+import { packNumbers } from './numbers.js';
+import type { FromWorker, JobResults, RunMessage, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
 
 type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
@@ -91,7 +90,8 @@ async function loadModule(url: string): Promise<Record<string, unknown>> {
 async function resolveSpec(spec: TaskSpec): Promise<(...args: unknown[]) => unknown> {
   switch (spec.kind) {
     case 'kernel':
-      return native[spec.name] as (...args: unknown[]) => unknown;
+      // Loaded on first use: a worker that runs only JavaScript never loads the addon.
+      return (await import('../native/api.js')).native[spec.name] as (...args: unknown[]) => unknown;
     case 'inline':
       return compileInline(spec.source, spec.name);
     case 'module': {
@@ -120,56 +120,134 @@ function fnFor(sid: number): Promise<(...args: unknown[]) => unknown> {
   return fn;
 }
 
+let sharedTypes: Promise<unknown> | undefined;
+
+/**
+ * The classes of every shareable type (Lock, Queue, Connection...), to revive what a task receives
+ * whatever its module imports. Loaded the first time a shared object arrives: most workers never
+ * see one, and start faster and smaller without them.
+ */
+function loadSharedTypes(): Promise<unknown> {
+  sharedTypes ??= import('../reduction/registry.js');
+  return sharedTypes;
+}
+
+/** `decode`, once the classes of the shared objects in `packed` (if any) are loaded. */
+async function decodeShared(packed: unknown): Promise<unknown> {
+  if (hasShared(packed)) await loadSharedTypes();
+  return decode(packed);
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-async function runJob(job: Job): Promise<JobResult> {
-  const spec = specs.get(job.sid)!;
-  try {
-    const fn = await fnFor(job.sid);
-    const items = decode(job.items) as unknown[];
-    // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
-    // serialised back to the parent, several times slower for a big chunk (measured).
-    const out: unknown[] = [];
-    // Two tight loops rather than a branch per item: a big map chunk is the hot path here.
-    if (job.star) {
-      for (let i = 0; i < items.length; i++) {
-        const value = fn(...(items[i] as unknown[]));
-        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
-      }
-    } else {
-      for (let i = 0; i < items.length; i++) {
-        const value = fn(items[i]);
-        out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
-      }
+/** Runs one job's calls in order; only a result that is a promise is awaited (a tight loop otherwise). */
+async function callAll(fn: (...args: unknown[]) => unknown, items: ArrayLike<unknown>, star: boolean): Promise<unknown[]> {
+  // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
+  // serialised back to the parent, several times slower for a big chunk (measured).
+  const out: unknown[] = [];
+  // Two tight loops rather than a branch per item: a big map slice is the hot path here.
+  if (star) {
+    for (let i = 0; i < items.length; i++) {
+      const value = fn(...(items[i] as unknown[]));
+      out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
     }
-    return { id: job.id, ok: true, value: out };
-  } catch (error) {
-    return { id: job.id, ok: false, value: serializeError(explainScope(error, spec)) };
+  } else {
+    for (let i = 0; i < items.length; i++) {
+      const value = fn(items[i]);
+      out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+    }
   }
+  return out;
+}
+
+/** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
+interface Running extends JobResults {
+  values: unknown[];
+  failed: number[];
+  /** Time spent in the task's calls so far. */
+  ms: number;
+}
+
+/** Runs a message's jobs one after another, recording each outcome in `batch` as it comes. */
+async function runBatch(message: RunMessage, batch: Running): Promise<void> {
+  const spec = specs.get(message.sid)!;
+  let fn: ((...args: unknown[]) => unknown) | undefined;
+  let loadError: unknown;
+  try {
+    // Loading (importing, compiling) the task is not what its calls cost: it is left out of `ms`.
+    fn = await fnFor(message.sid);
+  } catch (error) {
+    loadError = error;
+  }
+  const start = performance.now();
+  for (const list of message.lists) {
+    try {
+      if (!fn) throw loadError;
+      const items = message.shared ? await decodeShared(list) : list;
+      // Still one await per job when single: what a task queued as a microtask runs before the next.
+      if (message.single) batch.values.push(await fn(...(items as unknown[])));
+      else batch.values.push(await callAll(fn, items as ArrayLike<unknown>, message.star));
+    } catch (error) {
+      batch.failed.push(batch.values.length);
+      batch.values.push(serializeError(explainScope(error, spec)));
+    }
+  }
+  batch.ms = performance.now() - start;
+}
+
+/** `results` as they cross to the parent: the successful values encoded, shared objects described. */
+function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
+  const { ids, single } = results;
+  const failed = new Set(results.failed);
+  const all = Array.from(results.values);
+  // One call per job, all numbers: the whole column is one buffer.
+  const column = single && failed.size === 0 ? packNumbers(all) : undefined;
+  if (column) {
+    transfer.push(column.buffer);
+    return { ids, values: column, single, shared: false };
+  }
+  let shared = false;
+  const plain = all.map((value, i) => {
+    if (failed.has(i) || single) return value;
+    const packed = packNumbers(value as unknown[]);
+    // A numbers-only result's buffer moves to the parent rather than being copied.
+    if (packed) transfer.push(packed.buffer);
+    return packed ?? value;
+  });
+  const encoded = plain.map((value, i) => {
+    if (failed.has(i)) return value;
+    const one = encode(value, transfer as never);
+    shared ||= hasShared(one);
+    return one;
+  });
+  // As the parent sends its lists: plain unless a shared object is among them.
+  return { ids, values: shared ? encoded : plain, failed: results.failed?.length ? results.failed : undefined, single, shared };
 }
 
 /** Replies with every result; a result that cannot be cloned fails only its own job. */
-function reply(results: JobResult[], ms: number): void {
+function reply(results: JobResults, ms: number): void {
   const transfer: unknown[] = [];
-  const encoded = results.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+  const encoded = encodeResults(results, transfer);
   try {
-    send({ t: 'done', results: encoded, ms }, transfer);
+    send({ t: 'done', ms, ...encoded }, transfer);
     return;
   } catch {
     // Fall through: find the job(s) whose result cannot cross.
   }
-  for (const result of encoded) {
+  for (let i = 0; i < encoded.ids.length; i++) {
+    const failed = encoded.failed?.includes(i) ? [0] : undefined;
+    const one = { ids: [encoded.ids[i]!], values: [encoded.values[i]], failed, single: encoded.single, shared: encoded.shared };
     try {
-      structuredClone(result.value);
-      send({ t: 'done', results: [result], ms });
+      structuredClone(one.values[0]);
+      send({ t: 'done', ms, ...one });
     } catch (error) {
       const failure = new TypeError(
         `The result of the task could not be sent back from the worker (${(error as Error).message}). ` +
           `Results must be structured-cloneable: plain data, arrays, Maps, Sets, typed arrays, Errors.`,
       );
-      send({ t: 'done', results: [{ id: result.id, ok: false, value: serializeError(failure) }], ms });
+      send({ t: 'done', ms, ids: one.ids, values: [serializeError(failure)], failed: [0] });
     }
   }
 }
@@ -177,8 +255,7 @@ function reply(results: JobResult[], ms: number): void {
 let queue: Promise<void> = Promise.resolve();
 let processName = '';
 let role: 'pool' | 'process' | undefined;
-/** The batch being run, so that a worker dying mid-batch can say what finished and what was running. */
-let running: { jobs: Job[]; results: JobResult[] } | undefined;
+let running: Running | undefined;
 
 /**
  * A pool worker on its way out (process.exit in a task, an uncaught error, an unhandled rejection)
@@ -188,12 +265,13 @@ let running: { jobs: Job[]; results: JobResult[] } | undefined;
  */
 function reportExit(): void {
   if (role !== 'pool' || (isMainThread && !process.connected)) return;
-  const finished = running?.results ?? [];
-  const current = running?.jobs[finished.length]?.id;
+  const finished: JobResults = running ?? { ids: [], values: [] };
+  const current = running?.ids[finished.values.length];
   const error = fatal === undefined ? undefined : serializeError(fatal);
   try {
     const transfer: unknown[] = [];
-    const results = finished.map((r) => (r.ok ? { ...r, value: encode(r.value, transfer as never) } : r));
+    const done = finished.values.length;
+    const results = encodeResults({ ...finished, ids: finished.ids.slice(0, done) }, transfer);
     send({ t: 'exiting', results, running: current, error }, transfer);
   } catch {
     try {
@@ -222,7 +300,7 @@ async function handle(message: ToWorker): Promise<void> {
       try {
         if (message.initializer) {
           const fn = await resolveSpec(message.initializer);
-          await fn(...(decode(message.initargs) as unknown[]));
+          await fn(...((await decodeShared(message.initargs)) as unknown[]));
         }
         send({ t: 'ready' });
       } catch (error) {
@@ -235,12 +313,11 @@ async function handle(message: ToWorker): Promise<void> {
     case 'run': {
       if (message.specs) for (const [sid, spec] of message.specs) specs.set(sid, spec);
       workerBusy();
-      const start = performance.now();
-      const batch = { jobs: message.jobs, results: [] as JobResult[] };
+      const batch: Running = { ids: message.ids, values: [], failed: [], single: message.single, ms: 0 };
       running = batch;
-      for (const job of message.jobs) batch.results.push(await runJob(job));
+      await runBatch(message, batch);
       running = undefined;
-      reply(batch.results, performance.now() - start);
+      reply(batch, batch.ms);
       workerIdle();
       return;
     }
@@ -248,8 +325,9 @@ async function handle(message: ToWorker): Promise<void> {
       // A Process: its target's end is the process's end, even with timers still pending.
       try {
         const fn = await resolveSpec(message.target);
-        const self = message.self === undefined ? undefined : Object.assign(decode(message.self) as object, { name: processName, pid: process.pid });
-        await fn.apply(self, decode(message.args) as unknown[]);
+        const own = message.self === undefined ? undefined : ((await decodeShared(message.self)) as object);
+        const self = own && Object.assign(own, { name: processName, pid: process.pid });
+        await fn.apply(self, (await decodeShared(message.args)) as unknown[]);
         sendThenExit({ t: 'target-done', ok: true }, 0);
       } catch (error) {
         const spec = message.target;

@@ -7,43 +7,62 @@ import { RemoteError, rebuildableErrors } from '../errors.js';
 import type { HandoverLink } from '../shm/handover.js';
 import type { TaskSpec } from '../task.js';
 
-/** One unit of work: `items` are single arguments, or argument tuples when `star`. */
-export interface Job {
-  id: number;
-  /** Task id; the spec itself is sent once per worker (see `specs`). */
+/**
+ * One message's jobs, all of one task and one calling convention, in columns rather than an
+ * object per job: a batch of thousands of tiny jobs is then a few arrays to clone, not thousands
+ * of objects. Job `i` is `ids[i]`, its calls `lists[i]` (encoded by `transfer.ts`): single
+ * arguments, or argument tuples when `star`.
+ */
+export interface RunMessage {
+  t: 'run';
+  /** Specs this worker has not seen yet; afterwards the task id `sid` stands for it. */
+  specs?: [number, TaskSpec][];
   sid: number;
-  items: unknown[];
   star: boolean;
+  ids: number[];
+  lists: unknown[];
+  /** Some job holds shared objects: every list is then encoded (`transfer.ts`); else each is the plain list. */
+  shared: boolean;
+  /** Each job is one call (applyAsync): `lists[i]` is its argument tuple, and its result comes back unwrapped. */
+  single: boolean;
 }
 
 export type ToWorker =
   /** `handover`: a thread worker's channel for the messages it leaves undelivered (handover.ts). */
   | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[]; handover?: HandoverLink }
-  | { t: 'run'; specs?: [number, TaskSpec][]; jobs: Job[] }
+  | RunMessage
   /** `self`: a Process subclass's own fields, the `this` of its overridden run(). */
   | { t: 'target'; target: TaskSpec; args: unknown[]; self?: unknown }
   /** An idle thread worker is asked to end itself: its output is flushed first (see entry.ts). */
   | { t: 'stop' };
 
-export interface JobResult {
-  id: number;
-  ok: boolean;
-  /** Results in order when ok; the serialised error when not. */
-  value: unknown;
+/**
+ * The outcomes of a message's jobs, in the same columns: job `ids[i]` gave `values[i]`, its
+ * results in order (encoded), or its SerializedError when `i` is listed in `failed`.
+ */
+export interface JobResults {
+  ids: number[];
+  /** A Float64Array when every value is a number (see numbers.ts). */
+  values: ArrayLike<unknown>;
+  /** Each value is its job's one result (RunMessage's `single`), not a list of them. */
+  single?: boolean;
+  failed?: number[];
+  /** As RunMessage's: the successful values are encoded only when some holds shared objects. */
+  shared?: boolean;
 }
 
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'startup-error'; error: SerializedError }
-  /** `ms`: time spent running these jobs, for the dispatcher's batching decisions. */
-  | { t: 'done'; results: JobResult[]; ms: number }
+  /** `ms`: time spent in the task's calls (not in loading it), for the dispatcher's sizing. */
+  | ({ t: 'done'; ms: number } & JobResults)
   | { t: 'target-done'; ok: boolean; error?: SerializedError }
   /**
    * Sent by a pool worker as it exits (process.exit, an uncaught error, an unhandled rejection):
    * the results its current batch had finished, and the job it was running, if any. Every other
    * job it held had not started. `results` is absent when they could not be sent.
    */
-  | { t: 'exiting'; results?: JobResult[]; running?: number; error?: SerializedError };
+  | { t: 'exiting'; results?: JobResults; running?: number; error?: SerializedError };
 
 export interface SerializedError {
   __napiMpError: true;

@@ -23,6 +23,8 @@ type NativePoolHandle = InstanceType<NonNullable<typeof binding>['NativePool']>;
 
 export class NativeBackend implements Backend {
   readonly kind = 'native' as const;
+  /** A map with no chunksize goes to rayon whole: its work stealing balances every item. */
+  readonly splits = true;
   #pool: NativePoolHandle | null;
   /** Without a binary: worker threads running the pure-TS kernels. */
   readonly #fallback: WorkerBackend | null;
@@ -55,7 +57,7 @@ export class NativeBackend implements Backend {
     const entry: BatchEntry = { op: batch.op, cancelled: false };
     try {
       const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
-      work = this.#pool ? this.#runNative(name, inputs, entry) : this.#fallback!.run(spec, { items: inputs, star: false, op: batch.op });
+      work = this.#pool ? this.#runNative(name, inputs, entry) : this.#fallback!.run(spec, { items: inputs, star: false, op: batch.op, split: batch.split });
       if (batch.single) work = work.then((values) => values[0] as never);
     } catch (error) {
       return Promise.reject(error);

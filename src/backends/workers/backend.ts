@@ -2,10 +2,12 @@
  * `backend: 'thread'` and `backend: 'process'`: JavaScript tasks on worker_threads or child
  * processes, one implementation over the WorkerHandle interface.
  *
- * Dispatch is adaptive. Until a task's cost is known, jobs go out one per message and one per
- * worker, so slow tasks balance like Python's pool. Once a task is known to be cheap, many jobs
- * travel in one message and each worker holds two messages at a time, so the round trip is paid
- * once per batch instead of once per task (the overhead piscina pays per task).
+ * Dispatch is adaptive (`dispatch.ts`). Until a task's cost is known, jobs go out one per message
+ * and one per worker, so slow tasks balance like Python's pool. Once a task is known to be cheap,
+ * many jobs travel in one message and each worker holds two messages at a time, so the round trip
+ * is paid once per batch instead of once per task (the overhead piscina pays per task). A map
+ * with no chunksize is divisible (`split.ts`): it is cut into slices sized from the measured cost.
+ * Jobs submitted in one tick are dispatched together, at the end of that tick.
  *
  * Crash safety: every job sent to a worker is remembered until its result returns. When a worker
  * exits, is killed or runs out of memory, the job it was running rejects with WorkerCrashedError,
@@ -18,24 +20,13 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
 import { ChildHandover } from '../../shm/handover.js';
 import { describeTask, type TaskSpec } from '../../task.js';
-import { decode, encode, refuseForProcess } from '../../reduction/transfer.js';
-import { deserializeError, type FromWorker, type Job, type JobResult, type SerializedError } from '../../worker/protocol.js';
+import { decode, encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
+import { deserializeError, type FromWorker, type JobResults, type SerializedError } from '../../worker/protocol.js';
+import { packNumbers, unpackNumbers } from '../../worker/numbers.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
-import type { Backend, BackendOptions, Batch } from '../backend.js';
-
-interface PendingJob {
-  job: Job;
-  spec: TaskSpec;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  transfer: TransferListItem[];
-  single: boolean;
-  message?: number;
-  /** The operation it belongs to, for cancel(). */
-  op?: object;
-  /** Times this job went back to the queue because the worker holding it died before starting it. */
-  retries?: number;
-}
+import { type Backend, type BackendOptions, type Batch, kReject, kResolve, type Sink } from '../backend.js';
+import { CostTable, JobQueue, type PendingJob, type Shape, taskIdOf } from './dispatch.js';
+import { SplitSource } from './split.js';
 
 const NO_TRANSFER: TransferListItem[] = [];
 
@@ -62,48 +53,11 @@ interface Slot {
   exitError?: unknown;
 }
 
-/** Per task: mean job time in ms (EWMA), undefined until a first result returns. */
-interface TaskStats {
-  meanMs: number | undefined;
-}
-
-const SERIAL = { batch: 1, prefetch: 1 } as const;
-const PIPELINED = { batch: 1, prefetch: 2 } as const;
-const LONG_MS = 50;
-const CHEAP_MS = 0.25;
-const MEDIUM_MS = 2;
-const MAX_BATCH = 512;
 /** A job whose worker keeps dying before it starts fails after this many moves (no endless respawning). */
 const MAX_RETRIES = 3;
 
 let workerNames = 0;
 let messageIds = 0;
-
-/** One task id per distinct task, shared by all pools, so a worker compiles each task once. */
-const taskIds = new Map<string, number>();
-const taskIdBySpec = new WeakMap<TaskSpec, number>();
-function taskKey(spec: TaskSpec): string {
-  switch (spec.kind) {
-    case 'inline':
-      return `inline:${spec.name}:${spec.source}`;
-    case 'module':
-      return `module:${spec.url}#${spec.exportName}`;
-    case 'kernel':
-      return `kernel:${spec.name}`;
-  }
-}
-function taskIdOf(spec: TaskSpec): number {
-  let id = taskIdBySpec.get(spec);
-  if (id !== undefined) return id;
-  const key = taskKey(spec);
-  id = taskIds.get(key);
-  if (id === undefined) {
-    id = taskIds.size + 1;
-    taskIds.set(key, id);
-  }
-  taskIdBySpec.set(spec, id);
-  return id;
-}
 
 export interface WorkerBackendOptions extends BackendOptions {
   resourceLimits?: ResourceLimits;
@@ -111,10 +65,14 @@ export interface WorkerBackendOptions extends BackendOptions {
 
 export class WorkerBackend implements Backend {
   readonly kind: WorkerKind;
+  readonly splits = true;
   readonly #options: WorkerBackendOptions;
   readonly #slots = new Set<Slot>();
-  readonly #queue: PendingJob[] = [];
-  readonly #stats = new Map<number, TaskStats>();
+  readonly #queue = new JobQueue();
+  /** Divisible maps with calls not yet handed out, oldest first. */
+  #sources: SplitSource[] = [];
+  readonly #costs = new CostTable();
+  #dispatchQueued = false;
   #state: 'running' | 'draining' | 'terminated' = 'running';
   #nextJobId = 0;
   /** A worker failed to start (initializer error): no respawning until new work arrives. */
@@ -133,34 +91,65 @@ export class WorkerBackend implements Backend {
   }
 
   run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
-    if (this.#state === 'terminated') return Promise.reject(new PoolTerminatedError());
-    let transfer = NO_TRANSFER;
-    let items: unknown[];
-    try {
-      const collected: TransferListItem[] = [];
-      items = encode(batch.items, collected, this.kind === 'process' ? refuseForProcess : undefined) as unknown[];
-      if (collected.length > 0) transfer = collected;
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return new Promise<unknown[]>((resolve, reject) => this.submit(spec, batch, { [kResolve]: resolve as Sink[typeof kResolve], [kReject]: reject }));
+  }
+
+  /** Like run(), settling `sink` rather than a promise of its own (applyAsync's hot path). */
+  submit(spec: TaskSpec, batch: Batch, sink: Sink): void {
+    if (this.#state === 'terminated') return sink[kReject](new PoolTerminatedError());
     const sid = taskIdOf(spec);
+    const forProcess = this.kind === 'process';
+    if (batch.split) {
+      this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, batch.items, batch.star, forProcess, sink, batch.op));
+    } else {
+      const transfer: TransferListItem[] = [];
+      const single = batch.single === true;
+      const calls = single ? batch.items[0] : (!batch.star && packNumbers(batch.items)) || batch.items;
+      let items: unknown;
+      try {
+        items = encode(calls, transfer, forProcess ? refuseForProcess : undefined);
+      } catch (error) {
+        return sink[kReject](error);
+      }
+      const shared = hasShared(items);
+      if (!shared) items = decode(items);
+      const { star, op } = batch;
+      // Every field set here, so all jobs share one shape (no property added later).
+      this.#queue.push({
+        id: ++this.#nextJobId,
+        sid,
+        items,
+        shared,
+        count: batch.items.length,
+        star,
+        spec,
+        sink,
+        transfer: transfer.length > 0 ? transfer : NO_TRANSFER,
+        single,
+        packed: false,
+        message: 0,
+        op,
+        retries: 0,
+      });
+    }
     if (this.#failing) {
       this.#failing = false;
       this.#replenish();
     }
-    return new Promise<unknown[]>((resolve, reject) => {
-      this.#queue.push({
-        job: { id: ++this.#nextJobId, sid, items, star: batch.star },
-        spec,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-        transfer,
-        single: batch.single === true,
-        op: batch.op,
-      });
-      this.#dispatch();
-    });
+    this.#scheduleDispatch();
   }
+
+  /** Everything submitted in this tick goes out together, in as few messages as its cost allows. */
+  #scheduleDispatch(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(this.#dispatchNow);
+  }
+
+  readonly #dispatchNow = (): void => {
+    this.#dispatchQueued = false;
+    this.#dispatch();
+  };
 
   #live(): Slot[] {
     return [...this.#slots].filter((slot) => !slot.retiring);
@@ -204,84 +193,84 @@ export class WorkerBackend implements Backend {
     return slot;
   }
 
-  /**
-   * How many jobs to put in one message, and how many messages a worker may hold. Holding a
-   * second message hides the round trip between two tasks; it is only worth its cost at the tail
-   * (a worker sitting on a queued task while another idles) when tasks are short, so long and
-   * unknown tasks go out strictly one at a time, as in Python.
-   */
-  #policy(sid: number, workers: number): { batch: number; prefetch: number } {
-    const mean = this.#stats.get(sid)?.meanMs;
-    if (mean === undefined || mean >= LONG_MS) return SERIAL;
-    if (mean >= MEDIUM_MS) return PIPELINED;
-    const share = Math.ceil(this.#queue.length / Math.max(1, workers));
-    if (mean >= CHEAP_MS) return { batch: Math.min(16, share), prefetch: 2 };
-    return { batch: Math.min(MAX_BATCH, share), prefetch: 2 };
+  #hasWork(): boolean {
+    return this.#queue.length > 0 || this.#sources.length > 0;
   }
 
   #dispatch(): void {
     if (this.#state === 'terminated') return;
-    if (this.#queue.length === 0) {
-      this.#maybeIdle();
-      return;
-    }
     const live = this.#live();
-    while (this.#queue.length > 0) {
-      let sent = false;
+    for (let sent = true; sent && this.#hasWork(); ) {
+      sent = false;
       for (const slot of live) {
-        if (this.#queue.length === 0) break;
-        if (slot.retiring) continue;
-        const { batch, prefetch } = this.#policy(this.#queue[0]!.job.sid, live.length);
-        if (slot.messages.size >= prefetch) continue;
-        const max = this.#options.maxtasksperchild;
-        const room = max === undefined ? batch : Math.min(batch, max - slot.assigned);
-        if (room <= 0) continue;
-        this.#send(slot, this.#takeBatch(room));
+        const jobs = this.#hasWork() ? this.#nextFor(slot, live.length) : undefined;
+        if (!jobs) continue;
+        this.#send(slot, jobs);
         sent = true;
       }
-      if (!sent) break;
     }
     this.#maybeIdle();
   }
 
+  /** What `slot` takes next, if it has room: the oldest work first, a queued batch or a slice. */
+  #nextFor(slot: Slot, workers: number): PendingJob[] | undefined {
+    const max = this.#options.maxtasksperchild;
+    const allowed = max === undefined ? Number.POSITIVE_INFINITY : max - slot.assigned;
+    if (slot.retiring || allowed <= 0) return undefined;
+    const source = this.#sources[0];
+    const head = this.#queue.at(0);
+    if (source && (!head || source.id < head.id)) {
+      const shape = this.#costs.slice(source.sid, source.left, workers);
+      if (!this.#hasRoom(slot, shape)) return undefined;
+      const job = source.cut(shape.batch, ++this.#nextJobId);
+      if (source.left === 0) this.#sources.shift();
+      return job ? [job] : this.#hasWork() ? this.#nextFor(slot, workers) : undefined;
+    }
+    if (!head) return undefined;
+    const shape = this.#costs.shape(head.sid, head.count, this.#queue.length, workers);
+    return this.#hasRoom(slot, shape) ? this.#takeBatch(Math.min(shape.batch, allowed)) : undefined;
+  }
+
+  #hasRoom(slot: Slot, shape: Shape): boolean {
+    return slot.messages.size < shape.prefetch;
+  }
+
   /**
-   * Up to `room` queued jobs of one task. A message never mixes tasks, so a crash inside a batch
-   * can only fail jobs of the task that was running, never another map's.
+   * Up to `room` queued jobs of one task and calling convention. A message never mixes tasks, so
+   * a crash inside a batch can only fail jobs of the task that was running, never another map's.
    */
   #takeBatch(room: number): PendingJob[] {
-    const sid = this.#queue[0]!.job.sid;
+    const first = this.#queue.at(0)!;
     let n = 1;
-    while (n < room && n < this.#queue.length && this.#queue[n]!.job.sid === sid) n++;
-    return this.#queue.splice(0, n);
+    const alike = (next: PendingJob | undefined) => next?.sid === first.sid && next.star === first.star && next.single === first.single;
+    while (n < room && alike(this.#queue.at(n))) n++;
+    return this.#queue.take(n);
   }
 
   #send(slot: Slot, pending: PendingJob[]): void {
     const message = ++messageIds;
-    const newSpecs: [number, TaskSpec][] = [];
-    for (const p of pending) {
-      if (!slot.knownSpecs.has(p.job.sid) && !newSpecs.some(([sid]) => sid === p.job.sid)) {
-        newSpecs.push([p.job.sid, p.spec]);
-      }
-    }
+    const { sid, spec, star, single } = pending[0]!;
+    const specs: [number, TaskSpec][] | undefined = slot.knownSpecs.has(sid) ? undefined : [[sid, spec]];
+    const transfer = pending.some((p) => p.transfer.length > 0) ? pending.flatMap((p) => p.transfer) : undefined;
     try {
-      slot.handle.post(
-        { t: 'run', specs: newSpecs.length > 0 ? newSpecs : undefined, jobs: pending.map((p) => p.job) },
-        pending.flatMap((p) => p.transfer),
-      );
+      // Plain lists go as they are (fewer objects to clone); with a shared object among them, all encoded.
+      const shared = pending.some((p) => p.shared);
+      const lists = pending.map((p) => (shared && !p.shared ? encode(p.items, []) : p.items));
+      slot.handle.post({ t: 'run', specs, sid, star, single, ids: pending.map((p) => p.id), lists, shared }, transfer);
     } catch (error) {
       if (pending.length > 1) {
         // Find the job(s) that cannot be cloned; the others go out one by one.
         for (const p of pending) this.#send(slot, [p]);
       } else {
-        pending[0]!.reject(unsendable(error, pending[0]!.spec));
+        pending[0]!.sink[kReject](unsendable(error, spec));
       }
       return;
     }
-    for (const [sid] of newSpecs) slot.knownSpecs.add(sid);
+    slot.knownSpecs.add(sid);
     slot.messages.set(message, pending.length);
     for (const p of pending) {
       p.message = message;
-      slot.inFlight.set(p.job.id, p);
+      slot.inFlight.set(p.id, p);
     }
     slot.assigned += pending.length;
     if (this.#options.maxtasksperchild !== undefined && slot.assigned >= this.#options.maxtasksperchild) {
@@ -302,7 +291,7 @@ export class WorkerBackend implements Backend {
         slot.handle.terminate();
         return;
       case 'done':
-        this.#settle(slot, message.results, message.ms);
+        this.#settle(slot, message, message.ms);
         return;
       case 'exiting':
         slot.retiring = true;
@@ -317,29 +306,32 @@ export class WorkerBackend implements Backend {
     }
   }
 
-  #settle(slot: Slot, results: JobResult[], ms?: number): void {
-    if (results.length > 0 && ms !== undefined) {
-      const first = slot.inFlight.get(results[0]!.id);
-      if (first) {
-        const stats = this.#stats.get(first.job.sid) ?? { meanMs: undefined };
-        const perJob = ms / results.length;
-        stats.meanMs = stats.meanMs === undefined ? perJob : stats.meanMs * 0.7 + perJob * 0.3;
-        this.#stats.set(first.job.sid, stats);
+  #settle(slot: Slot, results: JobResults, ms?: number): void {
+    const failed = results.failed ? new Set(results.failed) : undefined;
+    let calls = 0;
+    let sid: number | undefined;
+    for (let i = 0; i < results.ids.length; i++) {
+      const pending = slot.inFlight.get(results.ids[i]!);
+      if (!pending) continue;
+      calls += pending.count;
+      sid = pending.sid;
+      forget(slot, pending);
+      const value = results.values[i];
+      if (failed?.has(i)) {
+        pending.sink[kReject](deserializeError(value as SerializedError));
+        continue;
+      }
+      try {
+        const values = results.shared ? decode(value) : value;
+        if (results.single) pending.sink[kResolve](values);
+        else pending.sink[kResolve](pending.packed ? values : unpackNumbers(values as ArrayLike<unknown>));
+      } catch (error) {
+        pending.sink[kReject](error);
       }
     }
-    for (const result of results) {
-      const pending = slot.inFlight.get(result.id);
-      if (!pending) continue;
-      forget(slot, pending);
-      if (result.ok) {
-        try {
-          const values = decode(result.value) as unknown[];
-          pending.resolve(pending.single ? values[0] : values);
-        } catch (error) {
-          pending.reject(error);
-        }
-      } else pending.reject(deserializeError(result.value as SerializedError));
-    }
+    if (ms !== undefined && sid !== undefined) this.#costs.record(sid, ms, calls);
+    // A result's callback may have terminated the pool: then every worker is being stopped already.
+    if (this.#state === 'terminated') return;
     if (slot.inFlight.size === 0) {
       slot.handle.unref();
       if (slot.retiring) this.#stop(slot);
@@ -353,9 +345,8 @@ export class WorkerBackend implements Backend {
    * worker holds but has not started is forgotten, and its result dropped when it comes.
    */
   cancel(op: object, reason: Error): void {
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      if (this.#queue[i]!.op === op) this.#queue.splice(i, 1)[0]!.reject(reason);
-    }
+    for (const p of this.#queue.remove((p) => p.op === op)) p.sink[kReject](reason);
+    this.#abandonSources(reason, op);
     for (const slot of this.#slots) {
       const held = [...slot.inFlight.values()];
       const hit = held.filter((p) => p.op === op);
@@ -364,21 +355,18 @@ export class WorkerBackend implements Backend {
       const running = Math.min(...held.map((p) => p.message!));
       for (const p of hit) {
         forget(slot, p);
-        p.reject(reason);
+        p.sink[kReject](reason);
       }
       if (!hit.some((p) => p.message === running)) continue;
       const others = [...slot.inFlight.values()];
       slot.inFlight.clear();
       slot.messages.clear();
-      for (const p of others) {
-        if (p.transfer.length === 0) this.#queue.unshift(p);
-        else p.reject(reason);
-      }
+      this.#queue.unshift(others.filter((p) => p.transfer.length === 0));
+      for (const p of others) if (p.transfer.length > 0) p.sink[kReject](reason);
       slot.retiring = true;
       slot.stopped = true;
       slot.handle.terminate();
     }
-    this.#queue.sort((a, b) => a.job.id - b.job.id);
     this.#replenish();
     this.#dispatch();
   }
@@ -407,10 +395,11 @@ export class WorkerBackend implements Backend {
     }
     if (slot.startupError !== undefined && !slot.ready) {
       // The initializer (or the worker's start) failed: what was sent to it fails with that error.
-      for (const p of held) p.reject(slot.startupError);
+      for (const p of held) p.sink[kReject](slot.startupError);
       // Without one healthy start, a replacement would fail the same way: fail the queue too.
       if (![...this.#slots].some((s) => s.ready)) {
-        for (const p of this.#queue.splice(0)) p.reject(slot.startupError);
+        for (const p of this.#queue.remove()) p.sink[kReject](slot.startupError);
+        this.#abandonSources(slot.startupError);
       }
     } else {
       // Only the job the worker was running fails. If it said which one as it exited, that is
@@ -422,12 +411,12 @@ export class WorkerBackend implements Backend {
       const runningMessage = Math.min(...held.map((p) => p.message!));
       const retry: PendingJob[] = [];
       for (const p of held) {
-        const started = report ? p.job.id === report.running : p.message === runningMessage;
-        p.retries = (p.retries ?? 0) + 1;
+        const started = report ? p.id === report.running : p.message === runningMessage;
+        p.retries++;
         if (!started && p.retries <= MAX_RETRIES && p.transfer.length === 0) retry.push(p);
-        else p.reject(crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
+        else p.sink[kReject](crashed(slot, p.spec, exitCode, signal, error ?? slot.exitError));
       }
-      if (retry.length > 0) this.#queue.unshift(...retry.sort((a, b) => a.job.id - b.job.id));
+      if (retry.length > 0) this.#queue.unshift(retry);
     }
     if (slot.startupError !== undefined && !slot.ready) {
       // Do not respawn in a loop on an initializer that always fails; run() starts workers again.
@@ -456,13 +445,20 @@ export class WorkerBackend implements Backend {
   #replenish(): void {
     if (this.#state === 'running') {
       while (this.#live().length < this.#options.processes) this.#spawn();
-    } else if (this.#state === 'draining' && this.#queue.length > 0 && this.#live().length === 0) {
+    } else if (this.#state === 'draining' && this.#hasWork() && this.#live().length === 0) {
       this.#spawn();
     }
   }
 
+  /** Divisible maps (all, or those of `op`) reject with `error` and hand out no more slices. */
+  #abandonSources(error: unknown, op?: object): void {
+    const hit = op === undefined ? this.#sources : this.#sources.filter((source) => source.op === op);
+    for (const source of hit) source.abandon(error);
+    this.#sources = this.#sources.filter((source) => source.left > 0);
+  }
+
   #busy(): boolean {
-    if (this.#queue.length > 0) return true;
+    if (this.#hasWork()) return true;
     for (const slot of this.#slots) if (slot.inFlight.size > 0) return true;
     return false;
   }
@@ -488,12 +484,13 @@ export class WorkerBackend implements Backend {
   async terminate(): Promise<void> {
     this.#state = 'terminated';
     const error = new PoolTerminatedError();
-    for (const p of this.#queue.splice(0)) p.reject(error);
+    for (const p of this.#queue.remove()) p.sink[kReject](error);
+    this.#abandonSources(error);
     const slots = [...this.#slots];
     for (const slot of slots) {
       // A worker that finished its tasks keeps what they put; one still running loses it, as in Python.
       const idle = slot.inFlight.size === 0;
-      for (const p of slot.inFlight.values()) p.reject(error);
+      for (const p of slot.inFlight.values()) p.sink[kReject](error);
       slot.inFlight.clear();
       slot.retiring = true;
       if (idle) this.#stop(slot, 'terminate');
@@ -506,7 +503,7 @@ export class WorkerBackend implements Backend {
 
 /** `pending` leaves its worker's books (settled, or abandoned by cancel()). */
 function forget(slot: Slot, pending: PendingJob): void {
-  slot.inFlight.delete(pending.job.id);
+  slot.inFlight.delete(pending.id);
   const left = (slot.messages.get(pending.message!) ?? 1) - 1;
   if (left <= 0) slot.messages.delete(pending.message!);
   else slot.messages.set(pending.message!, left);

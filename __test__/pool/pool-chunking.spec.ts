@@ -1,0 +1,70 @@
+import test from 'ava';
+
+import { Pool } from '../../index.js';
+import { backends, fixture, within } from '../helpers/pool.js';
+
+/** Lengths of the runs of equal consecutive marks: the calls each job of the map held, in order. */
+function runLengths(marks: string[]): number[] {
+  const lengths: number[] = [];
+  marks.forEach((mark, i) => {
+    if (i > 0 && mark === marks[i - 1]) lengths[lengths.length - 1]!++;
+    else lengths.push(1);
+  });
+  return lengths;
+}
+
+for (const backend of backends) {
+  test(`${backend}: an explicit chunksize is honoured exactly, map and starmap`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    const xs = Array.from({ length: 10 }, () => undefined);
+    // Warm: the pool now knows the task is cheap, and would batch it if it were free to.
+    await pool.map(fixture('jobMark'), Array.from({ length: 2000 }, () => undefined));
+    for (const [chunksize, expected] of [
+      [3, [3, 3, 3, 1]],
+      [1, Array.from({ length: 10 }, () => 1)],
+      [10, [10]],
+    ] as const) {
+      t.deepEqual(runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs, chunksize))), [...expected], `chunksize ${chunksize}`);
+      const tuples = xs.map(() => [] as []);
+      t.deepEqual(runLengths(await pool.starmap(fixture('jobMark'), tuples, chunksize)), [...expected], `starmap, chunksize ${chunksize}`);
+    }
+  });
+
+  test(`${backend}: with no chunksize, tiny tasks travel many to a job`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    const xs = Array.from({ length: 5000 }, () => undefined);
+    const jobs = runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs)));
+    t.is(jobs.reduce((a, b) => a + b, 0), xs.length);
+    t.true(jobs.length < xs.length / 10, `${xs.length} calls in ${jobs.length} jobs`);
+    // A cold pool learns the cost from one call, then lets each job grow to at most twice the one
+    // before: a few cheap first calls never hand one worker a quarter of the map at once.
+    t.is(jobs[0], 1);
+    for (let i = 1; i < jobs.length - 1; i++) t.true(jobs[i]! <= 2 * jobs[i - 1]!, `job ${i}: ${jobs.slice(0, i + 1).join(', ')}`);
+  });
+
+  test(`${backend}: with no chunksize, long tasks go one to a job (they balance as one task per item)`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    // Each call costs at least 20 ms: well above what the pool puts in one job.
+    const tuples = Array.from({ length: 12 }, (_, i) => [i, 20] as [number, number]);
+    const marks = await within(t, 60_000, pool.starmap(fixture('jobMarkAfter'), tuples));
+    t.deepEqual(runLengths(marks), Array.from({ length: 12 }, () => 1), marks.join(', '));
+  });
+}
+
+for (const backend of backends) {
+  test(`${backend}: numbers come back exactly as sent, -0, NaN and the largest safe integers included`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    const odd = [-0, 0, Number.NaN, 1.5, -(2 ** 53) + 1, 2 ** 53 - 1, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity];
+    const xs = Array.from({ length: 3000 }, (_, i) => odd[i % odd.length]! * (i % 7 === 0 ? 1 : i));
+    for (const chunksize of [undefined, 100]) {
+      const back = await within(t, 30_000, pool.map((x: number) => x, xs, chunksize));
+      t.true(Array.isArray(back), 'a plain array');
+      t.true(
+        back.every((x, i) => Object.is(x, xs[i])),
+        `chunksize ${chunksize}`,
+      );
+      const mixed = await pool.map((x: number) => (x > 1e6 ? String(x) : x), xs, chunksize);
+      t.true(mixed.every((x, i) => Object.is(x, xs[i]! > 1e6 ? String(xs[i]) : xs[i])));
+    }
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * A divisible map (`Pool.map` with no chunksize): the backend cuts it into slices as workers
+ * free up, each sized from the task's measured cost (see `CostTable.slice`), instead of the pool
+ * fixing the chunks before anything is known about the task.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+
+import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
+import type { TaskSpec } from '../../task.js';
+import { packNumbers } from '../../worker/numbers.js';
+import { kReject, kResolve, type Sink } from '../backend.js';
+import type { PendingJob } from './dispatch.js';
+
+export class SplitSource {
+  #next = 0;
+  /**
+   * The largest slice allowed next: each may be at most twice the one before. A cost learnt from
+   * a few cheap calls says little about the next ones (the seed's inputs grow), so slices grow
+   * as the evidence does rather than jumping to a quarter of the map at once. The first slice is
+   * an eighth of what the known cost asks for (one call while the cost is unknown).
+   */
+  #ramp = 0;
+  #running = 0;
+  #failure: { error: unknown } | undefined;
+  #settled = false;
+  /**
+   * Each slice's results, in slice order, joined at the end: written into one array as they came,
+   * a big map's `new Array(n)` would be a slow dictionary-mode array in V8.
+   */
+  readonly #parts: ArrayLike<unknown>[] = [];
+
+  constructor(
+    /** Its place in submission order, among the queued jobs' ids. */
+    readonly id: number,
+    readonly sid: number,
+    readonly spec: TaskSpec,
+    readonly items: unknown[],
+    readonly star: boolean,
+    readonly forProcess: boolean,
+    readonly sink: Sink,
+    readonly op: object | undefined,
+  ) {}
+
+  /** Calls not yet handed out; 0 once failed to encode or cancelled. */
+  get left(): number {
+    return this.items.length - this.#next;
+  }
+
+  /** The next `count` calls as one job with id `id`; undefined when none are left. */
+  cut(count: number, id: number): PendingJob | undefined {
+    const start = this.#next;
+    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(count / 8));
+    const size = Math.min(count, this.#ramp);
+    this.#ramp = size * 2;
+    const end = Math.min(this.items.length, start + size);
+    if (end <= start) return undefined;
+    this.#next = end;
+    const transfer: TransferListItem[] = [];
+    let items: unknown;
+    let shared = false;
+    try {
+      const slice = (!this.star && packNumbers(this.items, start, end)) || this.items.slice(start, end);
+      items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
+      shared = hasShared(items);
+      if (!shared) items = slice;
+    } catch (error) {
+      // As an unpicklable chunk in Python: the map fails with it, and nothing more goes out.
+      this.#next = this.items.length;
+      this.#fail(error);
+      this.#finishIfDone();
+      return undefined;
+    }
+    this.#running++;
+    const part = this.#parts.push([]) - 1;
+    const sink: Sink = {
+      [kResolve]: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
+      [kReject]: (error) => this.#sliceFailed(error),
+    };
+    return { id, sid: this.sid, items, shared, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, packed: true, op: this.op, message: 0, retries: 0 };
+  }
+
+  /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
+  abandon(error: unknown): void {
+    this.#next = this.items.length;
+    if (this.#settled) return;
+    this.#settled = true;
+    this.sink[kReject](error);
+  }
+
+  #sliceDone(part: number, values: ArrayLike<unknown>): void {
+    this.#parts[part] = values;
+    this.#running--;
+    this.#finishIfDone();
+  }
+
+  #sliceFailed(error: unknown): void {
+    this.#running--;
+    this.#fail(error);
+    this.#finishIfDone();
+  }
+
+  #fail(error: unknown): void {
+    this.#failure ??= { error };
+  }
+
+  /** As Python (3.8+): the first error wins, but the map settles only when every slice has finished. */
+  #finishIfDone(): void {
+    if (this.#settled || this.#running > 0 || this.left > 0) return;
+    this.#settled = true;
+    if (this.#failure) {
+      this.sink[kReject](this.#failure.error);
+      return;
+    }
+    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place.
+    const results = new Array<unknown>(this.items.length).fill(undefined);
+    let k = 0;
+    for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
+    this.sink[kResolve](results);
+  }
+}
