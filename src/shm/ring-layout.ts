@@ -2,7 +2,6 @@
  * The layout of a ring (ring.ts): its control words, and the sizes and tunables of its byte
  * buffer. Apart from ring.ts only so that each file stays readable.
  */
-import { availableParallelism } from 'node:os';
 
 // ctrl words, grouped by cache line (16 words = 64 bytes) by who writes them.
 export const W_LOCK = 0; //   writer side
@@ -32,10 +31,3 @@ export const MASK = CAPACITY - 1;
 export const FIRST_CHUNK = 64;
 /** Copies this short go byte by byte: TypedArray.set costs more than the copy itself. */
 export const SMALL_COPY = 64;
-/**
- * How long sync callers re-check before sleeping, in ms: a busy peer on another core answers
- * sooner than a futex wake-up (tens of microseconds) would. Not on machines of 1 to 3 cores: there
- * the peer mostly needs the very core that spins (measured on 2 busy cores: round trips between
- * two processes ran 10 times faster without the spin).
- */
-export const SPIN_MS = availableParallelism() >= 4 ? 0.05 : 0;

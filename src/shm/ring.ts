@@ -46,8 +46,9 @@ import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
 import { joinSteps, taskDone } from './unfinished.js';
 import {
   W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN, NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE,
-  WRITER_CLOSED, READER_CLOSED, UNFINISHED, CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY, SPIN_MS,
+  WRITER_CLOSED, READER_CLOSED, UNFINISHED, CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY,
 } from './ring-layout.js';
+import { spinUntil } from './spin.js';
 
 export { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK } from './ring-layout.js';
 
@@ -256,25 +257,15 @@ export class Ring {
     return from + k;
   }
 
-  /** Spins up to SPIN_MS for `wanted` free bytes (or a closed reader); true if they came. */
+  /** Spins (spin.ts) for `wanted` free bytes (or a closed reader); true if they came. */
   #spinForRoom(wanted: number): boolean {
-    const c = this.ctrl;
-    const until = performance.now() + SPIN_MS;
-    for (let i = 1; ; i++) {
-      if (this.#free(wanted) >= wanted || Atomics.load(c, READER_CLOSED) === 1) return true;
-      if ((i & 63) === 0 && performance.now() > until) return false;
-    }
+    return spinUntil(() => this.#free(wanted) >= wanted || Atomics.load(this.ctrl, READER_CLOSED) === 1);
   }
 
   /** Sleeps until a reader makes progress (or the deadline); false when the deadline passed. */
   *#awaitReader(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
     const c = this.ctrl;
-    if (spin) {
-      const until = performance.now() + SPIN_MS;
-      for (let i = 1; Atomics.load(c, NF_SEQ) === seq && Atomics.load(c, HEAD) === c[HEAD_SEEN]; i++) {
-        if ((i & 127) === 0 && performance.now() > until) break;
-      }
-    }
+    if (spin) spinUntil(() => Atomics.load(c, NF_SEQ) !== seq || Atomics.load(c, HEAD) !== c[HEAD_SEEN]);
     const left = deadline.remaining();
     if (left <= 0) return false;
     yield { array: c, index: NF_SEQ, value: seq, timeout: left };
@@ -385,38 +376,25 @@ export class Ring {
     return decode(target, length);
   }
 
-  /** Spins up to SPIN_MS for bytes to read (or EOF); true if some came. */
+  /** Spins (spin.ts) for bytes to read (or EOF); true if some came. */
   #spinForData(): boolean {
     const c = this.ctrl;
-    const until = performance.now() + SPIN_MS;
-    for (let i = 1; ; i++) {
-      if (Atomics.load(c, TAIL) !== c[HEAD] || Atomics.load(c, WRITER_CLOSED) === 1) return true;
-      if ((i & 63) === 0 && performance.now() > until) return false;
-    }
+    return spinUntil(() => Atomics.load(c, TAIL) !== c[HEAD] || Atomics.load(c, WRITER_CLOSED) === 1);
   }
 
   *#awaitWriter(seq: number, deadline: Deadline, spin: boolean): Waiting<boolean> {
     const c = this.ctrl;
-    if (spin) {
-      // Only reached mid-message (the reader mutex held): the writer is streaming the rest.
-      const until = performance.now() + SPIN_MS;
-      for (let i = 1; Atomics.load(c, NE_SEQ) === seq && Atomics.load(c, TAIL) === c[HEAD]; i++) {
-        if ((i & 127) === 0 && performance.now() > until) break;
-      }
-    }
+    // Only reached mid-message (the reader mutex held): the writer is streaming the rest.
+    if (spin) spinUntil(() => Atomics.load(c, NE_SEQ) !== seq || Atomics.load(c, TAIL) !== c[HEAD]);
     const left = deadline.remaining();
     if (left <= 0) return false;
     yield { array: c, index: NE_SEQ, value: seq, timeout: left };
     return true;
   }
 
-  /** Spins up to SPIN_MS while fewer than `wanted` bytes are readable; true if they came. */
+  /** Spins (spin.ts) while fewer than `wanted` bytes are readable; true if they came. */
   #spinForBytes(wanted: number): boolean {
-    const until = performance.now() + SPIN_MS;
-    for (let i = 1; ; i++) {
-      if (this.#available(wanted) >= wanted) return true;
-      if ((i & 63) === 0 && performance.now() > until) return false;
-    }
+    return spinUntil(() => this.#available(wanted) >= wanted);
   }
 
   /**
