@@ -16,8 +16,10 @@ use multiprocessing_core::{
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+// `pub`: napi registers the module's exports only outside `cfg(test)`, so in the unit-test build
+// a private module's exported functions would count as dead code.
 #[cfg(target_os = "linux")]
-mod shm;
+pub mod shm;
 
 /// 2^53: the largest integer a JS number holds exactly (plus one).
 const MAX_EXACT: f64 = 9_007_199_254_740_992.0;
