@@ -8,7 +8,14 @@ export { AsyncResult, type ResultCallbacks } from './src/pool/async_result.js';
 export { task, type TaskHandle, type TaskLike, type TaskArgs, type TaskResult } from './src/task.js';
 export { native, type Native, type NativeKernel, type SimdPath } from './src/native/api.js';
 export { JobServer, type JobServerOptions, type SubmitOptions, type Job, type NodeStats } from './src/jobserver/jobserver.js';
-export { Process, activeChildren, cpuCount, currentProcess, type ProcessOptions, type ProcessInfo } from './src/process/process.js';
+export {
+  Process,
+  activeChildren,
+  cpuCount,
+  currentProcess,
+  type ProcessOptions,
+  type ProcessInfo,
+} from './src/process/process.js';
 export { Thread, currentThread, mainThread, type ThreadOptions, type ThreadInfo } from './src/process/thread.js';
 export {
   TimeoutError,

@@ -49,7 +49,8 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, ms: number, wh
       const line = seen.split('\n').find((l) => pattern.test(l));
       if (line !== undefined) finish(() => resolve(line));
     };
-    const onExit = (code: number | null) => finish(() => reject(new Error(`${what} exited (${code}) before it was ready:\n${seen}`)));
+    const onExit = (code: number | null) =>
+      finish(() => reject(new Error(`${what} exited (${code}) before it was ready:\n${seen}`)));
     const timer = setTimeout(() => finish(() => reject(new Error(`${what} not ready within ${ms} ms:\n${seen}`))), ms);
     const finish = (settle: () => void) => {
       clearTimeout(timer);
@@ -103,7 +104,9 @@ export interface WorkerProcess {
 
 /** The CLI as this code runs: the built bin next to a bundle, else the TypeScript source through tsx. */
 function cliCommand(): string[] {
-  return import.meta.url.endsWith('.ts') ? ['--import', 'tsx', join(packageRoot, 'bin', 'cli.ts')] : [join(packageRoot, 'dist', 'cli.js')];
+  return import.meta.url.endsWith('.ts')
+    ? ['--import', 'tsx', join(packageRoot, 'bin', 'cli.ts')]
+    : [join(packageRoot, 'dist', 'cli.js')];
 }
 
 /** Starts a node process running `args` from the package root; resolves once it printed a 'ready' line. */

@@ -9,7 +9,15 @@
 import { join } from 'node:path';
 
 import { Pool, task } from '../index.js';
-import { type RedisServer, type WorkerProcess, haveRedisServer, startReady, startRedis, startWorker, stopChild } from './cluster-env.js';
+import {
+  type RedisServer,
+  type WorkerProcess,
+  haveRedisServer,
+  startReady,
+  startRedis,
+  startWorker,
+  stopChild,
+} from './cluster-env.js';
 import { type BenchRecord, expectedSeedChecksum, packageRoot, seedInputs, sum, tasksModule } from './common.js';
 import { type Engine, type Runner, type TaskName, Unavailable, jsSingle, ourPool } from './engines.js';
 import { applySpeedups, emptyRecord, engineSteps, measureEngine, type SuiteContext } from './measure.js';
@@ -38,7 +46,11 @@ function clusterEngine(redis: RedisServer): Engine {
     async start() {
       const begin = performance.now();
       const pool = new Pool({ backend: 'cluster', connection: redis.url, queue: POOL_QUEUE, processes: WORKERS });
-      const fns = { sumPrimes: task(tasksModule, 'sumPrimes'), noop: task(tasksModule, 'noop'), isPrime: task(tasksModule, 'isPrime') };
+      const fns = {
+        sumPrimes: task(tasksModule, 'sumPrimes'),
+        noop: task(tasksModule, 'noop'),
+        isPrime: task(tasksModule, 'isPrime'),
+      };
       try {
         await Promise.all(Array.from({ length: WORKERS }, () => pool.apply(fns.sumPrimes, [0])));
       } catch (error) {
@@ -50,7 +62,8 @@ function clusterEngine(redis: RedisServer): Engine {
       return {
         startupMs: performance.now() - begin,
         map,
-        each: async (fn, inputs) => sum((await Promise.all(inputs.map((x) => pool.apply(fns[fn] as never, [x] as never)))) as number[]),
+        each: async (fn, inputs) =>
+          sum((await Promise.all(inputs.map((x) => pool.apply(fns[fn] as never, [x] as never)))) as number[]),
         close: () => pool.terminate(),
       };
     },
@@ -88,7 +101,10 @@ function directEngine(redis: RedisServer): Engine {
         await Promise.allSettled([events.close(), queue.close()]);
       };
       try {
-        await map('sumPrimes', Array.from({ length: WORKERS }, () => 0));
+        await map(
+          'sumPrimes',
+          Array.from({ length: WORKERS }, () => 0),
+        );
       } catch (error) {
         await close();
         throw error;
@@ -98,7 +114,13 @@ function directEngine(redis: RedisServer): Engine {
   };
 }
 
-function runDirect(queue: import('bullmq').Queue, events: import('bullmq').QueueEvents, run: string, fn: TaskName, inputs: number[]): Promise<number> {
+function runDirect(
+  queue: import('bullmq').Queue,
+  events: import('bullmq').QueueEvents,
+  run: string,
+  fn: TaskName,
+  inputs: number[],
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const pending = new Set(inputs.map((_, i) => `${run}-${i}`));
     let total = 0;
@@ -118,7 +140,11 @@ function runDirect(queue: import('bullmq').Queue, events: import('bullmq').Queue
     };
     events.on('completed', onCompleted);
     events.on('failed', onFailed);
-    const jobs = inputs.map((x, i) => ({ name: fn, data: { fn, x }, opts: { jobId: `${run}-${i}`, removeOnComplete: true, removeOnFail: true } }));
+    const jobs = inputs.map((x, i) => ({
+      name: fn,
+      data: { fn, x },
+      opts: { jobId: `${run}-${i}`, removeOnComplete: true, removeOnFail: true },
+    }));
     queue.addBulk(jobs).catch(finish);
   });
 }
@@ -157,7 +183,11 @@ async function stopEnv(env: ClusterEnv): Promise<void> {
 function unavailableRows(ctx: SuiteContext, status: 'skipped' | 'not installed', note: string): BenchRecord[] {
   const expected = expectedSeedChecksum(ctx.options.n, ctx.options.step);
   return ['Pool cluster backend', DIRECT].map((name) => ({
-    ...emptyRecord('cluster', { name, kind: name === DIRECT ? 'library' : 'ours', threads: WORKERS, items: 1, expectedChecksum: expected }, ctx.machine),
+    ...emptyRecord(
+      'cluster',
+      { name, kind: name === DIRECT ? 'library' : 'ours', threads: WORKERS, items: 1, expectedChecksum: expected },
+      ctx.machine,
+    ),
     status,
     note,
   }));
@@ -187,7 +217,8 @@ async function measureCluster(ctx: SuiteContext, redis: RedisServer): Promise<Be
     measureEngine(ctx, 'cluster', engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs);
   seed.push(await measure(jsSingle, runTimeoutMs(null)));
   const timeoutMs = runTimeoutMs(seed[0]!.medianMs);
-  for (const engine of [ourPool('thread', WORKERS), clusterEngine(redis), directEngine(redis)]) seed.push(await measure(engine, timeoutMs));
+  for (const engine of [ourPool('thread', WORKERS), clusterEngine(redis), directEngine(redis)])
+    seed.push(await measure(engine, timeoutMs));
   for (const r of seed) r.series = 'seed';
   applySpeedups(seed, BASELINE);
 
@@ -196,9 +227,22 @@ async function measureCluster(ctx: SuiteContext, redis: RedisServer): Promise<Be
   const sub = { ...ctx, options: { ...ctx.options, runs: trivialRuns(runs) } };
   const trivial: BenchRecord[] = [];
   for (const engine of [directEngine(redis), clusterEngine(redis), ourPool('thread', WORKERS)]) {
-    const label = engine.name === DIRECT ? `${DIRECT}: ${count.toLocaleString('en-US')} noop` : `${engine.name}: map of ${count.toLocaleString('en-US')} noop`;
+    const label =
+      engine.name === DIRECT
+        ? `${DIRECT}: ${count.toLocaleString('en-US')} noop`
+        : `${engine.name}: map of ${count.toLocaleString('en-US')} noop`;
     const warmup = (r: Runner) => r.map('noop', xs.slice(0, Math.ceil(count / 10)));
-    const record = await measureEngine(sub, 'cluster', engine, (r) => r.map('noop', xs), (count * (count - 1)) / 2, count, runTimeoutMs(null), label, warmup);
+    const record = await measureEngine(
+      sub,
+      'cluster',
+      engine,
+      (r) => r.map('noop', xs),
+      (count * (count - 1)) / 2,
+      count,
+      runTimeoutMs(null),
+      label,
+      warmup,
+    );
     record.series = 'trivial';
     record.opsPerSecond = record.status === 'ok' && record.medianMs ? (count * 1000) / record.medianMs : null;
     trivial.push(record);

@@ -83,7 +83,9 @@ export const nativeSingle: Engine = {
   kind: 'ours',
   threads: 1,
   pooled: false,
-  note: native.available ? 'Rust kernel via napi-rs, called on the main thread' : 'no native binary loaded: the pure-TS fallback ran',
+  note: native.available
+    ? 'Rust kernel via napi-rs, called on the main thread'
+    : 'no native binary loaded: the pure-TS fallback ran',
   async start() {
     const map = async (fn: TaskName, inputs: number[]) =>
       fn === 'sumPrimes'
@@ -207,7 +209,12 @@ export function piscina(threads: number): Engine {
       const { Piscina } = await optional('piscina', () => import('piscina'));
       const begin = performance.now();
       const pool = new Piscina({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
-      return perCallLibrary(begin, threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
+      return perCallLibrary(
+        begin,
+        threads,
+        (name, arg) => pool.run(arg, { name }),
+        () => pool.destroy(),
+      );
     },
   };
 }
@@ -223,7 +230,12 @@ export function tinypool(threads: number): Engine {
       const { default: Tinypool } = await optional('tinypool', () => import('tinypool'));
       const begin = performance.now();
       const pool = new Tinypool({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
-      return perCallLibrary(begin, threads, (name, arg) => pool.run(arg, { name }), () => pool.destroy());
+      return perCallLibrary(
+        begin,
+        threads,
+        (name, arg) => pool.run(arg, { name }),
+        () => pool.destroy(),
+      );
     },
   };
 }
@@ -267,9 +279,13 @@ export const pythonCommand = process.env.PYTHON || 'python3';
 /** "CPython 3.11.7" or null when no python3 runs here. */
 export function detectPython(): Promise<string | null> {
   pythonVersion ??= new Promise((resolve) => {
-    const child = spawn(pythonCommand, ['-c', 'import platform; print(platform.python_implementation(), platform.python_version())'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    const child = spawn(
+      pythonCommand,
+      ['-c', 'import platform; print(platform.python_implementation(), platform.python_version())'],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk));
     child.on('error', () => resolve(null));

@@ -80,7 +80,12 @@ function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
     { name: 'main thread (the manager serves it directly)', kind: 'ours', n: main, run: (n) => mainThread(env.manager, n) },
     { name: 'thread worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.threads, n, 1) },
     { name: 'process worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, 1) },
-    { name: `process worker, ${INFLIGHT} calls in flight`, kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, INFLIGHT) },
+    {
+      name: `process worker, ${INFLIGHT} calls in flight`,
+      kind: 'ours',
+      n: worker,
+      run: (n) => inWorker(env, env.processes, n, INFLIGHT),
+    },
   ];
   return withPython ? [{ name: PYTHON_ROW, kind: 'external', n: worker, run: python }, ...list] : list;
 }
@@ -107,10 +112,17 @@ export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
     if (round > 0) for (const [i, ms] of figures) samples[i]!.push(ms);
     progress.step(5);
     // Each round's figures, so that the spread behind the medians can be seen.
-    progress.end([...figures].map(([i, ms]) => `${list[i]!.name.split(' (')[0]} ${formatRate((2 * list[i]!.n * 1000) / ms)}/s`).join(', '));
+    progress.end(
+      [...figures].map(([i, ms]) => `${list[i]!.name.split(' (')[0]} ${formatRate((2 * list[i]!.n * 1000) / ms)}/s`).join(', '),
+    );
   }
   const records = list.map((c, i) => toRecord(ctx, c, samples[i]!, failures.get(i)));
-  if (!withPython) records.unshift({ ...emptyRecord('managers', { name: PYTHON_ROW, kind: 'external', threads: 1, items: 1, expectedChecksum: 0 }, ctx.machine), status: 'skipped', note: 'no python3 here' });
+  if (!withPython)
+    records.unshift({
+      ...emptyRecord('managers', { name: PYTHON_ROW, kind: 'external', threads: 1, items: 1, expectedChecksum: 0 }, ctx.machine),
+      status: 'skipped',
+      note: 'no python3 here',
+    });
   const reference = records.find((r) => r.name === PYTHON_ROW && r.status === 'ok')?.opsPerSecond;
   for (const r of records) r.speedup = reference && r.opsPerSecond ? r.opsPerSecond / reference : null;
   return records;
@@ -133,7 +145,11 @@ async function runRound(list: Case[], failures: Map<number, string>): Promise<Ma
 }
 
 function toRecord(ctx: SuiteContext, c: Case, samples: number[], failure: string | undefined): BenchRecord {
-  const record = emptyRecord('managers', { name: c.name, kind: c.kind, threads: 1, items: 2 * c.n, expectedChecksum: expected(c.n) }, ctx.machine);
+  const record = emptyRecord(
+    'managers',
+    { name: c.name, kind: c.kind, threads: 1, items: 2 * c.n, expectedChecksum: expected(c.n) },
+    ctx.machine,
+  );
   if (failure !== undefined || samples.length === 0) return { ...record, note: failure ?? 'no run completed' };
   const mid = median(samples);
   return {

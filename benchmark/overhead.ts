@@ -112,7 +112,16 @@ export async function runOverhead(ctx: SuiteContext): Promise<BenchRecord[]> {
   const calls = range(sizes.calls);
   for (const engine of callEngines()) {
     records.push(
-      await measureEngine(sub, 'overhead', engine, (r) => r.map('isPrime', calls), calls.length, calls.length, timeoutMs, `${engine.name} × ${fmt(calls.length)}`),
+      await measureEngine(
+        sub,
+        'overhead',
+        engine,
+        (r) => r.map('isPrime', calls),
+        calls.length,
+        calls.length,
+        timeoutMs,
+        `${engine.name} × ${fmt(calls.length)}`,
+      ),
     );
   }
   for (const r of records) r.opsPerSecond = r.status === 'ok' && r.medianMs ? (r.items * 1000) / r.medianMs : null;

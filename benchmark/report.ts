@@ -71,7 +71,16 @@ export function overheadTable(records: BenchRecord[]): string {
 
 export function scalingTable(records: BenchRecord[]): string {
   const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Speedup vs JS', 'Checksum', 'Status'];
-  const rows = records.map((r) => [r.series ?? r.name, String(r.threads), ms(r.medianMs), range(r), ms(r.startupMs), speedup(r), checksum(r), status(r)]);
+  const rows = records.map((r) => [
+    r.series ?? r.name,
+    String(r.threads),
+    ms(r.medianMs),
+    range(r),
+    ms(r.startupMs),
+    speedup(r),
+    checksum(r),
+    status(r),
+  ]);
   return table(header, rows, new Set([1, 2, 4, 5])) + notes(records);
 }
 
@@ -87,7 +96,17 @@ export const WORKLOAD_TITLES: Record<Workload, string> = {
 export function clusterTable(records: BenchRecord[]): string {
   const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Speedup', 'over', 'Checksum', 'Status'];
   const over = (r: BenchRecord) => (r.series === 'trivial' ? 'BullMQ, one job per task' : 'JS single thread');
-  const rows = records.map((r) => [r.name, String(r.threads), ms(r.medianMs), range(r), ms(r.startupMs), speedup(r), over(r), checksum(r), status(r)]);
+  const rows = records.map((r) => [
+    r.name,
+    String(r.threads),
+    ms(r.medianMs),
+    range(r),
+    ms(r.startupMs),
+    speedup(r),
+    over(r),
+    checksum(r),
+    status(r),
+  ]);
   return table(header, rows, new Set([1, 2, 4, 5])) + notes(records);
 }
 

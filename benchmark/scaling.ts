@@ -32,7 +32,15 @@ export async function runScaling(ctx: SuiteContext): Promise<BenchRecord[]> {
   const inputs = seedInputs(n, step);
   const expected = expectedSeedChecksum(n, step);
   const records: BenchRecord[] = [];
-  const base = await measureEngine(sub, 'scaling', jsSingle, (r) => r.map('sumPrimes', inputs), expected, inputs.length, runTimeoutMs(null));
+  const base = await measureEngine(
+    sub,
+    'scaling',
+    jsSingle,
+    (r) => r.map('sumPrimes', inputs),
+    expected,
+    inputs.length,
+    runTimeoutMs(null),
+  );
   base.series = 'JS single thread';
   records.push(base);
   const timeoutMs = runTimeoutMs(base.medianMs);
@@ -40,7 +48,16 @@ export async function runScaling(ctx: SuiteContext): Promise<BenchRecord[]> {
     for (let workers = 1; workers <= cpuCount(); workers++) {
       const engine = ourPool(backend, workers);
       const label = `${engine.name}, ${workers} worker${workers === 1 ? '' : 's'}`;
-      const record = await measureEngine(sub, 'scaling', engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs, label);
+      const record = await measureEngine(
+        sub,
+        'scaling',
+        engine,
+        (r) => r.map('sumPrimes', inputs),
+        expected,
+        inputs.length,
+        timeoutMs,
+        label,
+      );
       record.series = engine.name;
       records.push(record);
     }

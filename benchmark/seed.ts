@@ -60,7 +60,15 @@ export async function runSeed(ctx: SuiteContext, workload: Workload = 'seed'): P
   const records: BenchRecord[] = [];
   let timeoutMs = runTimeoutMs(null);
   for (const engine of seedEngines(threads)) {
-    const record = await measureEngine(ctx, workload, engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs);
+    const record = await measureEngine(
+      ctx,
+      workload,
+      engine,
+      (r) => r.map('sumPrimes', inputs),
+      expected,
+      inputs.length,
+      timeoutMs,
+    );
     if (engine === jsSingle && record.status === 'ok') timeoutMs = runTimeoutMs(record.medianMs);
     if (engine.pooled && record.status === 'ok') await addMemory(ctx, engine, record, timeoutMs);
     records.push(record);
@@ -116,7 +124,20 @@ async function runCPython(
     const timeoutMs = runTimeout * (measured + warmup) * 3;
     const out = await runPython(
       pythonScript,
-      ['--mode', mode, '--n', String(n), '--step', String(step), '--processes', String(threads), '--runs', String(measured), '--warmup', String(warmup)],
+      [
+        '--mode',
+        mode,
+        '--n',
+        String(n),
+        '--step',
+        String(step),
+        '--processes',
+        String(threads),
+        '--runs',
+        String(measured),
+        '--warmup',
+        String(warmup),
+      ],
       timeoutMs,
     );
     record.runs = out.runsMs.length;

@@ -121,7 +121,10 @@ const lockRate = await best('Lock pairs, total', lockRound);
 
 console.log(`\none-way stream of ${STREAM.toLocaleString('en-US')} small messages between two workers:`);
 const results: Record<string, number> = {};
-for (const [label, value] of [['number', 7], ['object', SMALL]] as const) {
+for (const [label, value] of [
+  ['number', 7],
+  ['object', SMALL],
+] as const) {
   results[`queue ${label}`] = await best(`Queue (${label})`, () => streamRound('queue', value));
   results[`port ${label}`] = await best(`MessagePort (${label})`, () => streamRound('port', value));
 }
@@ -133,9 +136,13 @@ console.log();
 await singleThread();
 
 console.log('\nratios (this run):');
-console.log(`  Lock pairs/s across 2 threads: ${Math.round(lockRate).toLocaleString('en-US')} (bar: 1,000,000) -> ${(lockRate / 1e6).toFixed(2)}x the bar`);
+console.log(
+  `  Lock pairs/s across 2 threads: ${Math.round(lockRate).toLocaleString('en-US')} (bar: 1,000,000) -> ${(lockRate / 1e6).toFixed(2)}x the bar`,
+);
 for (const label of ['number', 'object']) {
-  console.log(`  Queue / MessagePort, one-way stream (${label}): ${(results[`queue ${label}`]! / results[`port ${label}`]!).toFixed(2)}x`);
+  console.log(
+    `  Queue / MessagePort, one-way stream (${label}): ${(results[`queue ${label}`]! / results[`port ${label}`]!).toFixed(2)}x`,
+  );
 }
 console.log(`  Queue / MessagePort, round trips: ${(queuePing / portPing).toFixed(2)}x`);
 // The issue's bar, as worded: Queue messages per second against a MessagePort round trip's.

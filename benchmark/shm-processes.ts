@@ -31,7 +31,14 @@ async function lockRate(pool: Pool): Promise<number> {
   const lock = new Lock();
   const counter = new Value('i', 0, { lock: false });
   const start = new Barrier(2);
-  const ms = await pool.starmap(t_('lockPairs'), [[lock, counter, start, LOCK_PAIRS], [lock, counter, start, LOCK_PAIRS]], 1);
+  const ms = await pool.starmap(
+    t_('lockPairs'),
+    [
+      [lock, counter, start, LOCK_PAIRS],
+      [lock, counter, start, LOCK_PAIRS],
+    ],
+    1,
+  );
   if (counter.value !== 2 * LOCK_PAIRS) throw new Error(`lost increments: ${counter.value}`);
   return (2 * LOCK_PAIRS) / (Math.max(...ms) / 1000);
 }
@@ -45,7 +52,10 @@ async function queueTrips(pool: Pool): Promise<number> {
 
 /** Round trips with a child over child_process IPC: the child echoes each message. */
 async function ipcTrips(): Promise<number> {
-  const child = fork(fileURLToPath(new URL('./tasks/ipc-echo.mjs', import.meta.url)), [], { serialization: 'advanced', execArgv: [] });
+  const child = fork(fileURLToPath(new URL('./tasks/ipc-echo.mjs', import.meta.url)), [], {
+    serialization: 'advanced',
+    execArgv: [],
+  });
   await new Promise((resolve) => child.once('message', resolve));
   const t0 = performance.now();
   for (let i = 0; i < TRIPS; i++) {
@@ -63,4 +73,6 @@ const lock = await best('contended Lock acquire/release pairs across 2 processes
 const queue = await best('Queue round trips between 2 processes', () => queueTrips(pool));
 await pool[Symbol.asyncDispose]();
 const ipc = await best('child_process IPC (process.send) round trips', ipcTrips);
-console.log(`  Queue vs IPC round trips: ${(queue / ipc).toFixed(1)}x (bar >= 5x); Lock pairs bar >= 1,000,000 /s: ${lock >= 1e6 ? 'met' : 'NOT met'}`);
+console.log(
+  `  Queue vs IPC round trips: ${(queue / ipc).toFixed(1)}x (bar >= 5x); Lock pairs bar >= 1,000,000 /s: ${lock >= 1e6 ? 'met' : 'NOT met'}`,
+);

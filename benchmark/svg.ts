@@ -107,12 +107,16 @@ export function renderBarChart(chart: Chart): string {
   for (let v = 0; v <= axisMax + step / 2; v += step) {
     const gx = x(v).toFixed(1);
     grid.push(`<line x1="${gx}" y1="${top - 4}" x2="${gx}" y2="${plotBottom}" stroke="#e6e6e6" stroke-width="1"/>`);
-    grid.push(`<text x="${gx}" y="${plotBottom + 24}" ${font} font-size="16" text-anchor="middle" fill="#555">${fmtTick(v)}×</text>`);
+    grid.push(
+      `<text x="${gx}" y="${plotBottom + 24}" ${font} font-size="16" text-anchor="middle" fill="#555">${fmtTick(v)}×</text>`,
+    );
   }
   const reference: string[] = [];
   if (chart.reference !== undefined) {
     const rx = x(chart.reference).toFixed(1);
-    reference.push(`<line x1="${rx}" y1="${top - 4}" x2="${rx}" y2="${plotBottom}" stroke="#444" stroke-width="2" stroke-dasharray="6 5"/>`);
+    reference.push(
+      `<line x1="${rx}" y1="${top - 4}" x2="${rx}" y2="${plotBottom}" stroke="#444" stroke-width="2" stroke-dasharray="6 5"/>`,
+    );
   }
 
   const legendY = plotBottom + 96;
@@ -178,7 +182,8 @@ const SERIES_COLORS = ['#e8590c', '#2b8a3e', '#1c7ed6', '#ae3ec9', '#8c8c8c'];
 
 export function scalingChart(records: BenchRecord[]): string {
   const series = [...new Set(records.map((r) => r.series ?? r.name))];
-  const color = (s: string) => (s === 'JS single thread' ? KIND_COLORS.baseline : SERIES_COLORS[series.indexOf(s) % SERIES_COLORS.length]!);
+  const color = (s: string) =>
+    s === 'JS single thread' ? KIND_COLORS.baseline : SERIES_COLORS[series.indexOf(s) % SERIES_COLORS.length]!;
   const rows = records.map((r) => {
     const s = r.series ?? r.name;
     return s === 'JS single thread'

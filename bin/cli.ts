@@ -106,7 +106,8 @@ export function parseCli(argv: string[]): CliPlan | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length === 0) throw new UsageError('missing command: `bench` or `worker`');
-  if (positionals[0] !== 'bench') throw new UsageError(`unknown command '${positionals[0]}': the commands are \`bench\` and \`worker\``);
+  if (positionals[0] !== 'bench')
+    throw new UsageError(`unknown command '${positionals[0]}': the commands are \`bench\` and \`worker\``);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
 
   const workload = values.workload ?? 'seed';

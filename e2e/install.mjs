@@ -166,15 +166,23 @@ function walk(dir, base = dir) {
 }
 
 const isRustSource = (file) =>
-  /\.rs$/.test(file) || /(^|\/)Cargo\.(toml|lock)$/.test(file) || /(^|\/)(crates|target)\//.test(file) || /(^|\/)build\.rs$/.test(file);
+  /\.rs$/.test(file) ||
+  /(^|\/)Cargo\.(toml|lock)$/.test(file) ||
+  /(^|\/)(crates|target)\//.test(file) ||
+  /(^|\/)build\.rs$/.test(file);
 
 /** `npm pack --json` of `dir` into `dest`: the tarball path and the list of files in it. */
 async function pack(what, npm, dir, dest, env) {
-  const result = await mustRun(`${what}: npm pack`, process.execPath, [npm, 'pack', '--json', '--ignore-scripts', '--pack-destination', dest], {
-    cwd: dir,
-    env,
-    timeoutMs: NPM_TIMEOUT_MS,
-  });
+  const result = await mustRun(
+    `${what}: npm pack`,
+    process.execPath,
+    [npm, 'pack', '--json', '--ignore-scripts', '--pack-destination', dest],
+    {
+      cwd: dir,
+      env,
+      timeoutMs: NPM_TIMEOUT_MS,
+    },
+  );
   const [info] = JSON.parse(result.stdout);
   return { tarball: join(dest, info.filename), files: info.files.map((f) => f.path), info };
 }
@@ -208,10 +216,17 @@ async function stopRegistry(server) {
 /** Runs check.mjs and check.cjs in `project` and judges what they print. */
 async function runChecks(label, project, env, expectNative, hostPackage) {
   const expectedMap = XS.map(sumPrimesBelow);
-  check(`${label}: reference sieve agrees that sumPrimes(100000) = ${SUM_PRIMES_100K}`, sumPrimesBelow(100_000) === SUM_PRIMES_100K);
+  check(
+    `${label}: reference sieve agrees that sumPrimes(100000) = ${SUM_PRIMES_100K}`,
+    sumPrimesBelow(100_000) === SUM_PRIMES_100K,
+  );
   for (const script of ['check.mjs', 'check.cjs']) {
     const style = script.endsWith('.mjs') ? 'ESM import' : 'CJS require';
-    const result = await run(process.execPath, [script], { cwd: project, env: { ...env, E2E_XS: JSON.stringify(XS) }, timeoutMs: CHECK_TIMEOUT_MS });
+    const result = await run(process.execPath, [script], {
+      cwd: project,
+      env: { ...env, E2E_XS: JSON.stringify(XS) },
+      timeoutMs: CHECK_TIMEOUT_MS,
+    });
     check(`${label} [${style}]: script exits 0 (no crash)`, result.code === 0, describe(result));
     let report;
     try {
@@ -220,7 +235,11 @@ async function runChecks(label, project, env, expectNative, hostPackage) {
       check(`${label} [${style}]: script prints its JSON report`, false, describe(result));
     }
     check(`${label} [${style}]: native.available === ${expectNative}`, report.available === expectNative, report);
-    check(`${label} [${style}]: native.sumPrimes(100000) === ${SUM_PRIMES_100K}`, report.sum100k === SUM_PRIMES_100K, report.sum100k);
+    check(
+      `${label} [${style}]: native.sumPrimes(100000) === ${SUM_PRIMES_100K}`,
+      report.sum100k === SUM_PRIMES_100K,
+      report.sum100k,
+    );
     check(
       `${label} [${style}]: new Pool({ backend: 'native', processes: 2 }).map(native.sumPrimes, ${JSON.stringify(XS)}) matches the sieve`,
       isDeepStrictEqual(report.poolMap, expectedMap),
@@ -228,7 +247,10 @@ async function runChecks(label, project, env, expectNative, hostPackage) {
     );
     check(
       `${label} [${style}]: new Pool({ processes: 2 }).map((x) => x * x, xs) runs on worker threads from the installed package`,
-      isDeepStrictEqual(report.threadMap, XS.map((x) => x * x)),
+      isDeepStrictEqual(
+        report.threadMap,
+        XS.map((x) => x * x),
+      ),
       { got: report.threadMap },
     );
     const fromHostPackage = `node_modules${sep}${hostPackage}${sep}`;
@@ -248,7 +270,11 @@ async function runChecks(label, project, env, expectNative, hostPackage) {
       report.warnings,
     );
     const printed = result.stderr.split('NAPI_MULTIPROCESSING_NO_NATIVE').length - 1;
-    check(`${label} [${style}]: no-native warning printed ${expectedWarnings.length} time(s) on stderr`, printed === expectedWarnings.length, result.stderr);
+    check(
+      `${label} [${style}]: no-native warning printed ${expectedWarnings.length} time(s) on stderr`,
+      printed === expectedWarnings.length,
+      result.stderr,
+    );
   }
 }
 
@@ -258,7 +284,9 @@ async function isolatedEnv(tmp, npmrc) {
   // written below and uses a fresh cache, so every package the consumers get really comes through
   // the registry.
   const baseEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NAPI_MULTIPROCESSING_NO_NATIVE' && k !== 'NODE_OPTIONS'),
+    Object.entries(process.env).filter(
+      ([k]) => !/^npm_/i.test(k) && k !== 'NAPI_MULTIPROCESSING_NO_NATIVE' && k !== 'NODE_OPTIONS',
+    ),
   );
   Object.assign(baseEnv, {
     npm_config_userconfig: npmrc,
@@ -293,29 +321,37 @@ async function stagePackages({ tmp, npm, pkg, target, hostPackage, addon, baseEn
   checkRootFiles('root package (repository)', repoPack.files);
 
   const stage = join(tmp, 'stage', 'package');
-  await mustRun('unpack the root tarball into the stage', 'tar', ['-xzf', repoPack.tarball, '-C', join(tmp, 'stage')], { cwd: tmp, env: baseEnv, timeoutMs: 30_000 });
+  await mustRun('unpack the root tarball into the stage', 'tar', ['-xzf', repoPack.tarball, '-C', join(tmp, 'stage')], {
+    cwd: tmp,
+    env: baseEnv,
+    timeoutMs: 30_000,
+  });
   await cp(join(ROOT, 'npm'), join(stage, 'npm'), { recursive: true });
   const napiConfig = join(tmp, 'stage', 'napi.host.json');
   await writeFile(napiConfig, JSON.stringify({ binaryName, targets: [target.triple] }));
   const napi = join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
-  await mustRun('napi artifacts copies the built binary into its platform package', process.execPath, [napi, 'artifacts', '-c', napiConfig, '--output-dir', join(ROOT, 'native'), '--npm-dir', 'npm'], {
-    cwd: stage,
-    env: baseEnv,
-    timeoutMs: NPM_TIMEOUT_MS,
-  });
-  await mustRun('napi pre-publish adds optionalDependencies (publishing skipped)', process.execPath, [napi, 'pre-publish', '-c', napiConfig, '-t', 'npm', '--skip-optional-publish', '--no-gh-release'], {
-    cwd: stage,
-    env: baseEnv,
-    timeoutMs: NPM_TIMEOUT_MS,
-  });
+  await mustRun(
+    'napi artifacts copies the built binary into its platform package',
+    process.execPath,
+    [napi, 'artifacts', '-c', napiConfig, '--output-dir', join(ROOT, 'native'), '--npm-dir', 'npm'],
+    {
+      cwd: stage,
+      env: baseEnv,
+      timeoutMs: NPM_TIMEOUT_MS,
+    },
+  );
+  await mustRun(
+    'napi pre-publish adds optionalDependencies (publishing skipped)',
+    process.execPath,
+    [napi, 'pre-publish', '-c', napiConfig, '-t', 'npm', '--skip-optional-publish', '--no-gh-release'],
+    {
+      cwd: stage,
+      env: baseEnv,
+      timeoutMs: NPM_TIMEOUT_MS,
+    },
+  );
 
-  const platformDir = join(stage, 'npm', abi);
-  const platformPkg = JSON.parse(await readFile(join(platformDir, 'package.json'), 'utf8'));
-  const platformPack = await pack(`platform package ${hostPackage}`, npm, platformDir, packs, baseEnv);
-  const nodeFiles = platformPack.files.filter((f) => f.endsWith('.node'));
-  check(`platform package is named ${hostPackage} at version ${pkg.version}`, platformPkg.name === hostPackage && platformPkg.version === pkg.version, platformPkg);
-  check(`platform package contains exactly one .node (${platformPack.files.length} files: ${platformPack.files.join(', ')})`, nodeFiles.length === 1, platformPack.files);
-  check(`platform package's .node is its main, ${addon}`, nodeFiles[0] === addon && platformPkg.main === addon, { nodeFiles, main: platformPkg.main });
+  const platformPack = await packPlatform({ stage, abi, npm, packs, pkg, hostPackage, addon, baseEnv });
 
   // The stage now also holds a .node at its top and under npm/: `files` must keep them out.
   const rootPack = await pack('root package (as published)', npm, stage, packs, baseEnv);
@@ -326,9 +362,36 @@ async function stagePackages({ tmp, npm, pkg, target, hostPackage, addon, baseEn
     publishedRoot.optionalDependencies?.[hostPackage] === pkg.version,
     publishedRoot.optionalDependencies,
   );
-  check('root package has no runtime dependencies', Object.keys(publishedRoot.dependencies ?? {}).length === 0, publishedRoot.dependencies);
+  check(
+    'root package has no runtime dependencies',
+    Object.keys(publishedRoot.dependencies ?? {}).length === 0,
+    publishedRoot.dependencies,
+  );
 
   return { packs, platformTarball: platformPack.tarball, rootTarball: rootPack.tarball };
+}
+
+/** Packs the staged platform package of this host and checks its name, version and single .node. */
+async function packPlatform({ stage, abi, npm, packs, pkg, hostPackage, addon, baseEnv }) {
+  const platformDir = join(stage, 'npm', abi);
+  const platformPkg = JSON.parse(await readFile(join(platformDir, 'package.json'), 'utf8'));
+  const platformPack = await pack(`platform package ${hostPackage}`, npm, platformDir, packs, baseEnv);
+  const nodeFiles = platformPack.files.filter((f) => f.endsWith('.node'));
+  check(
+    `platform package is named ${hostPackage} at version ${pkg.version}`,
+    platformPkg.name === hostPackage && platformPkg.version === pkg.version,
+    platformPkg,
+  );
+  check(
+    `platform package contains exactly one .node (${platformPack.files.length} files: ${platformPack.files.join(', ')})`,
+    nodeFiles.length === 1,
+    platformPack.files,
+  );
+  check(`platform package's .node is its main, ${addon}`, nodeFiles[0] === addon && platformPkg.main === addon, {
+    nodeFiles,
+    main: platformPkg.main,
+  });
+  return platformPack;
 }
 
 /** npm install of the published package, with and without its platform package, each checked. */
@@ -344,11 +407,19 @@ async function installAndCheck({ tmp, npm, pkg, hostPackage, addon, baseEnv }) {
 
   for (const scenario of [
     { label: 'with the platform package', dir: 'consumer-native', extraArgs: [], expectNative: true },
-    { label: 'platform package absent (--omit=optional)', dir: 'consumer-fallback', extraArgs: ['--omit=optional'], expectNative: false },
+    {
+      label: 'platform package absent (--omit=optional)',
+      dir: 'consumer-fallback',
+      extraArgs: ['--omit=optional'],
+      expectNative: false,
+    },
   ]) {
     const project = join(tmp, scenario.dir);
     await mkdir(project, { recursive: true });
-    await writeFile(join(project, 'package.json'), JSON.stringify({ name: scenario.dir, version: '0.0.0', private: true }, null, 2));
+    await writeFile(
+      join(project, 'package.json'),
+      JSON.stringify({ name: scenario.dir, version: '0.0.0', private: true }, null, 2),
+    );
     for (const script of ['check.mjs', 'check.cjs']) await cp(join(ROOT, 'e2e', 'consumer', script), join(project, script));
     await mustRun(
       `${scenario.label}: npm install ${pkg.name}@${pkg.version} ${scenario.extraArgs.join(' ')}`.trim(),
@@ -360,7 +431,10 @@ async function installAndCheck({ tmp, npm, pkg, hostPackage, addon, baseEnv }) {
     const installedPlatform = join(project, 'node_modules', hostPackage);
     check(`${scenario.label}: installed ${pkg.name} holds no .node`, !walk(installedRoot).some((f) => f.endsWith('.node')));
     if (scenario.expectNative) {
-      check(`${scenario.label}: ${hostPackage} installed with ${addon}`, existsSync(join(installedPlatform, addon)) && statSync(join(installedPlatform, addon)).size > 0);
+      check(
+        `${scenario.label}: ${hostPackage} installed with ${addon}`,
+        existsSync(join(installedPlatform, addon)) && statSync(join(installedPlatform, addon)).size > 0,
+      );
     } else {
       check(`${scenario.label}: ${hostPackage} is not installed`, !existsSync(installedPlatform));
     }
@@ -379,7 +453,14 @@ async function main(tmp) {
 
   await checkReleaseConfig(pkg);
 
-  for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'native/binding.cjs', 'native/binding.d.ts', `native/${addon}`]) {
+  for (const file of [
+    'dist/index.js',
+    'dist/index.cjs',
+    'dist/index.d.ts',
+    'native/binding.cjs',
+    'native/binding.d.ts',
+    `native/${addon}`,
+  ]) {
     check(`built tree has ${file} (run \`npm run build\` first)`, existsSync(join(ROOT, file)));
   }
 
@@ -401,11 +482,16 @@ async function main(tmp) {
       [hostPackage, platformTarball],
       [pkg.name, rootTarball],
     ]) {
-      await mustRun(`publish ${what}@${pkg.version} to the test registry`, process.execPath, [npm, 'publish', tarball, '--ignore-scripts', '--tag', 'latest'], {
-        cwd: packs,
-        env: baseEnv,
-        timeoutMs: NPM_TIMEOUT_MS,
-      });
+      await mustRun(
+        `publish ${what}@${pkg.version} to the test registry`,
+        process.execPath,
+        [npm, 'publish', tarball, '--ignore-scripts', '--tag', 'latest'],
+        {
+          cwd: packs,
+          env: baseEnv,
+          timeoutMs: NPM_TIMEOUT_MS,
+        },
+      );
     }
     // Consumers: no cargo, no rustc.
     await installAndCheck(context);
@@ -441,11 +527,19 @@ async function checkReleaseConfig(pkg) {
       engines: pkg.engines,
     };
     const actual = Object.fromEntries(Object.keys(expected).map((k) => [k, p[k]]));
-    check(`release config: ${expected.name} has matching name/version/os/cpu/libc/main/files/engines`, isDeepStrictEqual(actual, expected), { actual, expected });
+    check(
+      `release config: ${expected.name} has matching name/version/os/cpu/libc/main/files/engines`,
+      isDeepStrictEqual(actual, expected),
+      { actual, expected },
+    );
   }
   const dirs = readdirSync(join(ROOT, 'npm')).sort();
   const abis = targets.map((t) => t.platformArchABI).sort();
-  check(`release config: npm/ holds exactly the napi targets' packages (${abis.join(', ')})`, isDeepStrictEqual(dirs, abis), dirs);
+  check(
+    `release config: npm/ holds exactly the napi targets' packages (${abis.join(', ')})`,
+    isDeepStrictEqual(dirs, abis),
+    dirs,
+  );
 
   const workflow = load(await readFile(join(ROOT, '.github', 'workflows', 'release.yml'), 'utf8'));
   const triples = pkg.napi.targets.slice().sort();
@@ -453,8 +547,15 @@ async function checkReleaseConfig(pkg) {
   const built = matrixTargets('build').sort();
   check('release config: release.yml builds every napi target', isDeepStrictEqual(built, triples), { built, triples });
   const tested = [...new Set([...matrixTargets('test'), ...matrixTargets('test-musl')])].sort();
-  check('release config: release.yml tests every napi target on a runner of its own', isDeepStrictEqual(tested, triples), { tested, triples });
-  check('release config: prepublishOnly runs napi pre-publish', /\bnapi pre-publish\b/.test(pkg.scripts?.prepublishOnly ?? ''), pkg.scripts);
+  check('release config: release.yml tests every napi target on a runner of its own', isDeepStrictEqual(tested, triples), {
+    tested,
+    triples,
+  });
+  check(
+    'release config: prepublishOnly runs napi pre-publish',
+    /\bnapi pre-publish\b/.test(pkg.scripts?.prepublishOnly ?? ''),
+    pkg.scripts,
+  );
 }
 
 function checkRootFiles(what, files) {

@@ -30,10 +30,7 @@ export function describe(value: unknown): string {
 }
 
 export function invalidType(name: string, expected: string, value: unknown): CodedError<TypeError> {
-  return coded(
-    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`),
-    'ERR_INVALID_ARG_TYPE',
-  );
+  return coded(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`), 'ERR_INVALID_ARG_TYPE');
 }
 
 export function outOfRange(name: string, expected: string, value: unknown): CodedError<RangeError> {
@@ -97,7 +94,11 @@ export type OptionNames<T> = { readonly [K in keyof Required<T>]: true };
  * (ERR_INVALID_ARG_VALUE), with the closest known name when there is one. `name` is how errors
  * refer to the object itself: `"options"`, or `"resourceLimits"` for a nested one.
  */
-export function validateOptions<T>(value: unknown, name: string, known: OptionNames<T>): asserts value is T & Record<string, unknown> {
+export function validateOptions<T>(
+  value: unknown,
+  name: string,
+  known: OptionNames<T>,
+): asserts value is T & Record<string, unknown> {
   validateObject(value, name);
   for (const key of Object.keys(value)) {
     if (Object.hasOwn(known, key)) continue;

@@ -43,7 +43,10 @@ if (!haveRedis) {
       t.is(code, 0, stderr);
       t.regex(stdout, /### cluster: 2 workers through a local Redis/);
       const doc = JSON.parse(readFileSync(json, 'utf8')) as BenchDocument;
-      t.deepEqual(doc.results.map((r) => r.name), ROWS);
+      t.deepEqual(
+        doc.results.map((r) => r.name),
+        ROWS,
+      );
       for (const r of doc.results) {
         t.is(r.status, 'ok', `${r.name}: ${r.note}`);
         t.true(r.checksumOk, r.name);

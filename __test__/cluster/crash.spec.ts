@@ -16,9 +16,18 @@ const slowSquare = task<(x: number, ms: number) => { value: number; pid: number 
 /** Short BullMQ timings, so a dead worker's job is back in the queue within seconds. */
 function workerArgs(redis: RedisServer, queue: string): string[] {
   return [
-    '--connection', redis.url, '--queue', queue, '--processes', '1',
-    '--lock-duration', '2000', '--stalled-interval', '1000',
-    '--tasks', './__test__/cluster/fixtures/tasks.mjs',
+    '--connection',
+    redis.url,
+    '--queue',
+    queue,
+    '--processes',
+    '1',
+    '--lock-duration',
+    '2000',
+    '--stalled-interval',
+    '1000',
+    '--tasks',
+    './__test__/cluster/fixtures/tasks.mjs',
   ];
 }
 
@@ -44,19 +53,29 @@ if (!haveRedis) {
 
   test.serial('a worker SIGKILLed mid-map loses nothing: the map returns every right result', async (t) => {
     const queue = 'crash-kill';
-    const [a, b] = await Promise.all([startWorker(workerArgs(t.context.redis, queue)), startWorker(workerArgs(t.context.redis, queue))]);
+    const [a, b] = await Promise.all([
+      startWorker(workerArgs(t.context.redis, queue)),
+      startWorker(workerArgs(t.context.redis, queue)),
+    ]);
     const redis = inspect(t.context.redis);
     try {
       await using pool = new Pool({ backend: 'cluster', connection: t.context.redis.url, queue, processes: 2 });
       const xs = Array.from({ length: 24 }, (_, i) => i);
       // Chunks of two 150 ms tasks: twelve jobs, each worker holding one at a time.
-      const work = pool.starmap(slowSquare, xs.map((x) => [x, 150]), 2);
+      const work = pool.starmap(
+        slowSquare,
+        xs.map((x) => [x, 150]),
+        2,
+      );
       work.catch(() => {});
       // Both workers are running a job: kill one of them in the middle of it.
       t.true(await waitUntil(async () => (await redis.llen(`bull:${queue}:active`)) >= 2, 30_000), 'both workers took a job');
       await stopChild(a.child, 'SIGKILL');
       const results = await within(t, 90_000, work, 'the map after a worker was killed');
-      t.deepEqual(results.map((r) => r.value), xs.map((x) => x * x));
+      t.deepEqual(
+        results.map((r) => r.value),
+        xs.map((x) => x * x),
+      );
       // The killed worker's pid may appear for the jobs it finished before it died; the rest ran on b.
       t.true(results.some((r) => r.pid === b.child.pid));
       t.false(isProcessAlive(a.child.pid!));

@@ -32,12 +32,24 @@ test('depfuncs travel with an inline task, and callbacks get callbackargs then t
   await using js = new JobServer({ ncpus: 2 });
   const seen: unknown[][] = [];
   const jobs = [10, 100, 1000].map((n) =>
-    js.submit(sumPrimes, [n], { depfuncs: [isPrime], callback: (...args) => seen.push(args), callbackargs: ['n', n], group: 'primes' }),
+    js.submit(sumPrimes, [n], {
+      depfuncs: [isPrime],
+      callback: (...args) => seen.push(args),
+      callbackargs: ['n', n],
+      group: 'primes',
+    }),
   );
   await within(t, 60_000, js.wait('primes'));
   t.true(jobs.every((job) => job.finished));
   t.deepEqual(await Promise.all(jobs.map((job) => job())), [17, 1060, 76127]);
-  t.deepEqual(seen.sort((a, b) => (a[1] as number) - (b[1] as number)), [['n', 10, 17], ['n', 100, 1060], ['n', 1000, 76127]]);
+  t.deepEqual(
+    seen.sort((a, b) => (a[1] as number) - (b[1] as number)),
+    [
+      ['n', 10, 17],
+      ['n', 100, 1060],
+      ['n', 1000, 76127],
+    ],
+  );
   // Without its depfuncs, the same task cannot find isPrime in the worker.
   await t.throwsAsync(within(t, 60_000, js.submit(sumPrimes, [10])()), { instanceOf: ReferenceError, message: /isPrime/ });
 });
@@ -113,13 +125,22 @@ test("pp's positional depfuncs and modules are a TypeError that says where they 
 });
 
 test('bad options and arguments are TypeErrors that name them', (t) => {
-  t.throws(() => new JobServer({ ncpu: 2 } as never), { instanceOf: TypeError, message: /"options\.ncpu" is not supported \(did you mean "ncpus"\?\)/ });
+  t.throws(() => new JobServer({ ncpu: 2 } as never), {
+    instanceOf: TypeError,
+    message: /"options\.ncpu" is not supported \(did you mean "ncpus"\?\)/,
+  });
   t.throws(() => new JobServer({ ppservers: ['http://x'] }), { instanceOf: TypeError, message: /ppservers\[0\]/ });
   const js = new JobServer({ ncpus: 0, ppservers: ['redis://127.0.0.1:1'] });
   // No local workers: an inline function would have to go through Redis, which is refused.
   t.throws(() => js.submit((x: number) => x, [1]), { instanceOf: TypeError, message: /ncpus 0.*refuses inline functions/ });
-  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { depfuncs: [isPrime] }), { instanceOf: TypeError, message: /"depfuncs"/ });
-  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { grop: 'x' } as never), { instanceOf: TypeError, message: /"options\.grop" is not supported \(did you mean "group"\?\)/ });
+  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { depfuncs: [isPrime] }), {
+    instanceOf: TypeError,
+    message: /"depfuncs"/,
+  });
+  t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { grop: 'x' } as never), {
+    instanceOf: TypeError,
+    message: /"options\.grop" is not supported \(did you mean "group"\?\)/,
+  });
   t.throws(() => js.submit(task(tasksUrl, 'square'), [1], { depfuncs: [() => 1] } as never), { instanceOf: TypeError });
   return js.destroy();
 });
@@ -129,7 +150,16 @@ if (!haveRedis) {
 } else {
   test.serial('ppservers: jobs run on the cluster, and on both the cluster and local workers', async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker(['--connection', redis.url, '--queue', 'jobserver', '--processes', '1', '--tasks', './__test__/cluster/fixtures/tasks.mjs']);
+    const worker = await startWorker([
+      '--connection',
+      redis.url,
+      '--queue',
+      'jobserver',
+      '--processes',
+      '1',
+      '--tasks',
+      './__test__/cluster/fixtures/tasks.mjs',
+    ]);
     try {
       const remoteOnly = new JobServer({ ncpus: 0, ppservers: [redis.url], queue: 'jobserver' });
       const remote = [1, 2, 3].map((x) => remoteOnly.submit(slowSquare, [x, 1]));
@@ -144,7 +174,10 @@ if (!haveRedis) {
       await using both = new JobServer({ ncpus: 1, ppservers: [redis.url], queue: 'jobserver' });
       const jobs = Array.from({ length: 8 }, (_, x) => both.submit(slowSquare, [x, 200]));
       const results = await within(t, 60_000, Promise.all(jobs.map((job) => job())));
-      t.deepEqual(results.map((r) => r.value), [0, 1, 4, 9, 16, 25, 36, 49]);
+      t.deepEqual(
+        results.map((r) => r.value),
+        [0, 1, 4, 9, 16, 25, 36, 49],
+      );
       const stats = both.getStats();
       t.true(stats.local!.njobs > 0 && stats[redis.url]!.njobs > 0, JSON.stringify(stats));
       t.is(stats.local!.njobs + stats[redis.url]!.njobs, 8);

@@ -50,7 +50,16 @@ test('the worker command refuses bad arguments with a usage message', async (t) 
   const noConnection = await run(['bin/cli.ts', 'worker', '--tasks', 'x.js']);
   t.is(noConnection.code, 2);
   t.regex(noConnection.out, /--connection is required/);
-  const nativeTasks = await run(['bin/cli.ts', 'worker', '--connection', 'redis://127.0.0.1:1', '--backend', 'native', '--tasks', 'x.js']);
+  const nativeTasks = await run([
+    'bin/cli.ts',
+    'worker',
+    '--connection',
+    'redis://127.0.0.1:1',
+    '--backend',
+    'native',
+    '--tasks',
+    'x.js',
+  ]);
   t.is(nativeTasks.code, 2);
   t.regex(nativeTasks.out, /--backend native runs only native kernels/);
   const badUrl = await run(['bin/cli.ts', 'worker', '--connection', 'http://127.0.0.1:1']);
@@ -93,7 +102,16 @@ if (!haveRedis) {
 } else {
   test.serial('a pool that is never closed lets the process exit once idle', async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker(['--connection', redis.url, '--queue', 'idle', '--processes', '1', '--tasks', './__test__/cluster/fixtures/tasks.mjs']);
+    const worker = await startWorker([
+      '--connection',
+      redis.url,
+      '--queue',
+      'idle',
+      '--processes',
+      '1',
+      '--tasks',
+      './__test__/cluster/fixtures/tasks.mjs',
+    ]);
     try {
       const script = join(t.context.dir, 'never-closed.mts');
       writeFileSync(
@@ -122,13 +140,24 @@ console.log(JSON.stringify(await pool.map(task(${JSON.stringify(tasksUrl.href)},
     const loose = join(t.context.dir, 'loose.mjs');
     writeFileSync(loose, 'export function triple(x) { return 3 * x; }\n');
     const worker = await startWorker([
-      '--connection', redis.url, '--queue', 'naming', '--processes', '1',
-      '--tasks', join(elsewhere, '__test__/cluster/fixtures/tasks.mjs'), `triple=${loose}`,
+      '--connection',
+      redis.url,
+      '--queue',
+      'naming',
+      '--processes',
+      '1',
+      '--tasks',
+      join(elsewhere, '__test__/cluster/fixtures/tasks.mjs'),
+      `triple=${loose}`,
     ]);
     try {
       await using pool = new Pool({ backend: 'cluster', connection: redis.url, queue: 'naming' });
       // Submitted from this checkout's path; run from the copy, found by package and path.
-      const results = await within(t, 30_000, pool.starmap(task<(x: number, ms: number) => { value: number }>(tasksUrl, 'slowSquare'), [[4, 1]]));
+      const results = await within(
+        t,
+        30_000,
+        pool.starmap(task<(x: number, ms: number) => { value: number }>(tasksUrl, 'slowSquare'), [[4, 1]]),
+      );
       t.is(results[0]!.value, 16);
       t.regex(worker.output(), /serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs \| file:\/\/.*deployed/);
       t.is(await within(t, 30_000, pool.apply(task('cluster:triple', 'triple'), [5])), 15);

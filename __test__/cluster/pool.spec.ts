@@ -7,7 +7,16 @@ import anyTest, { type TestFn } from 'ava';
 
 import { Pool, PoolTerminatedError, RemoteError, Value, native, task } from '../../index.js';
 import { within } from '../helpers/pool.js';
-import { NO_REDIS, type RedisServer, type WorkerProcess, haveRedis, inspect, startRedis, startWorker, stopChild } from './helpers.js';
+import {
+  NO_REDIS,
+  type RedisServer,
+  type WorkerProcess,
+  haveRedis,
+  inspect,
+  startRedis,
+  startWorker,
+  stopChild,
+} from './helpers.js';
 
 const test = anyTest as TestFn<{ redis: RedisServer; worker: WorkerProcess }>;
 const QUEUE = 'pool-spec';
@@ -25,7 +34,17 @@ if (!haveRedis) {
 } else {
   test.before(async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker(['--connection', redis.url, '--queue', QUEUE, '--processes', '2', '--tasks', '__test__/cluster/fixtures/tasks.mjs', '__test__/fixtures/tasks.mjs']);
+    const worker = await startWorker([
+      '--connection',
+      redis.url,
+      '--queue',
+      QUEUE,
+      '--processes',
+      '2',
+      '--tasks',
+      '__test__/cluster/fixtures/tasks.mjs',
+      '__test__/fixtures/tasks.mjs',
+    ]);
     t.context = { redis, worker };
   });
 
@@ -45,8 +64,14 @@ if (!haveRedis) {
   test.serial('map returns every result in input order, in chunks, and leaves nothing in Redis', async (t) => {
     const pool = clusterPool(t);
     const xs = Array.from({ length: 2000 }, (_, i) => i);
-    t.deepEqual(await within(t, 60_000, pool.map(square, xs, 25)), xs.map((x) => x * x));
-    t.deepEqual(await within(t, 60_000, pool.map(square, xs)), xs.map((x) => x * x));
+    t.deepEqual(
+      await within(t, 60_000, pool.map(square, xs, 25)),
+      xs.map((x) => x * x),
+    );
+    t.deepEqual(
+      await within(t, 60_000, pool.map(square, xs)),
+      xs.map((x) => x * x),
+    );
     pool.close();
     await within(t, 30_000, pool.join());
     const redis = inspect(t.context.redis);
@@ -67,21 +92,46 @@ if (!haveRedis) {
     t.is(await within(t, 30_000, pool.apply(square, [7])), 49);
     // A module outside the worker's --tasks is refused by the worker, with what it does serve.
     const refused = await t.throwsAsync(within(t, 30_000, pool.apply(cube, [2])));
-    t.regex(refused!.message, /does not serve the module of task 'cube' \(asked for napi-multiprocessing\/__test__\/fixtures\/tasks\.cjs or file:.*; it serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs, napi-multiprocessing\/__test__\/fixtures\/tasks\.mjs\)/);
-    t.deepEqual(await within(t, 30_000, pool.starmap(slowSquare, [[2, 1], [3, 1]])).then((r) => r.map((x) => x.value)), [4, 9]);
+    t.regex(
+      refused!.message,
+      /does not serve the module of task 'cube' \(asked for napi-multiprocessing\/__test__\/fixtures\/tasks\.cjs or file:.*; it serves napi-multiprocessing\/__test__\/cluster\/fixtures\/tasks\.mjs, napi-multiprocessing\/__test__\/fixtures\/tasks\.mjs\)/,
+    );
+    t.deepEqual(
+      await within(
+        t,
+        30_000,
+        pool.starmap(slowSquare, [
+          [2, 1],
+          [3, 1],
+        ]),
+      ).then((r) => r.map((x) => x.value)),
+      [4, 9],
+    );
     const ordered: number[] = [];
     for await (const v of pool.imap(square, [1, 2, 3, 4])) ordered.push(v);
     t.deepEqual(ordered, [1, 4, 9, 16]);
     const unordered: number[] = [];
     for await (const v of pool.imapUnordered(square, [1, 2, 3, 4], 2)) unordered.push(v);
-    t.deepEqual(unordered.sort((a, b) => a - b), [1, 4, 9, 16]);
+    t.deepEqual(
+      unordered.sort((a, b) => a - b),
+      [1, 4, 9, 16],
+    );
     const got = await within(t, 30_000, new Promise((resolve) => pool.mapAsync(square, [5, 6], { callback: resolve })));
     t.deepEqual(got, [25, 36]);
   });
 
   test.serial('arguments and results keep structured-clone fidelity', async (t) => {
     await using pool = clusterPool(t);
-    const values = [12345678901234567890n, new Map([[1, { a: [1, 2] }]]), new Set(['x']), new Date(0), new Uint8Array([1, 2, 3]), undefined, null, 'é'];
+    const values = [
+      12345678901234567890n,
+      new Map([[1, { a: [1, 2] }]]),
+      new Set(['x']),
+      new Date(0),
+      new Uint8Array([1, 2, 3]),
+      undefined,
+      null,
+      'é',
+    ];
     t.deepEqual(await within(t, 30_000, pool.map(echo, values)), values);
   });
 
@@ -100,29 +150,44 @@ if (!haveRedis) {
     t.deepEqual((error as RangeError & { detail: unknown }).detail, { n: 1 });
     t.true(error!.cause instanceof RemoteError);
     t.regex((error!.cause as RemoteError).remoteStack, /RangeError: no good\n\s+at fail \(.*cluster\/fixtures\/tasks\.mjs/);
-    const custom = await t.throwsAsync(within(t, 30_000, pool.starmap(task(new URL('../fixtures/tasks.mjs', import.meta.url), 'fail'), [['custom', 'bad']])));
+    const custom = await t.throwsAsync(
+      within(t, 30_000, pool.starmap(task(new URL('../fixtures/tasks.mjs', import.meta.url), 'fail'), [['custom', 'bad']])),
+    );
     t.is(custom!.name, 'ValidationError');
     t.is((custom as Error & { field: string }).field, 'email');
   });
 
   test.serial('an inline function is refused at submission, saying why', async (t) => {
     await using pool = clusterPool(t);
-    const error = await t.throwsAsync(pool.map((x: number) => x + 1, [1]), { instanceOf: TypeError });
+    const error = await t.throwsAsync(
+      pool.map((x: number) => x + 1, [1]),
+      { instanceOf: TypeError },
+    );
     t.is((error as TypeError & { code: string }).code, 'ERR_INVALID_ARG_TYPE');
     t.regex(error!.message, /refuses inline functions.*remote code execution.*--tasks/);
-    await t.throwsAsync(pool.apply(function named() {}), { instanceOf: TypeError, message: /inline function named/ });
+    await t.throwsAsync(
+      pool.apply(function named() {}),
+      { instanceOf: TypeError, message: /inline function named/ },
+    );
   });
 
   test.serial('shared memory cannot go to another machine: a clear TypeError', async (t) => {
     await using pool = clusterPool(t);
     const value = new Value('i', 1);
-    await t.throwsAsync(pool.apply(echo, [value]), { instanceOf: TypeError, message: /A Value cannot be sent to cluster workers/ });
+    await t.throwsAsync(pool.apply(echo, [value]), {
+      instanceOf: TypeError,
+      message: /A Value cannot be sent to cluster workers/,
+    });
   });
 
   test.serial("terminate() rejects what is pending and removes this pool's waiting jobs", async (t) => {
     const pool = clusterPool(t);
     // A few jobs run (the worker has 2 local workers and takes up to 2 jobs each), the rest wait.
-    const work = pool.starmap(slowSquare, Array.from({ length: 10 }, (_, i) => [i, 1500]), 1);
+    const work = pool.starmap(
+      slowSquare,
+      Array.from({ length: 10 }, (_, i) => [i, 1500]),
+      1,
+    );
     work.catch(() => {});
     const redis = inspect(t.context.redis);
     const counts = async () => [await redis.llen(`bull:${QUEUE}:active`), await redis.llen(`bull:${QUEUE}:wait`)] as const;
@@ -167,8 +232,14 @@ if (!haveRedis) {
   test.serial('options: connection is required, and only for the cluster backend; worker-side options are refused', (t) => {
     t.throws(() => new Pool({ backend: 'cluster' }), { instanceOf: TypeError, message: /"connection"/ });
     t.throws(() => new Pool({ backend: 'cluster', connection: 'http://x' }), { instanceOf: TypeError, message: /redis:\/\// });
-    t.throws(() => new Pool({ backend: 'cluster', connection: t.context.redis.url, queue: 'a:b' }), { instanceOf: TypeError, message: /"queue"/ });
-    t.throws(() => new Pool({ backend: 'thread', connection: t.context.redis.url }), { instanceOf: TypeError, message: /backend 'cluster'/ });
+    t.throws(() => new Pool({ backend: 'cluster', connection: t.context.redis.url, queue: 'a:b' }), {
+      instanceOf: TypeError,
+      message: /"queue"/,
+    });
+    t.throws(() => new Pool({ backend: 'thread', connection: t.context.redis.url }), {
+      instanceOf: TypeError,
+      message: /backend 'cluster'/,
+    });
     t.throws(() => new Pool({ backend: 'cluster', connection: t.context.redis.url, maxtasksperchild: 2 }), {
       instanceOf: TypeError,
       message: /maxtasksperchild.*worker command/,

@@ -88,7 +88,9 @@ test('recvSync of large messages sent by the same thread: pollSync, recvSync, re
   // process alive), which no in-process deadline can catch.
   const script = fileURLToPath(new URL('../fixtures/same-thread-reads.ts', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, 'pipe'], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+    execFile(process.execPath, ['--import=tsx', script, 'pipe'], { timeout: 30_000 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    );
   });
   t.deepEqual(JSON.parse(stdout), { poll: true, first: true, second: 'small', bytes: true, pollAfter: false });
 });

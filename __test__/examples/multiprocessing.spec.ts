@@ -27,7 +27,16 @@ test('examples/pool.ts: map, applyAsync with a callback, imap, imapUnordered, cl
   const out = (await runExample(t, 'pool.ts')).join('\n');
   t.is(
     out,
-    [squares, 'callback 100', '100', squares, squares, 'Waiting for all subprocesses done...', '0^2=0 1^2=1 2^2=4 3^2=9 4^2=16', 'All subprocesses done.'].join('\n'),
+    [
+      squares,
+      'callback 100',
+      '100',
+      squares,
+      squares,
+      'Waiting for all subprocesses done...',
+      '0^2=0 1^2=1 2^2=4 3^2=9 4^2=16',
+      'All subprocesses done.',
+    ].join('\n'),
   );
 });
 

@@ -26,7 +26,12 @@ export function describeClone(value: unknown): unknown {
     if (seen !== undefined) return `#${seen}`;
     ids.set(v, ids.size);
     const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
-    return { id: ids.get(v), proto: proto === null ? null : (proto.constructor?.name ?? '?'), ...inner(v, walk), own: ownProperties(v, walk) };
+    return {
+      id: ids.get(v),
+      proto: proto === null ? null : (proto.constructor?.name ?? '?'),
+      ...inner(v, walk),
+      own: ownProperties(v, walk),
+    };
   };
   return walk(value);
 }

@@ -27,6 +27,13 @@ export async function crowd(t: ExecutionContext, cond: Condition, count: number)
     }
   });
   // wait() registers before it releases the lock: once the lock is ours and all counted, all wait.
-  await within(t, 60_000, (async () => { while (!(await cond.withLock(() => registered === count))) await sleep(10); })(), `${count} waiters`);
+  await within(
+    t,
+    60_000,
+    (async () => {
+      while (!(await cond.withLock(() => registered === count))) await sleep(10);
+    })(),
+    `${count} waiters`,
+  );
   return { woken, all: Promise.all(waits) };
 }

@@ -27,7 +27,11 @@ export function runNode(args: string[], options: { timeoutMs?: number; input?: s
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`node ${args.join(' ').slice(0, 200)} did not end within ${timeoutMs} ms (hang)\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`));
+      reject(
+        new Error(
+          `node ${args.join(' ').slice(0, 200)} did not end within ${timeoutMs} ms (hang)\nstdout: ${stdout.slice(-2000)}\nstderr: ${stderr.slice(-2000)}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(guard);

@@ -27,11 +27,25 @@ test('dict: Map semantics (1 and "1" differ), Python methods, copy() gives a Map
   t.is(await d.size(), 3);
   t.deepEqual(await d.keys(), [1, '1', 0.25]);
   t.deepEqual(await d.values(), ['one', 'string one', null]);
-  t.deepEqual(await d.entries(), [[1, 'one'], ['1', 'string one'], [0.25, null]]);
+  t.deepEqual(await d.entries(), [
+    [1, 'one'],
+    ['1', 'string one'],
+    [0.25, null],
+  ]);
   await d.update(new Map([[2, 'two']]));
   await d.update({ three: 3 });
   await d.update(new Set([[4, 'four'] as const]));
-  t.deepEqual(await d.copy(), new Map<unknown, unknown>([[1, 'one'], ['1', 'string one'], [0.25, null], [2, 'two'], ['three', 3], [4, 'four']]));
+  t.deepEqual(
+    await d.copy(),
+    new Map<unknown, unknown>([
+      [1, 'one'],
+      ['1', 'string one'],
+      [0.25, null],
+      [2, 'two'],
+      ['three', 3],
+      [4, 'four'],
+    ]),
+  );
   t.true(await d.delete(2));
   t.false(await d.delete(2));
   t.is(await d.pop(4), 'four');
@@ -139,7 +153,13 @@ test('a proxy stored in a dict or list stays a reference to the same object', as
   t.true(viaDict instanceof DictProxy);
   t.is(await viaDict.get('a'), 1);
   await viaList.set('b', 2);
-  t.deepEqual(await inner.copy(), new Map([['a', 1], ['b', 2]]));
+  t.deepEqual(
+    await inner.copy(),
+    new Map([
+      ['a', 1],
+      ['b', 2],
+    ]),
+  );
   // Nested deeper, inside plain data.
   await outer.set('deep', { list: [inner], map: new Map([['k', inner]]) });
   const deep = (await outer.get('deep')) as { list: DictProxy[]; map: Map<string, DictProxy> };

@@ -32,11 +32,15 @@ test('bench --workload managers --quick: a row per case, checksums exact, ratios
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const json = join(dir, 'managers.json');
   const chart = join(dir, 'managers.svg');
-  const run = spawnSync(process.execPath, [cli, 'bench', '--workload', 'managers', '--quick', '--runs', '2', '--json', json, '--chart', chart], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 280_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [cli, 'bench', '--workload', 'managers', '--quick', '--runs', '2', '--json', json, '--chart', chart],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 280_000,
+    },
+  );
   t.is(run.status, 0, run.stderr);
   t.regex(run.stdout, /### managers: await d\.set\(i, i\) then await d\.get\(i\)/);
   for (const name of [PYTHON_ROW, ...CASES]) t.true(run.stdout.includes(`| ${name} `), `${name} is in the table`);
@@ -45,7 +49,10 @@ test('bench --workload managers --quick: a row per case, checksums exact, ratios
   const doc = JSON.parse(readFileSync(json, 'utf8')) as BenchDocument;
   t.true(doc.options.quick);
   const records = doc.results.filter((r) => r.workload === 'managers');
-  t.deepEqual(records.map((r) => r.name), [PYTHON_ROW, ...CASES]);
+  t.deepEqual(
+    records.map((r) => r.name),
+    [PYTHON_ROW, ...CASES],
+  );
   const { worker, main } = managersIterations(true);
   const python = records[0]!;
   t.true(['ok', 'skipped'].includes(python.status), `${python.status}: ${python.note}`);

@@ -60,7 +60,11 @@ test('main thread: a value nested 100,000 levels deep is a RangeError with a cod
   const deep = nested(100_000);
   await t.throwsAsync(d.set('deep', deep), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /nested too deeply/ });
   // The token walk must not be what overflows when a proxy sits beside the deep part.
-  await t.throwsAsync(d.set('deep', [inner, deep]), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE', message: /nested too deeply/ });
+  await t.throwsAsync(d.set('deep', [inner, deep]), {
+    instanceOf: RangeError,
+    code: 'ERR_OUT_OF_RANGE',
+    message: /nested too deeply/,
+  });
   await d.set('after', 'still served');
   t.is(await d.get('after'), 'still served');
   t.false(await d.has('deep'));

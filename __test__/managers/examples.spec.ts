@@ -12,8 +12,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function runToEnd(file: string, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', file], { cwd: root, env: { ...process.env, ...env }, timeout: 120_000 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${file}: ${error.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      process.execPath,
+      ['--import=tsx', file],
+      { cwd: root, env: { ...process.env, ...env }, timeout: 120_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${file}: ${error.message}\n${stderr}`)) : resolve(stdout)),
     );
   });
 }
@@ -48,7 +51,11 @@ test('examples/distributed: a master and a worker in separate processes', async 
     }),
     'the master start',
   );
-  const worker = await within(t, 120_000, runToEnd('examples/distributed/worker.ts', { PORT: String(port), AUTHKEY: 'example-test-key' }));
+  const worker = await within(
+    t,
+    120_000,
+    runToEnd('examples/distributed/worker.ts', { PORT: String(port), AUTHKEY: 'example-test-key' }),
+  );
   t.is(worker.match(/^run task \d+ \* \d+\.\.\.$/gm)?.length, 10);
   t.regex(worker, /worker exit\.$/m);
   t.is(await within(t, 60_000, exited), 0);

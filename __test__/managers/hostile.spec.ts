@@ -111,7 +111,18 @@ test('unknown typeid, unknown object, methods not exposed or inherited: error re
   t.is(await codeOf([CREATE, 3, 'toString', []]), 'ERR_UNKNOWN_TYPEID');
   const [, , token] = await client.request([CREATE, 4, 'dict', []]);
   const id = (token as { i: number }).i;
-  for (const method of ['__proto__', 'constructor', 'hasOwnProperty', 'toString', 'valueOf', '__defineGetter__', 'then', 'prototype', 'nothing', '']) {
+  for (const method of [
+    '__proto__',
+    'constructor',
+    'hasOwnProperty',
+    'toString',
+    'valueOf',
+    '__defineGetter__',
+    'then',
+    'prototype',
+    'nothing',
+    '',
+  ]) {
     t.is(await codeOf([CALL, 5, id, method, []]), 'ERR_METHOD_NOT_EXPOSED', method);
   }
   t.is(await codeOf([CALL, 6, id, 5, []]), 'ERR_METHOD_NOT_EXPOSED');
@@ -119,7 +130,10 @@ test('unknown typeid, unknown object, methods not exposed or inherited: error re
   t.is(await codeOf([CALL, 8, '1', 'get', []]), 'ERR_NO_SUCH_OBJECT');
   t.is(await codeOf([CALL, 9, id, 'get', 'not an array']), 'ERR_INVALID_ARG_TYPE');
   // A forged token for an object that does not exist is refused too.
-  t.is(await codeOf([CALL, 10, id, 'set', ['k', { __napiMpProxy: 1, t: 'dict', i: 424242, x: [], k: 'dict' }]]), 'ERR_NO_SUCH_OBJECT');
+  t.is(
+    await codeOf([CALL, 10, id, 'set', ['k', { __napiMpProxy: 1, t: 'dict', i: 424242, x: [], k: 'dict' }]]),
+    'ERR_NO_SUCH_OBJECT',
+  );
   // And the connection still works.
   t.deepEqual(await client.request([CALL, 11, id, 'size', []]), [11, 1, 0]);
   await goodClientServed(t, path);
@@ -164,13 +178,55 @@ function randomValue(depth = 0): unknown {
     return atoms[Math.floor(Math.random() * atoms.length)];
   }
   if (r < 0.5) return Array.from({ length: Math.floor(Math.random() * 4) }, () => randomValue(depth + 1));
-  if (r < 0.6) return { __napiMpProxy: Math.floor(Math.random() * 4), t: randomValue(depth + 1), i: Math.floor(Math.random() * 50), x: ['get'], k: 'dict' };
+  if (r < 0.6)
+    return {
+      __napiMpProxy: Math.floor(Math.random() * 4),
+      t: randomValue(depth + 1),
+      i: Math.floor(Math.random() * 50),
+      x: ['get'],
+      k: 'dict',
+    };
   if (r < 0.7) return new Map([[randomValue(depth + 1), randomValue(depth + 1)]]);
   return { a: randomValue(depth + 1), ['__proto__']: randomValue(depth + 1) };
 }
 
-const METHODS = ['get', 'set', 'copy', 'update', 'pop', 'append', 'extend', 'sort', 'insert', 'put', 'getNowait', 'acquire', 'release', 'wait', 'constructor', '__proto__', 'toString', 'then', 'x'];
-const TYPEIDS = ['dict', 'list', 'Namespace', 'Value', 'Array', 'Queue', 'Lock', 'RLock', 'Semaphore', 'Event', 'Condition', 'Barrier', 'nope', '__proto__'];
+const METHODS = [
+  'get',
+  'set',
+  'copy',
+  'update',
+  'pop',
+  'append',
+  'extend',
+  'sort',
+  'insert',
+  'put',
+  'getNowait',
+  'acquire',
+  'release',
+  'wait',
+  'constructor',
+  '__proto__',
+  'toString',
+  'then',
+  'x',
+];
+const TYPEIDS = [
+  'dict',
+  'list',
+  'Namespace',
+  'Value',
+  'Array',
+  'Queue',
+  'Lock',
+  'RLock',
+  'Semaphore',
+  'Event',
+  'Condition',
+  'Barrier',
+  'nope',
+  '__proto__',
+];
 
 function randomFrame(): Buffer {
   const r = Math.random();
@@ -192,7 +248,10 @@ function randomFrame(): Buffer {
   }
   const id = Math.floor(Math.random() * 40);
   const callId = Math.random() < 0.95 ? Math.floor(Math.random() * 1e6) : randomValue();
-  const args = Math.random() < 0.9 ? (Array.from({ length: Math.floor(Math.random() * 3) }, () => randomValue()) as unknown[]) : randomValue();
+  const args =
+    Math.random() < 0.9
+      ? (Array.from({ length: Math.floor(Math.random() * 3) }, () => randomValue()) as unknown[])
+      : randomValue();
   const shapes: unknown[][] = [
     [CALL, callId, id, pick(METHODS), args],
     [CREATE, callId, pick(TYPEIDS), args],

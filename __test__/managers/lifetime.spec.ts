@@ -62,7 +62,13 @@ test('10,000 short-lived dicts from a process worker: freed too', async (t) => {
   const n = await within(
     t,
     120_000,
-    pool.apply(task<typeof import('../fixtures/manager-tasks.js').manyShortLivedDicts>(new URL('../fixtures/manager-tasks.ts', import.meta.url), 'manyShortLivedDicts'), [d, manager.address as string, 10_000]),
+    pool.apply(
+      task<typeof import('../fixtures/manager-tasks.js').manyShortLivedDicts>(
+        new URL('../fixtures/manager-tasks.ts', import.meta.url),
+        'manyShortLivedDicts',
+      ),
+      [d, manager.address as string, 10_000],
+    ),
   );
   t.is(n, 10_000);
   t.true(await collect(() => server.numberOfObjects() < 100), `${server.numberOfObjects()} objects left`);

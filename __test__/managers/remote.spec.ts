@@ -56,7 +56,13 @@ test('connect() over TCP: built-in types, a registered class, methodToTypeid, ex
   await m.connect();
   const d = await m.dict<string, number>({ a: 1 });
   await d.set('b', 2);
-  t.deepEqual(await d.copy(), new Map([['a', 1], ['b', 2]]));
+  t.deepEqual(
+    await d.copy(),
+    new Map([
+      ['a', 1],
+      ['b', 2],
+    ]),
+  );
 
   const counter = await m.proxy<Counter>('Counter');
   t.true(counter instanceof BaseProxy);
@@ -128,10 +134,29 @@ test('TLS: a client with the CA is served; a plaintext client is not', async (t)
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert,
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
   } catch {
     t.log('openssl is not available: TLS not tested here');
     t.pass();
@@ -172,7 +197,7 @@ test('serveForever() settles when the manager shuts down; closures work as facto
   const m = new Local({ address: { host: '127.0.0.1', port: 0 } });
   const server = m.getServer();
   const serving = server.serveForever();
-  const thing = (await m.proxy<{ hello(): string }>('thing'));
+  const thing = await m.proxy<{ hello(): string }>('thing');
   t.is(await thing.hello(), 'hi');
   t.is(made, 1);
   t.is(server.numberOfObjects(), 1);

@@ -19,7 +19,10 @@ for (const backend of backends) {
     await using manager = new Manager();
     const d = await manager.dict<number | string, unknown>();
     const l = await manager.list([0, 1, 2, 3, 4]);
-    const ps = Array.from({ length: 10 }, (_, i) => new Process({ target: fixture('fillDictAndList'), args: [d, l, i], backend }));
+    const ps = Array.from(
+      { length: 10 },
+      (_, i) => new Process({ target: fixture('fillDictAndList'), args: [d, l, i], backend }),
+    );
     for (const p of ps) p.start();
     for (const p of ps) await within(t, 60_000, p.join(), 'join');
     t.deepEqual(
@@ -32,7 +35,10 @@ for (const backend of backends) {
     t.is(copy.get('2'), 2);
     t.is(copy.get(0.25), null);
     t.is(await l.length(), 15);
-    t.deepEqual((await l.copy()).slice(5).sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    t.deepEqual(
+      (await l.copy()).slice(5).sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
   });
 
   test(`${backend} Pool: proxies as task arguments, nested proxies, a proxy as a result`, async (t) => {
@@ -41,8 +47,21 @@ for (const backend of backends) {
     const outer = await manager.dict<string, unknown>();
     const inner = await manager.dict<string, unknown>();
     await outer.set('inner', inner);
-    t.deepEqual(await within(t, 60_000, pool.starmap(fixture('writeThroughNested'), [[outer, 'a', 1], [outer, 'b', 2]])), [1, 2]);
-    t.deepEqual([...(await inner.copy())].sort(), [['a', 1], ['b', 2]]);
+    t.deepEqual(
+      await within(
+        t,
+        60_000,
+        pool.starmap(fixture('writeThroughNested'), [
+          [outer, 'a', 1],
+          [outer, 'b', 2],
+        ]),
+      ),
+      [1, 2],
+    );
+    t.deepEqual([...(await inner.copy())].sort(), [
+      ['a', 1],
+      ['b', 2],
+    ]);
     const back = await within(t, 60_000, pool.apply(fixture('returnProxy'), [outer]));
     t.true(back instanceof DictProxy);
     t.is(await (back as unknown as DictProxy).get('fromWorker'), true);
@@ -54,7 +73,15 @@ for (const backend of backends) {
     await using pool = new Pool({ processes: 2, backend });
     const lock = await manager.Lock();
     const ns = await manager.Namespace({ n: 0 });
-    await within(t, 60_000, pool.starmap(fixture('lockedIncrements'), [[lock, ns, 50], [lock, ns, 50], [lock, ns, 50]]));
+    await within(
+      t,
+      60_000,
+      pool.starmap(fixture('lockedIncrements'), [
+        [lock, ns, 50],
+        [lock, ns, 50],
+        [lock, ns, 50],
+      ]),
+    );
     t.is(await ns.get('n'), 150);
   });
 
@@ -62,7 +89,10 @@ for (const backend of backends) {
     await using manager = new Manager();
     await using pool = new Pool({ processes: 1, backend });
     const l = await manager.list();
-    await t.throwsAsync(within(t, 60_000, pool.apply(fixture('callAndFail'), [l])), { instanceOf: RangeError, code: 'ERR_OUT_OF_RANGE' });
+    await t.throwsAsync(within(t, 60_000, pool.apply(fixture('callAndFail'), [l])), {
+      instanceOf: RangeError,
+      code: 'ERR_OUT_OF_RANGE',
+    });
   });
 
   test(`${backend}: a call pending in a worker rejects with ERR_MANAGER_CLOSED when the manager shuts down`, async (t) => {
@@ -106,13 +136,19 @@ test('Event and Barrier across process workers', async (t) => {
   await using pool = new Pool({ processes: 3, backend: 'process' });
   const event = await manager.Event();
   const q = await manager.Queue<[string, boolean]>();
-  const waits = pool.starmap(fixture('waitThenPut'), [[event, q, 'a'], [event, q, 'b']]);
+  const waits = pool.starmap(fixture('waitThenPut'), [
+    [event, q, 'a'],
+    [event, q, 'b'],
+  ]);
   await new Promise((resolve) => setTimeout(resolve, 200));
   t.is(await q.qsize(), 0);
   await event.set();
   await within(t, 60_000, waits);
   const got = [await q.get(), await q.get()].sort();
-  t.deepEqual(got, [['a', true], ['b', true]]);
+  t.deepEqual(got, [
+    ['a', true],
+    ['b', true],
+  ]);
   const barrier = await manager.Barrier(3);
   const indexes = await within(t, 60_000, pool.map(fixture('atBarrier'), [barrier, barrier, barrier], 1));
   t.deepEqual([...indexes].sort(), [0, 1, 2]);

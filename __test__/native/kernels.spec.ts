@@ -24,7 +24,10 @@ test('known values from the seed', (t) => {
   t.is(native.sumPrimesBigInt(100000n), 454396537n);
   t.is(native.sumPrimes(0), 0);
   t.is(native.sumPrimes(3), 2);
-  t.is(seedInputs.reduce((acc, n) => acc + native.sumPrimes(n), 0), 31007039440);
+  t.is(
+    seedInputs.reduce((acc, n) => acc + native.sumPrimes(n), 0),
+    31007039440,
+  );
 });
 
 test('large inputs: squares of primes, the largest prime below 2^53, 2^64 - 1', (t) => {
@@ -36,7 +39,8 @@ test('large inputs: squares of primes, the largest prime below 2^53, 2^64 - 1', 
 });
 
 test('the pure-TypeScript kernels give the same results as the exported ones', (t) => {
-  for (const n of [0, 1, 2, 3, 4, 97, 7919, 1000003 * 3, 2147483647]) t.is(ts.isPrimeNumber(n), native.isPrime(n), `isPrime(${n})`);
+  for (const n of [0, 1, 2, 3, 4, 97, 7919, 1000003 * 3, 2147483647])
+    t.is(ts.isPrimeNumber(n), native.isPrime(n), `isPrime(${n})`);
   t.is(ts.isPrimeBigInt(9007199254740881n), true);
   t.is(ts.isPrimeBigInt(9007199254740997n * 1n), native.isPrime(9007199254740997n));
   for (const n of [0, 2, 10, 12345, 100000]) {

@@ -11,7 +11,10 @@ test('map over the seed workload gives the seed checksum, in input order', async
   await using pool = new Pool({ backend: 'native', processes: 2 });
   const sums = await pool.map(native.sumPrimes, seedInputs);
   t.is(sum(sums), SEED_CHECKSUM);
-  t.deepEqual(sums.slice(0, 4), [0, 500, 1000, 1500].map((n) => native.sumPrimes(n)));
+  t.deepEqual(
+    sums.slice(0, 4),
+    [0, 500, 1000, 1500].map((n) => native.sumPrimes(n)),
+  );
   t.is(sums[199], native.sumPrimes(99500));
 });
 
@@ -40,7 +43,10 @@ test('apply, applyAsync with callbacks, starmap, mapAsync, imap, imapUnordered',
   t.deepEqual(inOrder, [76127, 17, 1060]);
   const unordered: number[] = [];
   for await (const v of pool.imapUnordered(native.sumPrimes, [1000, 10, 100], 2)) unordered.push(v);
-  t.deepEqual(unordered.sort((a, b) => a - b), [17, 1060, 76127]);
+  t.deepEqual(
+    unordered.sort((a, b) => a - b),
+    [17, 1060, 76127],
+  );
 });
 
 test('async iterables are accepted', async (t) => {
@@ -48,7 +54,10 @@ test('async iterables are accepted', async (t) => {
   async function* gen() {
     for (let i = 0; i < 10; i++) yield i;
   }
-  t.deepEqual(await pool.map(native.isPrime, gen()), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((x) => native.isPrime(x)));
+  t.deepEqual(
+    await pool.map(native.isPrime, gen()),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((x) => native.isPrime(x)),
+  );
 });
 
 test('the event loop keeps running while a long native map runs', async (t) => {
@@ -75,7 +84,10 @@ test('bad inputs reject with the same errors as calling the kernel', async (t) =
 
 test('a JavaScript function is a TypeError that says so', async (t) => {
   await using pool = new Pool({ backend: 'native', processes: 1 });
-  await t.throwsAsync(pool.map((x: number) => x * 2, [1]), { instanceOf: TypeError, message: /native backend runs only native kernels/ });
+  await t.throwsAsync(
+    pool.map((x: number) => x * 2, [1]),
+    { instanceOf: TypeError, message: /native backend runs only native kernels/ },
+  );
   await t.throwsAsync(pool.applyAsync((x: number) => x, [1]).get(), { instanceOf: TypeError });
   t.throws(() => new Pool({ backend: 'native', initializer: () => {} }), { instanceOf: TypeError, message: /initializer/ });
 });
@@ -133,7 +145,9 @@ test('a Rust panic is a JS Error (sync) and a rejected Promise (rayon thread), n
   const { execFile } = await import('node:child_process');
   const script = new URL('../fixtures/rust-panics.ts', import.meta.url).pathname;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script], { timeout: 60_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+    execFile(process.execPath, ['--import=tsx', script], { timeout: 60_000 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    );
   });
   const seen = JSON.parse(stdout);
   t.true(seen.sync.isError);

@@ -28,7 +28,13 @@ async function kernelsWith(env: Record<string, string | undefined>): Promise<{ o
   return { out: JSON.parse(stdout) as Outcome, stderr };
 }
 
-const results = (o: Outcome) => ({ primes: o.primes, bigints: o.bigints, sums: o.sums, pooled: o.pooled, pooledPrimes: o.pooledPrimes });
+const results = (o: Outcome) => ({
+  primes: o.primes,
+  bigints: o.bigints,
+  sums: o.sums,
+  pooled: o.pooled,
+  pooledPrimes: o.pooledPrimes,
+});
 
 test('native.simd names the path, and is "scalar" in the pure-TypeScript fallback', async (t) => {
   t.true((PATHS as readonly string[]).includes(native.simd), native.simd);
@@ -49,7 +55,10 @@ test('every path this CPU supports gives the scalar loop’s answers; a missing 
   ]);
   const scalar = forced[PATHS.indexOf('scalar')]!;
   t.is(scalar.out.simd, 'scalar');
-  t.is(scalar.out.sums.reduce((a, b) => a + b, 0), 31007039440);
+  t.is(
+    scalar.out.sums.reduce((a, b) => a + b, 0),
+    31007039440,
+  );
   t.deepEqual(scalar.out.pooled, scalar.out.sums);
   const supported = PATHS.filter((path, i) => forced[i]!.out.simd === path);
   t.true(supported.length < PATHS.length, 'no CPU has both the x86 and the Arm paths');

@@ -13,7 +13,10 @@ test('results land in a SharedArray, each equal to sumPrimes, and the Promise re
   const out = new SharedArray('d', SEED.length);
   const resolved = await native.sumPrimesInto(Uint32Array.from(SEED), out, { threads: 2 });
   t.is(resolved, out);
-  t.is(out.toArray().reduce((a, b) => a + b, 0), SEED_CHECKSUM);
+  t.is(
+    out.toArray().reduce((a, b) => a + b, 0),
+    SEED_CHECKSUM,
+  );
   for (const i of [0, 1, 57, 199]) t.is(out.get(i), native.sumPrimes(SEED[i]!));
 });
 
@@ -58,13 +61,25 @@ test('progress is seen rising while the native run is in flight', async (t) => {
 test('bad arguments: clear TypeError/RangeError naming the argument', async (t) => {
   const out = new SharedArray('d', 2);
   await t.throwsAsync(() => native.sumPrimesInto([1, 2, 3], out), { instanceOf: RangeError, message: /"out".*same length/ });
-  await t.throwsAsync(() => native.sumPrimesInto([1, 2], new Float64Array(2)), { instanceOf: TypeError, message: /SharedArrayBuffer/ });
-  await t.throwsAsync(() => native.sumPrimesInto([1, 2], new SharedArray('i', 2) as never), { instanceOf: TypeError, message: /typecode/ });
+  await t.throwsAsync(() => native.sumPrimesInto([1, 2], new Float64Array(2)), {
+    instanceOf: TypeError,
+    message: /SharedArrayBuffer/,
+  });
+  await t.throwsAsync(() => native.sumPrimesInto([1, 2], new SharedArray('i', 2) as never), {
+    instanceOf: TypeError,
+    message: /typecode/,
+  });
   await t.throwsAsync(() => native.sumPrimesInto([1, -2], out), { instanceOf: RangeError, message: /"inputs\[1\]"/ });
   await t.throwsAsync(() => native.sumPrimesInto([1, 0.5], out), { instanceOf: RangeError });
   await t.throwsAsync(() => native.sumPrimesInto('12' as never, out), { instanceOf: TypeError, message: /"inputs"/ });
-  await t.throwsAsync(() => native.sumPrimesInto([1, 2], out, { threads: 0 }), { instanceOf: RangeError, message: /"options.threads"/ });
-  await t.throwsAsync(() => native.sumPrimesInto([1, 2], out, { progress: new Value('d') as never }), { instanceOf: TypeError, message: /"options.progress"/ });
+  await t.throwsAsync(() => native.sumPrimesInto([1, 2], out, { threads: 0 }), {
+    instanceOf: RangeError,
+    message: /"options.threads"/,
+  });
+  await t.throwsAsync(() => native.sumPrimesInto([1, 2], out, { progress: new Value('d') as never }), {
+    instanceOf: TypeError,
+    message: /"options.progress"/,
+  });
   await t.throwsAsync(() => native.sumPrimesInto([1, 2], out, { progress: 5 as never }), { instanceOf: TypeError });
 });
 

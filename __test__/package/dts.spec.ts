@@ -11,7 +11,13 @@ test('the declarations of the public modules expose no internals (stripInternal)
   const configPath = ts.findConfigFile(root, ts.sys.fileExists, 'tsconfig.json')!;
   const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, root);
   t.true(config.options.stripInternal, 'tsconfig sets stripInternal (tsup builds the .d.ts with it)');
-  const options: ts.CompilerOptions = { ...config.options, noEmit: false, declaration: true, emitDeclarationOnly: true, outDir: '/virtual' };
+  const options: ts.CompilerOptions = {
+    ...config.options,
+    noEmit: false,
+    declaration: true,
+    emitDeclarationOnly: true,
+    outDir: '/virtual',
+  };
   const program = ts.createProgram([`${root}index.ts`], options);
   const emitted = new Map<string, string>();
   program.emit(undefined, (name, text) => emitted.set(name.replace(/^.*\/virtual\//, ''), text));
@@ -31,7 +37,8 @@ test('the declarations of the public modules expose no internals (stripInternal)
     'src/managers/proxies',
     'src/managers/sync_manager',
   ];
-  const internals = /\b(_isMine|_releaseAll|_restoreSteps|_acquireSteps|_lockSteps|_waitSteps|_waitForSteps|_sharedId|_ring|_joinable|_checkOpen|_sameMemory|_state|_toArray|kShare|Ring|Outbox|Deadline|Waiting|kProxy|addRegistration|ServerCore|ProxyChannel|ServerAccess|ChannelParams)\b/g;
+  const internals =
+    /\b(_isMine|_releaseAll|_restoreSteps|_acquireSteps|_lockSteps|_waitSteps|_waitForSteps|_sharedId|_ring|_joinable|_checkOpen|_sameMemory|_state|_toArray|kShare|Ring|Outbox|Deadline|Waiting|kProxy|addRegistration|ServerCore|ProxyChannel|ServerAccess|ChannelParams)\b/g;
   for (const module of publicModules) {
     const text = emitted.get(`${module}.d.ts`);
     if (text === undefined) {

@@ -2,7 +2,19 @@
 // practice, until the awaited thing happens. Node's setTimeout fires such delays after 1 ms.
 import test from 'ava';
 
-import { Barrier, Condition, Event, JoinableQueue, Lock, Pipe, Pool, Process, Queue, Semaphore, TimeoutError } from '../../index.js';
+import {
+  Barrier,
+  Condition,
+  Event,
+  JoinableQueue,
+  Lock,
+  Pipe,
+  Pool,
+  Process,
+  Queue,
+  Semaphore,
+  TimeoutError,
+} from '../../index.js';
 import { fixture, within } from '../helpers/pool.js';
 
 const LONG = [Infinity, 2 ** 31, 2 ** 40, Number.MAX_VALUE];

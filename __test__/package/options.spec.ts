@@ -50,9 +50,16 @@ test('Pool methods: unknown options of applyAsync, mapAsync and starmapAsync are
   try {
     await refusesOption(t, () => pool.applyAsync((x: number) => x, [1], { callbak: () => {} } as never), 'callbak');
     await refusesOption(t, () => pool.mapAsync((x: number) => x, [1], { chunkSize: 2 } as never), 'chunkSize');
-    await refusesOption(t, () => pool.starmapAsync((x: number) => x, [[1]], { errorcallback: () => {} } as never), 'errorcallback');
+    await refusesOption(
+      t,
+      () => pool.starmapAsync((x: number) => x, [[1]], { errorcallback: () => {} } as never),
+      'errorcallback',
+    );
     // Known options still work.
-    t.deepEqual(await pool.mapAsync((x: number) => x * 2, [1, 2], { chunksize: 1, callback: () => {}, errorCallback: () => {} }), [2, 4]);
+    t.deepEqual(
+      await pool.mapAsync((x: number) => x * 2, [1, 2], { chunksize: 1, callback: () => {}, errorCallback: () => {} }),
+      [2, 4],
+    );
     t.is(await pool.applyAsync((x: number) => x + 1, [1], { callback: () => {} }), 2);
   } finally {
     await pool.terminate();
@@ -104,7 +111,11 @@ test('native.sumPrimesInto: unknown options are refused', async (t) => {
 
 test('Pool resourceLimits: checked like every other option', (t) => {
   const typeError = (value: unknown, name: RegExp) =>
-    t.throws(() => new Pool({ processes: 1, resourceLimits: value as never }), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: name } as never);
+    t.throws(() => new Pool({ processes: 1, resourceLimits: value as never }), {
+      instanceOf: TypeError,
+      code: 'ERR_INVALID_ARG_TYPE',
+      message: name,
+    } as never);
   typeError('big', /"resourceLimits"/);
   typeError(null, /"resourceLimits"/);
   typeError([64], /"resourceLimits"/);

@@ -35,7 +35,11 @@ for (const backend of backends) {
       // Tasks that do not finish while the test looks: nothing makes room for more input.
       const held = pool.imap((x: number) => new Promise((resolve) => setTimeout(() => resolve(x), 60_000)), items);
       pool.close();
-      const pulledWhenTimerFired = await within(t, 20_000, new Promise<number>((resolve) => setTimeout(() => resolve(input.pulled), 100)));
+      const pulledWhenTimerFired = await within(
+        t,
+        20_000,
+        new Promise<number>((resolve) => setTimeout(() => resolve(input.pulled), 100)),
+      );
       t.true(pulledWhenTimerFired <= BOUND, `${pulledWhenTimerFired} items read before a 100 ms timer fired`);
       await pause(300);
       t.true(input.pulled <= BOUND, `${input.pulled} items read after close()`);

@@ -29,12 +29,19 @@ for (const backend of backends) {
     t.true(await eventually(() => existsSync(started), 30_000), 'the task started');
     const reason = new Error('changed my mind');
     ac.abort(reason);
-    const error = await within(t, 10_000, stuck.catch((e: unknown) => e));
+    const error = await within(
+      t,
+      10_000,
+      stuck.catch((e: unknown) => e),
+    );
     t.true(isAbort(reason)(error), String(error));
     t.is(await within(t, 30_000, other), 300, 'the other task was not failed');
     // Both workers answer (the spinning one would not for two minutes): it was replaced.
     const after = await within(t, 30_000, Promise.all([pool.apply(who), pool.apply(who), pool.apply(who), pool.apply(who)]));
-    t.true(after.some((w) => !before.has(w)), 'a new worker took the aborted one\'s place');
+    t.true(
+      after.some((w) => !before.has(w)),
+      "a new worker took the aborted one's place",
+    );
   });
 
   test(`${backend}: aborting map drops what has not started; imap and mapAsync reject too`, async (t) => {
@@ -44,7 +51,15 @@ for (const backend of backends) {
     const work = pool.map(spin, [started, started, started], 1, { signal: ac.signal });
     t.true(await eventually(() => existsSync(started), 30_000));
     ac.abort();
-    t.true(isAbort()(await within(t, 10_000, work.catch((e: unknown) => e))));
+    t.true(
+      isAbort()(
+        await within(
+          t,
+          10_000,
+          work.catch((e: unknown) => e),
+        ),
+      ),
+    );
     t.deepEqual(await within(t, 30_000, pool.map(fixture('square'), [1, 2, 3])), [1, 4, 9]);
 
     const ac2 = new AbortController();
@@ -53,13 +68,29 @@ for (const backend of backends) {
     const first = it.next();
     t.true(await eventually(() => existsSync(started2), 30_000));
     ac2.abort();
-    t.true(isAbort()(await within(t, 10_000, first.catch((e: unknown) => e))));
+    t.true(
+      isAbort()(
+        await within(
+          t,
+          10_000,
+          first.catch((e: unknown) => e),
+        ),
+      ),
+    );
 
     const ac3 = new AbortController();
     const errors: unknown[] = [];
     const result = pool.mapAsync(fixture('sleep'), [60_000], { signal: ac3.signal, errorCallback: (e) => errors.push(e) });
     ac3.abort();
-    t.true(isAbort()(await within(t, 10_000, result.get().catch((e: unknown) => e))));
+    t.true(
+      isAbort()(
+        await within(
+          t,
+          10_000,
+          result.get().catch((e: unknown) => e),
+        ),
+      ),
+    );
     t.is(errors.length, 1);
     t.is(await within(t, 30_000, pool.apply(fixture('add'), [1, 2])), 3);
   });
@@ -89,26 +120,60 @@ test('async: aborting drops queued calls and stops waiting for the running one',
   await using pool = new Pool({ backend: 'async', processes: 1 });
   const ran: number[] = [];
   const ac = new AbortController();
-  const work = pool.map(async (x: number) => {
-    ran.push(x);
-    await new Promise(() => {}); // never settles: only abort ends the wait
-  }, [1, 2, 3], 1, { signal: ac.signal });
+  const work = pool.map(
+    async (x: number) => {
+      ran.push(x);
+      await new Promise(() => {}); // never settles: only abort ends the wait
+    },
+    [1, 2, 3],
+    1,
+    { signal: ac.signal },
+  );
   await new Promise((resolve) => setImmediate(resolve));
   ac.abort();
-  t.true(isAbort()(await within(t, 10_000, work.catch((e: unknown) => e))));
+  t.true(
+    isAbort()(
+      await within(
+        t,
+        10_000,
+        work.catch((e: unknown) => e),
+      ),
+    ),
+  );
   t.deepEqual(ran, [1]);
-  t.is(await within(t, 10_000, pool.apply((x: number) => x + 1, [1])), 2, 'the slot is free again');
+  t.is(
+    await within(
+      t,
+      10_000,
+      pool.apply((x: number) => x + 1, [1]),
+    ),
+    2,
+    'the slot is free again',
+  );
 });
 
 test('native: aborting a map stops its kernels; other operations still finish', async (t) => {
   await using pool = new Pool({ backend: 'native', processes: 1 });
   const ac = new AbortController();
   // Minutes of work on one thread, unless the abort stops it.
-  const work = pool.map(native.sumPrimes, Array.from({ length: 200 }, () => 2_000_000), 1, { signal: ac.signal });
+  const work = pool.map(
+    native.sumPrimes,
+    Array.from({ length: 200 }, () => 2_000_000),
+    1,
+    { signal: ac.signal },
+  );
   const other = pool.apply(native.sumPrimes, [100000]);
   await new Promise((resolve) => setTimeout(resolve, 100));
   ac.abort();
-  t.true(isAbort()(await within(t, 10_000, work.catch((e: unknown) => e))));
+  t.true(
+    isAbort()(
+      await within(
+        t,
+        10_000,
+        work.catch((e: unknown) => e),
+      ),
+    ),
+  );
   t.is(await within(t, 30_000, other), 454396537, 'the other operation was run again, not failed');
   t.is(await within(t, 30_000, pool.apply(native.sumPrimes, [100000])), 454396537);
 });
@@ -118,7 +183,10 @@ test('signal is validated; options objects refuse unknown names', async (t) => {
   const fn = (x: number) => x;
   await t.throwsAsync(pool.apply(fn, [1], { signal: 42 as never }), { code: 'ERR_INVALID_ARG_TYPE', message: /"signal"/ });
   await t.throwsAsync(pool.map(fn, [1], 1, { signal: {} as never }), { code: 'ERR_INVALID_ARG_TYPE' });
-  await t.throwsAsync(pool.apply(fn, [1], { sigal: 1 } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /did you mean "signal"/ });
+  await t.throwsAsync(pool.apply(fn, [1], { sigal: 1 } as never), {
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /did you mean "signal"/,
+  });
   t.throws(() => pool.applyAsync(fn, [1], { signal: 'x' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
   await t.throwsAsync(pool.imap(fn, [1], 1, { signal: 1 as never }).next(), { code: 'ERR_INVALID_ARG_TYPE' });
 });

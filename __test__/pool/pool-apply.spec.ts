@@ -14,14 +14,23 @@ for (const backend of backends) {
     );
     t.true(results[0] instanceof AsyncResult);
     const values = await within(t, 30_000, Promise.all(results));
-    t.deepEqual(values, Array.from({ length: 20 }, (_, i) => i * i));
-    t.deepEqual([...calls].sort((a, b) => (a as number) - (b as number)), values);
+    t.deepEqual(
+      values,
+      Array.from({ length: 20 }, (_, i) => i * i),
+    );
+    t.deepEqual(
+      [...calls].sort((a, b) => (a as number) - (b as number)),
+      values,
+    );
   });
 
   test(`${backend}: errorCallback exactly once with the error; ready/successful follow`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
     const errors: unknown[] = [];
-    const r = pool.applyAsync(fixture('fail'), ['range', 'nope'], { callback: () => t.fail('callback'), errorCallback: (e) => errors.push(e) });
+    const r = pool.applyAsync(fixture('fail'), ['range', 'nope'], {
+      callback: () => t.fail('callback'),
+      errorCallback: (e) => errors.push(e),
+    });
     t.throws(() => r.successful(), { code: 'ERR_RESULT_NOT_READY' });
     await t.throwsAsync(r.get(), { instanceOf: RangeError, message: 'nope' });
     await r.wait();

@@ -17,24 +17,37 @@ test('async: arguments and results by reference, closures allowed, errors are th
   await using pool = new Pool({ backend: 'async', processes: 2 });
   const box = { hits: 0 };
   const seen: unknown[] = [];
-  const result = await pool.apply((x: typeof box) => {
-    seen.push(x); // a closure over this scope
-    x.hits++;
-    return x;
-  }, [box]);
+  const result = await pool.apply(
+    (x: typeof box) => {
+      seen.push(x); // a closure over this scope
+      x.hits++;
+      return x;
+    },
+    [box],
+  );
   t.is(result, box);
   t.is(seen[0], box);
   t.is(box.hits, 1);
   const thrown = Object.assign(new Error('boom'), { code: 'E_MINE' });
-  const caught = await t.throwsAsync(pool.apply(async () => {
-    throw thrown;
-  }));
+  const caught = await t.throwsAsync(
+    pool.apply(async () => {
+      throw thrown;
+    }),
+  );
   t.is(caught, thrown);
   const sync = new TypeError('sync');
-  t.is(await t.throwsAsync(pool.map((x: number) => {
-    if (x === 3) throw sync;
-    return x;
-  }, [1, 2, 3, 4])), sync);
+  t.is(
+    await t.throwsAsync(
+      pool.map(
+        (x: number) => {
+          if (x === 3) throw sync;
+          return x;
+        },
+        [1, 2, 3, 4],
+      ),
+    ),
+    sync,
+  );
 });
 
 test('async: at most `processes` calls in flight, on this thread', async (t) => {
@@ -43,20 +56,27 @@ test('async: at most `processes` calls in flight, on this thread', async (t) => 
   let most = 0;
   const gates = Array.from({ length: 10 }, () => gate());
   const started: number[] = [];
-  const work = pool.map(async (i: number) => {
-    started.push(i);
-    most = Math.max(most, ++inFlight);
-    await gates[i]!.promise;
-    inFlight--;
-    return i * 2;
-  }, [...gates.keys()], 1);
+  const work = pool.map(
+    async (i: number) => {
+      started.push(i);
+      most = Math.max(most, ++inFlight);
+      await gates[i]!.promise;
+      inFlight--;
+      return i * 2;
+    },
+    [...gates.keys()],
+    1,
+  );
   await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(started, [0, 1, 2]);
   for (const g of gates) {
     g.open();
     await new Promise((resolve) => setImmediate(resolve));
   }
-  t.deepEqual(await within(t, 10_000, work), [...gates.keys()].map((i) => i * 2));
+  t.deepEqual(
+    await within(t, 10_000, work),
+    [...gates.keys()].map((i) => i * 2),
+  );
   t.is(most, 3);
 });
 
@@ -99,12 +119,26 @@ test('async: terminate() rejects what has not started, and it never starts', asy
 
 test('async: native kernels, task() handles and an initializer run here too', async (t) => {
   const inits: unknown[] = [];
-  await using pool = new Pool({ backend: 'async', processes: 2, initializer: (tag: string) => inits.push(tag), initargs: ['once'] });
+  await using pool = new Pool({
+    backend: 'async',
+    processes: 2,
+    initializer: (tag: string) => inits.push(tag),
+    initargs: ['once'],
+  });
   t.deepEqual(await pool.map(native.sumPrimes, [100000, 10]), [454396537, 17]);
   t.is(await pool.apply(fixture('add'), [2, 3]), 5);
-  t.deepEqual(await pool.starmap(fixture('add'), [[1, 2], [3, 4]]), [3, 7]);
+  t.deepEqual(
+    await pool.starmap(fixture('add'), [
+      [1, 2],
+      [3, 4],
+    ]),
+    [3, 7],
+  );
   t.deepEqual(inits, ['once']);
-  t.throws(() => new Pool({ backend: 'async', initializer: 42 as never }), { code: 'ERR_INVALID_ARG_TYPE', message: /"initializer"/ });
+  t.throws(() => new Pool({ backend: 'async', initializer: 42 as never }), {
+    code: 'ERR_INVALID_ARG_TYPE',
+    message: /"initializer"/,
+  });
 });
 
 test('async: close() then join() waits for the calls in flight', async (t) => {
@@ -132,6 +166,9 @@ test('examples/async-fetch.ts fetches every page, at most 3 at once', async (t) 
   t.is(run.stderr, '');
   t.is(run.code, 0);
   const lines = run.stdout.trim().split('\n');
-  t.deepEqual(lines.slice(0, 9), Array.from({ length: 9 }, (_, i) => `200 you asked for /page/${i}`));
+  t.deepEqual(
+    lines.slice(0, 9),
+    Array.from({ length: 9 }, (_, i) => `200 you asked for /page/${i}`),
+  );
   t.regex(lines[9]!, /^fetched 9 pages, at most [123] at once$/);
 });

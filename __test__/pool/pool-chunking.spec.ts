@@ -18,15 +18,26 @@ for (const backend of backends) {
     await using pool = new Pool({ backend, processes: 2 });
     const xs = Array.from({ length: 10 }, () => undefined);
     // Warm: the pool now knows the task is cheap, and would batch it if it were free to.
-    await pool.map(fixture('jobMark'), Array.from({ length: 2000 }, () => undefined));
+    await pool.map(
+      fixture('jobMark'),
+      Array.from({ length: 2000 }, () => undefined),
+    );
     for (const [chunksize, expected] of [
       [3, [3, 3, 3, 1]],
       [1, Array.from({ length: 10 }, () => 1)],
       [10, [10]],
     ] as const) {
-      t.deepEqual(runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs, chunksize))), [...expected], `chunksize ${chunksize}`);
+      t.deepEqual(
+        runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs, chunksize))),
+        [...expected],
+        `chunksize ${chunksize}`,
+      );
       const tuples = xs.map(() => [] as []);
-      t.deepEqual(runLengths(await pool.starmap(fixture('jobMark'), tuples, chunksize)), [...expected], `starmap, chunksize ${chunksize}`);
+      t.deepEqual(
+        runLengths(await pool.starmap(fixture('jobMark'), tuples, chunksize)),
+        [...expected],
+        `starmap, chunksize ${chunksize}`,
+      );
     }
   });
 
@@ -34,12 +45,16 @@ for (const backend of backends) {
     await using pool = new Pool({ backend, processes: 2 });
     const xs = Array.from({ length: 5000 }, () => undefined);
     const jobs = runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs)));
-    t.is(jobs.reduce((a, b) => a + b, 0), xs.length);
+    t.is(
+      jobs.reduce((a, b) => a + b, 0),
+      xs.length,
+    );
     t.true(jobs.length < xs.length / 10, `${xs.length} calls in ${jobs.length} jobs`);
     // A cold pool learns the cost from one call, then lets each job grow to at most twice the one
     // before: a few cheap first calls never hand one worker a quarter of the map at once.
     t.is(jobs[0], 1);
-    for (let i = 1; i < jobs.length - 1; i++) t.true(jobs[i]! <= 2 * jobs[i - 1]!, `job ${i}: ${jobs.slice(0, i + 1).join(', ')}`);
+    for (let i = 1; i < jobs.length - 1; i++)
+      t.true(jobs[i]! <= 2 * jobs[i - 1]!, `job ${i}: ${jobs.slice(0, i + 1).join(', ')}`);
   });
 
   test(`${backend}: with no chunksize, long tasks go one to a job (they balance as one task per item)`, async (t) => {
@@ -47,7 +62,11 @@ for (const backend of backends) {
     // Each call costs at least 20 ms: well above what the pool puts in one job.
     const tuples = Array.from({ length: 12 }, (_, i) => [i, 20] as [number, number]);
     const marks = await within(t, 60_000, pool.starmap(fixture('jobMarkAfter'), tuples));
-    t.deepEqual(runLengths(marks), Array.from({ length: 12 }, () => 1), marks.join(', '));
+    t.deepEqual(
+      runLengths(marks),
+      Array.from({ length: 12 }, () => 1),
+      marks.join(', '),
+    );
   });
 }
 
@@ -57,7 +76,11 @@ for (const backend of backends) {
     const odd = [-0, 0, Number.NaN, 1.5, -(2 ** 53) + 1, 2 ** 53 - 1, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity];
     const xs = Array.from({ length: 3000 }, (_, i) => odd[i % odd.length]! * (i % 7 === 0 ? 1 : i));
     for (const chunksize of [undefined, 100]) {
-      const back = await within(t, 30_000, pool.map((x: number) => x, xs, chunksize));
+      const back = await within(
+        t,
+        30_000,
+        pool.map((x: number) => x, xs, chunksize),
+      );
       t.true(Array.isArray(back), 'a plain array');
       t.true(
         back.every((x, i) => Object.is(x, xs[i])),

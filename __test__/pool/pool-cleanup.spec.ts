@@ -8,7 +8,11 @@ import { eventually, fixture, isProcessAlive, osThreadCount, within } from '../h
 test.serial('process: no child process is left running after terminate() or join()', async (t) => {
   for (const stop of ['terminate', 'join'] as const) {
     const pool = new Pool({ backend: 'process', processes: 2 });
-    const who = await pool.map(fixture('whoAmI'), Array.from({ length: 8 }, () => undefined), 1);
+    const who = await pool.map(
+      fixture('whoAmI'),
+      Array.from({ length: 8 }, () => undefined),
+      1,
+    );
     const pids = [...new Set(who.map((w) => w.pid))];
     t.true(pids.length >= 1 && !pids.includes(process.pid));
     t.true(pids.every(isProcessAlive));

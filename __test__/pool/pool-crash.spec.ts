@@ -12,7 +12,10 @@ for (const backend of backends) {
     t.is(error!.exitCode, 7);
     t.is(error!.signal, null);
     t.is(error!.code, 'ERR_WORKER_CRASHED');
-    t.deepEqual(await within(t, 30_000, Promise.all(others)), Array.from({ length: 10 }, (_, i) => i * i));
+    t.deepEqual(
+      await within(t, 30_000, Promise.all(others)),
+      Array.from({ length: 10 }, (_, i) => i * i),
+    );
     // A replacement worker keeps the pool at full strength.
     t.deepEqual(await within(t, 30_000, pool.map(fixture('square'), [1, 2, 3, 4], 1)), [1, 4, 9, 16]);
   });
@@ -23,10 +26,14 @@ for (const backend of backends) {
       t,
       30_000,
       Promise.allSettled([
-        pool.map((x: number) => {
-          if (x === 5) process.exit(3);
-          return x;
-        }, Array.from({ length: 12 }, (_, i) => i), 1),
+        pool.map(
+          (x: number) => {
+            if (x === 5) process.exit(3);
+            return x;
+          },
+          Array.from({ length: 12 }, (_, i) => i),
+          1,
+        ),
         pool.map(fixture('square'), [1, 2, 3], 1),
       ]),
     );
@@ -68,7 +75,11 @@ for (const backend of backends) {
 
   test(`${backend}: an uncaught error in a timer is a crash of that worker, not a hang`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
-    const error = await within(t, 30_000, t.throwsAsync(pool.apply(fixture('throwInTimer'), ['boom in timer']), { instanceOf: WorkerCrashedError }));
+    const error = await within(
+      t,
+      30_000,
+      t.throwsAsync(pool.apply(fixture('throwInTimer'), ['boom in timer']), { instanceOf: WorkerCrashedError }),
+    );
     t.is(error!.exitCode, 1);
     // The uncaught error itself is in the message and the cause, on both backends.
     t.regex(error!.message, /boom in timer/);
@@ -79,7 +90,11 @@ for (const backend of backends) {
 
 test('process: a worker killed by a signal reports the signal', async (t) => {
   await using pool = new Pool({ backend: 'process', processes: 1 });
-  const error = await within(t, 30_000, t.throwsAsync(pool.apply(fixture('killSelf'), ['SIGKILL']), { instanceOf: WorkerCrashedError }));
+  const error = await within(
+    t,
+    30_000,
+    t.throwsAsync(pool.apply(fixture('killSelf'), ['SIGKILL']), { instanceOf: WorkerCrashedError }),
+  );
   t.is(error!.signal, 'SIGKILL');
   t.is(error!.exitCode, null);
   t.is(await pool.apply(fixture('square'), [3]), 9);

@@ -30,10 +30,11 @@ for (const backend of backends) {
     const error = await t.throwsAsync(pool.apply(fixture('square'), [(() => 1) as unknown as number]), { instanceOf: TypeError });
     t.regex(error!.message, /could not be sent to the worker/);
     t.is(await good, 16);
-    const mixed = await Promise.allSettled(
-      [1, () => 2, 3].map((x) => pool.apply((v: unknown) => v, [x])),
+    const mixed = await Promise.allSettled([1, () => 2, 3].map((x) => pool.apply((v: unknown) => v, [x])));
+    t.deepEqual(
+      mixed.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
     );
-    t.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
     t.is(await pool.apply(fixture('square'), [5]), 25);
   });
 
@@ -82,7 +83,10 @@ test('AggregateError, DOMException and an error’s own cause cross intact', asy
 test('an error of this package thrown in a task (Empty from a queue) is that class for the caller', async (t) => {
   await using pool = new Pool({ processes: 1 });
   const q = new Queue<number>();
-  const error = await t.throwsAsync(pool.apply((queue: Queue<number>) => queue.get({ timeout: 10 }), [q]), { instanceOf: Empty });
+  const error = await t.throwsAsync(
+    pool.apply((queue: Queue<number>) => queue.get({ timeout: 10 }), [q]),
+    { instanceOf: Empty },
+  );
   t.is(error!.name, 'Empty');
   t.is((error as Empty).code, 'ERR_QUEUE_EMPTY');
   t.true(error!.cause instanceof RemoteError);

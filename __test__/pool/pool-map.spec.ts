@@ -18,16 +18,39 @@ for (const backend of backends) {
 
   test(`${backend}: starmap, imap (input order) and imapUnordered (every result once)`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
-    t.deepEqual(await pool.starmap(fixture('add'), [[1, 2], [3, 4], [5, 6]]), [3, 7, 11]);
-    t.deepEqual(await pool.starmapAsync((a: number, b: number) => a * b, [[2, 3], [4, 5]], { chunksize: 1 }), [6, 20]);
+    t.deepEqual(
+      await pool.starmap(fixture('add'), [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      [3, 7, 11],
+    );
+    t.deepEqual(
+      await pool.starmapAsync(
+        (a: number, b: number) => a * b,
+        [
+          [2, 3],
+          [4, 5],
+        ],
+        { chunksize: 1 },
+      ),
+      [6, 20],
+    );
     const xs = Array.from({ length: 30 }, (_, i) => i);
     const ordered: number[] = [];
     for await (const v of pool.imap(fixture('slowSquare'), xs, 2)) ordered.push(v);
-    t.deepEqual(ordered, xs.map((x) => x * x));
+    t.deepEqual(
+      ordered,
+      xs.map((x) => x * x),
+    );
     for (const chunksize of [1, 4]) {
       const unordered: number[] = [];
       for await (const v of pool.imapUnordered(fixture('slowSquare'), xs, chunksize)) unordered.push(v);
-      t.deepEqual([...unordered].sort((a, b) => a - b), xs.map((x) => x * x));
+      t.deepEqual(
+        [...unordered].sort((a, b) => a - b),
+        xs.map((x) => x * x),
+      );
     }
   });
 
@@ -93,9 +116,12 @@ for (const backend of backends) {
     t.truthy(error);
     t.deepEqual(finished, [-1]);
     const items: number[] = [];
-    await t.throwsAsync(async () => {
-      for await (const v of pool.imap(failOn, [1, 2, 3, 4], 1)) items.push(v);
-    }, { message: 'bad item 3' });
+    await t.throwsAsync(
+      async () => {
+        for await (const v of pool.imap(failOn, [1, 2, 3, 4], 1)) items.push(v);
+      },
+      { message: 'bad item 3' },
+    );
     t.deepEqual(items, [1, 2]);
   });
 
@@ -122,7 +148,10 @@ for (const backend of backends) {
       })(),
     );
     clearInterval(timer);
-    t.deepEqual(seen, Array.from({ length: 100 }, (_, i) => i * 2));
+    t.deepEqual(
+      seen,
+      Array.from({ length: 100 }, (_, i) => i * 2),
+    );
     t.true(ticks > 0, 'timers fired while imap ran');
     t.true(pulled < 100_000, `the input is read as results are taken (${pulled} items pulled)`);
     const unordered: number[] = [];
@@ -170,7 +199,10 @@ test('bad arguments are TypeErrors/RangeErrors naming the argument', async (t) =
   await t.throwsAsync(pool.map(square, [1], 0), { instanceOf: RangeError, message: /"chunksize"/ });
   await t.throwsAsync(pool.map(square, [1], 1.5), { instanceOf: RangeError, message: /"chunksize"/ });
   await t.throwsAsync(pool.map(42 as unknown as typeof square, [1]), { instanceOf: TypeError, message: /"fn"/ });
-  await t.throwsAsync(pool.starmap(square, [5 as unknown as [number]]), { instanceOf: TypeError, message: /iterableOfArgTuples\[0\]/ });
+  await t.throwsAsync(pool.starmap(square, [5 as unknown as [number]]), {
+    instanceOf: TypeError,
+    message: /iterableOfArgTuples\[0\]/,
+  });
   await t.throwsAsync(pool.map(Math.max, [1]), { instanceOf: TypeError, message: /"fn"/ });
   await t.throwsAsync(pool.imap(square, 7 as unknown as number[]).next(), { instanceOf: TypeError, message: /"iterable"/ });
 });

@@ -9,9 +9,12 @@ for (const backend of backends) {
     t.deepEqual(await pool.map((x: number) => x + 1, [1, 2]), [2, 3]);
     t.deepEqual(await pool.map(async (x: number) => x * 10, [1, 2]), [10, 20]);
     t.deepEqual(
-      await pool.map(function named(x: number) {
-        return -x;
-      }, [1, 2]),
+      await pool.map(
+        function named(x: number) {
+          return -x;
+        },
+        [1, 2],
+      ),
       [-1, -2],
     );
     const methods = {
@@ -29,7 +32,10 @@ for (const backend of backends) {
   test(`${backend}: an inline function using its enclosing scope fails with a message pointing to task()`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
     const factor = 3;
-    const error = await t.throwsAsync(pool.map((x: number) => x * factor, [1]), { instanceOf: ReferenceError });
+    const error = await t.throwsAsync(
+      pool.map((x: number) => x * factor, [1]),
+      { instanceOf: ReferenceError },
+    );
     t.regex(error!.message, /factor/);
     t.regex(error!.message, /enclosing scope/);
     t.regex(error!.message, /task\(/);
@@ -41,7 +47,10 @@ for (const backend of backends) {
     t.deepEqual(await pool.map(fixture('square'), [3]), [9]);
     t.deepEqual(await pool.map(task(new URL('../fixtures/tasks.mjs', import.meta.url)), [3]), [6]);
     t.deepEqual(await pool.map(task(new URL('../fixtures/tasks.cjs', import.meta.url), 'cube'), [3]), [27]);
-    const triple = task<typeof import('../fixtures/tasks-ts.js').triple>(new URL('../fixtures/tasks-ts.ts', import.meta.url), 'triple');
+    const triple = task<typeof import('../fixtures/tasks-ts.js').triple>(
+      new URL('../fixtures/tasks-ts.ts', import.meta.url),
+      'triple',
+    );
     t.deepEqual(await pool.map(triple, [3]), [9]);
     await t.throwsAsync(pool.apply(task(new URL('../fixtures/tasks.mjs', import.meta.url), 'missing'), [1]), {
       instanceOf: TypeError,
@@ -56,7 +65,10 @@ for (const backend of backends) {
     await using pool = new Pool({ backend, processes: 2 });
     const xs = Array.from({ length: 200 }, (_, i) => i * 500);
     const sums = await pool.map(native.sumPrimes, xs);
-    t.is(sums.reduce((a, b) => a + b, 0), 31007039440);
+    t.is(
+      sums.reduce((a, b) => a + b, 0),
+      31007039440,
+    );
     t.deepEqual(await pool.map(native.isPrime, [2n, 4n, 97]), [true, false, true]);
     await t.throwsAsync(pool.apply(native.sumPrimes, [-1]), { instanceOf: RangeError, message: /"n"/ });
   });

@@ -8,7 +8,15 @@ const identity = (w: { pid: number; threadId: number }) => `${w.pid}/${w.threadI
 for (const backend of backends) {
   test(`${backend}: maxtasksperchild replaces a worker after N tasks (identities change)`, async (t) => {
     await using pool = new Pool({ backend, processes: 1, maxtasksperchild: 2 });
-    const who = await within(t, 30_000, pool.map(fixture('whoAmI'), Array.from({ length: 6 }, () => undefined), 1));
+    const who = await within(
+      t,
+      30_000,
+      pool.map(
+        fixture('whoAmI'),
+        Array.from({ length: 6 }, () => undefined),
+        1,
+      ),
+    );
     const ids = who.map(identity);
     t.is(new Set(ids).size, 3, `6 tasks, 2 per worker: ${ids.join(', ')}`);
     t.is(ids[0], ids[1]);
@@ -18,13 +26,21 @@ for (const backend of backends) {
 
   test(`${backend}: without maxtasksperchild the same workers serve every task`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
-    const who = await pool.map(fixture('whoAmI'), Array.from({ length: 10 }, () => undefined), 1);
+    const who = await pool.map(
+      fixture('whoAmI'),
+      Array.from({ length: 10 }, () => undefined),
+      1,
+    );
     t.true(new Set(who.map(identity)).size <= 2);
   });
 
   test(`${backend}: initializer runs once in every worker before its first task, with initargs`, async (t) => {
     await using pool = new Pool({ backend, processes: 2, initializer: fixture('init'), initargs: ['tag', { n: 1 }] });
-    const seen = await pool.map(fixture('readInit'), Array.from({ length: 8 }, () => undefined), 1);
+    const seen = await pool.map(
+      fixture('readInit'),
+      Array.from({ length: 8 }, () => undefined),
+      1,
+    );
     for (const s of seen) {
       t.truthy(s, 'initialized before the task');
       t.is(s!.tag, 'tag');

@@ -9,27 +9,39 @@ test('Pool(thread): 8 tasks x 100,000 add(1) on a Value passed as a task argumen
   const counter = new Value('i', 0);
   await pool.map(task(tasks, 'bump100k'), Array(8).fill(counter));
   t.is(counter.value, 800_000);
-  await pool.starmap(task(tasks, 'bump'), Array.from({ length: 4 }, () => [counter, 1_000]));
+  await pool.starmap(
+    task(tasks, 'bump'),
+    Array.from({ length: 4 }, () => [counter, 1_000]),
+  );
   t.is(counter.value, 804_000);
 });
 
 test('Pool(thread): value += 1 under getLock(), the Value nested in an argument object, is exact', async (t) => {
   await using pool = new Pool({ backend: 'thread', processes: 2 });
   const counter = new Value('i', 0);
-  await pool.map(task(tasks, 'lockedBump'), Array.from({ length: 4 }, () => ({ counter, n: 50_000 })));
+  await pool.map(
+    task(tasks, 'lockedBump'),
+    Array.from({ length: 4 }, () => ({ counter, n: 50_000 })),
+  );
   t.is(counter.value, 200_000);
 });
 
-test('Pool(thread): a SharedArray returned by a task is the caller\'s own object; a Queue fills from tasks', async (t) => {
+test("Pool(thread): a SharedArray returned by a task is the caller's own object; a Queue fills from tasks", async (t) => {
   await using pool = new Pool({ backend: 'thread', processes: 2 });
   const out = new SharedArray('d', 4);
   const lock = new Lock();
-  const returned = await pool.starmap(task(tasks, 'fill'), [0, 1, 2, 3].map((i) => [out, i, lock]));
+  const returned = await pool.starmap(
+    task(tasks, 'fill'),
+    [0, 1, 2, 3].map((i) => [out, i, lock]),
+  );
   for (const r of returned) t.is(r, out);
   t.deepEqual(out.toArray(), [0, 10, 20, 30]);
 
   const q = new Queue<number>();
-  await pool.starmap(task(tasks, 'produce'), [[q, 1, 500], [q, 2, 500]]);
+  await pool.starmap(task(tasks, 'produce'), [
+    [q, 1, 500],
+    [q, 2, 500],
+  ]);
   let sum = 0;
   for (let i = 0; i < 1_000; i++) sum += await q.get({ timeout: 30_000 });
   t.is(sum, 1_000 * 1500 + 2 * ((499 * 500) / 2));

@@ -89,14 +89,20 @@ test("daemon may be set before start, as Python's p.daemon = True; checked, and 
   const p = new Process({ target: () => {} });
   p.daemon = true;
   t.true(p.daemon);
-  t.throws(() => {
-    p.daemon = 'yes' as never;
-  }, { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"daemon"/ });
+  t.throws(
+    () => {
+      p.daemon = 'yes' as never;
+    },
+    { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE', message: /"daemon"/ },
+  );
   t.true(p.daemon);
   p.start();
-  t.throws(() => {
-    p.daemon = false;
-  }, { code: 'ERR_ALREADY_STARTED', message: /daemon/ });
+  t.throws(
+    () => {
+      p.daemon = false;
+    },
+    { code: 'ERR_ALREADY_STARTED', message: /daemon/ },
+  );
   t.true(p.daemon);
   await within(t, 30_000, p.join());
   t.is(p.exitCode, 0);
@@ -138,7 +144,9 @@ for (const backend of backends) {
     const { fileURLToPath } = await import('node:url');
     const script = fileURLToPath(new URL('../fixtures/daemon-join.ts', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import=tsx', script, backend], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+      execFile(process.execPath, ['--import=tsx', script, backend], { timeout: 30_000 }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      );
     });
     const [seen, joined] = stdout.trim().split('\n');
     t.like(JSON.parse(seen!), { daemon: true });

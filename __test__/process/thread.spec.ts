@@ -32,7 +32,10 @@ test('Thread: a Process on the thread backend, named Thread-N; currentThread() i
   t.is(await within(t, 30_000, q.get()), 'ran');
   await within(t, 30_000, b.join());
   t.is(b.exitCode, 0);
-  t.throws(() => new Thread({ target: () => 1, backend: 'process' } as never), { code: 'ERR_INVALID_ARG_VALUE', message: /"options.backend"/ });
+  t.throws(() => new Thread({ target: () => 1, backend: 'process' } as never), {
+    code: 'ERR_INVALID_ARG_VALUE',
+    message: /"options.backend"/,
+  });
   await using pool = new Pool({ backend: 'thread', processes: 1 });
   t.regex(await pool.apply(threadName), /^PoolWorker-\d+$/);
   await using procs = new Pool({ backend: 'process', processes: 1 });
@@ -69,7 +72,10 @@ for (const backend of backends) {
   test(`${backend}: a Process subclass overriding run() runs it in the worker with its fields as this`, async (t) => {
     class MyProcess extends Process {
       readonly extra = { list: [1, 2], map: new Map([['k', 'v']]) };
-      constructor(readonly n: number, readonly out: string) {
+      constructor(
+        readonly n: number,
+        readonly out: string,
+      ) {
         super({ backend });
       }
       override run() {
@@ -126,7 +132,10 @@ for (const backend of backends) {
 
 test('a thread Process subclass: a shared Value among its fields arrives working', async (t) => {
   class Adds extends Process {
-    constructor(readonly total: Value<'i'>, readonly n: number) {
+    constructor(
+      readonly total: Value<'i'>,
+      readonly n: number,
+    ) {
       super();
     }
     override run() {
@@ -157,8 +166,17 @@ test('Process.run() called directly runs the target here, as in Python', async (
 });
 
 for (const [file, expected] of [
-  ['my-process.ts', ['hello from MyProcess-1: n = 1', 'hello from MyProcess-2: n = 2', 'hello from MyProcess-3: n = 3',
-    'names: MyProcess-1, MyProcess-2, MyProcess-3', 'exit codes: 0, 0, 0', 'total: 6']],
+  [
+    'my-process.ts',
+    [
+      'hello from MyProcess-1: n = 1',
+      'hello from MyProcess-2: n = 2',
+      'hello from MyProcess-3: n = 3',
+      'names: MyProcess-1, MyProcess-2, MyProcess-3',
+      'exit codes: 0, 0, 0',
+      'total: 6',
+    ],
+  ],
   ['thread-music.ts', ['playing the song (1/2)', 'playing the song (2/2)', 'MainThread waited for Thread-1; exit code 0']],
 ] as const) {
   test(`examples/${file} prints what the Python original does`, async (t) => {

@@ -35,9 +35,17 @@ for (const sync of [false, true]) {
   const how = sync ? 'putSync' : 'await put';
   test(`2 process producers x ${ITEMS} items (${how}) through a Queue, JoinableQueue and SimpleQueue to the main thread`, async (t) => {
     await using pool = new Pool({ backend: 'process', processes: 2 });
-    const queues = [['Queue', new Queue<number>()], ['JoinableQueue', new JoinableQueue<number>()], ['SimpleQueue', new SimpleQueue<number>()]] as const;
+    const queues = [
+      ['Queue', new Queue<number>()],
+      ['JoinableQueue', new JoinableQueue<number>()],
+      ['SimpleQueue', new SimpleQueue<number>()],
+    ] as const;
     for (const [name, queue] of queues) {
-      const done = pool.starmap(t_('produce'), PRODUCERS.map((from) => [queue, from, ITEMS, sync] as [Queue<number>, number, number, boolean]), 1);
+      const done = pool.starmap(
+        t_('produce'),
+        PRODUCERS.map((from) => [queue, from, ITEMS, sync] as [Queue<number>, number, number, boolean]),
+        1,
+      );
       await takeAll(t, name, () => queue.get());
       t.deepEqual(await within(t, 30_000, done, `${name}: producers`), [ITEMS, ITEMS]);
       if (queue instanceof JoinableQueue) {
@@ -53,7 +61,18 @@ test(`2 process producers x ${ITEMS} items read only after the producers ended: 
   await using pool = new Pool({ backend: 'process', processes: 2 });
   const queue = new Queue<number>();
   // Small items: all of them fit in the ring, so the producers can end before anyone reads.
-  t.deepEqual(await within(t, 60_000, pool.starmap(t_('produce'), PRODUCERS.map((from) => [queue, from, ITEMS, false] as [Queue<number>, number, number, boolean]), 1)), [ITEMS, ITEMS]);
+  t.deepEqual(
+    await within(
+      t,
+      60_000,
+      pool.starmap(
+        t_('produce'),
+        PRODUCERS.map((from) => [queue, from, ITEMS, false] as [Queue<number>, number, number, boolean]),
+        1,
+      ),
+    ),
+    [ITEMS, ITEMS],
+  );
   t.is(queue.qsize(), PRODUCERS.length * ITEMS);
   await takeAll(t, 'Queue', () => queue.get());
 });
@@ -61,7 +80,11 @@ test(`2 process producers x ${ITEMS} items read only after the producers ended: 
 test(`Pipe: 2 process writers x ${ITEMS} messages on one end, read here`, async (t) => {
   await using pool = new Pool({ backend: 'process', processes: 2 });
   const [reader, writer] = Pipe(false) as [Connection<number>, Connection<number>];
-  const done = pool.starmap(t_('sendAll'), PRODUCERS.map((from) => [writer, from, ITEMS] as [Connection<number>, number, number]), 1);
+  const done = pool.starmap(
+    t_('sendAll'),
+    PRODUCERS.map((from) => [writer, from, ITEMS] as [Connection<number>, number, number]),
+    1,
+  );
   await takeAll(t, 'Pipe', () => reader.recv());
   t.deepEqual(await within(t, 30_000, done, 'writers'), [ITEMS, ITEMS]);
 });

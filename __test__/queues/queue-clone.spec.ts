@@ -14,7 +14,13 @@ import { cloneDescriptions, corpus } from '../fixtures/clone-corpus.js';
  * Compares every delivered value with the description of structuredClone of its source (`expected`,
  * computed where the values were built: an Error's stack names the line that built it).
  */
-function sameAsClone(t: ExecutionContext, delivered: unknown[], values: [string, unknown][], expected: unknown[], how: string): void {
+function sameAsClone(
+  t: ExecutionContext,
+  delivered: unknown[],
+  values: [string, unknown][],
+  expected: unknown[],
+  how: string,
+): void {
   t.is(delivered.length, values.length);
   const differ = values.filter((_, i) => !isDeepStrictEqual(describeClone(delivered[i]), expected[i])).map(([name]) => name);
   t.deepEqual(differ, [], `${how}: these differ from structuredClone`);
@@ -70,7 +76,13 @@ test('values put by a worker thread arrive as structuredClone gives them', async
   const { names, expected } = await within(t, 60_000, pool.apply(putCorpus, [q]));
   const delivered: unknown[] = [];
   for (let i = 0; i < names.length; i++) delivered.push(await within(t, 30_000, q.get()));
-  sameAsClone(t, delivered, names.map((name) => [name, undefined]), expected, 'from a worker');
+  sameAsClone(
+    t,
+    delivered,
+    names.map((name) => [name, undefined]),
+    expected,
+    'from a worker',
+  );
 });
 
 /** Values structuredClone refuses, nested or not; each built fresh. */
@@ -121,10 +133,16 @@ test('what structuredClone refuses is refused at every put, with its error, and 
   const [a, b] = Pipe();
   for (const [name, value] of refused()) {
     const puts: [string, () => unknown][] = [
-      ['put', () => q.put(value)], ['putNowait', () => q.putNowait(value)], ['putSync', () => q.putSync(value)],
-      ['bounded put', () => bounded.put(value, { timeout: 10 })], ['bounded putNowait', () => bounded.putNowait(value)],
-      ['JoinableQueue put', () => jq.put(value)], ['JoinableQueue putNowait', () => jq.putNowait(value)],
-      ['SimpleQueue put', () => sq.put(value)], ['SimpleQueue putSync', () => sq.putSync(value)], ['Pipe send', () => a.send(value)],
+      ['put', () => q.put(value)],
+      ['putNowait', () => q.putNowait(value)],
+      ['putSync', () => q.putSync(value)],
+      ['bounded put', () => bounded.put(value, { timeout: 10 })],
+      ['bounded putNowait', () => bounded.putNowait(value)],
+      ['JoinableQueue put', () => jq.put(value)],
+      ['JoinableQueue putNowait', () => jq.putNowait(value)],
+      ['SimpleQueue put', () => sq.put(value)],
+      ['SimpleQueue putSync', () => sq.putSync(value)],
+      ['Pipe send', () => a.send(value)],
     ];
     for (const [how, put] of puts) await refusal(t, `${name}, ${how}`, value, put);
   }

@@ -45,7 +45,12 @@ test('a get started while the writing Process streams settles once it ended mid-
   const p = new Process({ target: async (queue: Queue<string>, n: number) => queue.put('w'.repeat(n)), args: [q, SIZE] });
   const pending = q.get({ timeout: 2_000 });
   p.start();
-  const got = await within(t, 30_000, pending.catch((error: unknown) => error), 'get({ timeout: 2000 })');
+  const got = await within(
+    t,
+    30_000,
+    pending.catch((error: unknown) => error),
+    'get({ timeout: 2000 })',
+  );
   await within(t, 30_000, p.join(), 'join');
   // Whether it came before the timeout or not, it is delivered exactly once.
   const message = got instanceof Empty ? await within(t, 5_000, q.get({ timeout: 2_000 }), 'second get') : got;

@@ -41,7 +41,14 @@ async function drainExactly(t: ExecutionContext, queues: Queues, producers: numb
     let count = 0;
     // Every get must be answered at once; a lost item makes the get wait (the guard fails the test).
     while (!q.empty() && count < producers * ITEMS) {
-      seen.add(await within(t, 10_000, q.get(), `run ${run}: ${names[n]} get #${count} (qsize ${q instanceof SimpleQueue ? '?' : q.qsize()})`));
+      seen.add(
+        await within(
+          t,
+          10_000,
+          q.get(),
+          `run ${run}: ${names[n]} get #${count} (qsize ${q instanceof SimpleQueue ? '?' : q.qsize()})`,
+        ),
+      );
       count++;
       if (q instanceof JoinableQueue) q.taskDone();
     }
@@ -56,7 +63,17 @@ test('thread Pool: every item tasks put is there exactly once after close() + jo
   for (let run = 0; run < RUNS; run++) {
     const queues = makeQueues();
     const pool = new Pool({ processes: 2 });
-    t.deepEqual(await pool.starmap(produce, [[queues, 0, false], [queues, 1, true]], 1), [0, 1]);
+    t.deepEqual(
+      await pool.starmap(
+        produce,
+        [
+          [queues, 0, false],
+          [queues, 1, true],
+        ],
+        1,
+      ),
+      [0, 1],
+    );
     pool.close();
     await within(t, 30_000, pool.join(), `run ${run}: join`);
     await drainExactly(t, queues, 2, run);
@@ -69,7 +86,10 @@ test('thread Process: every item the target put is there exactly once after join
     const processes = [false, true].map((sync, k) => new Process({ target: produce, args: [queues, k, sync] }));
     for (const p of processes) p.start();
     for (const p of processes) await within(t, 30_000, p.join(), `run ${run}: join`);
-    t.deepEqual(processes.map((p) => p.exitCode), [0, 0]);
+    t.deepEqual(
+      processes.map((p) => p.exitCode),
+      [0, 0],
+    );
     await drainExactly(t, queues, 2, run);
   }
 });
@@ -78,7 +98,10 @@ test('maxtasksperchild: 1: a replaced worker hands over what it had not delivere
   const queues = makeQueues();
   const pool = new Pool({ processes: 2, maxtasksperchild: 1 });
   const tasks = Array.from({ length: 8 }, (_, k) => [queues, k, k % 2 === 1] as [Queues, number, boolean]);
-  t.deepEqual(await pool.starmap(produce, tasks, 1), tasks.map(([, k]) => k));
+  t.deepEqual(
+    await pool.starmap(produce, tasks, 1),
+    tasks.map(([, k]) => k),
+  );
   pool.close();
   await within(t, 60_000, pool.join(), 'join');
   await drainExactly(t, queues, tasks.length, 0);
@@ -88,7 +111,14 @@ test('await using: the pool is disposed (close + join) with every item delivered
   const queues = makeQueues();
   {
     await using pool = new Pool({ processes: 2 });
-    await pool.starmap(produce, [[queues, 0, true], [queues, 1, false]], 1);
+    await pool.starmap(
+      produce,
+      [
+        [queues, 0, true],
+        [queues, 1, false],
+      ],
+      1,
+    );
   }
   await drainExactly(t, queues, 2, 0);
 });
@@ -96,7 +126,14 @@ test('await using: the pool is disposed (close + join) with every item delivered
 test('terminate() once the tasks are done: what they put is still delivered', async (t) => {
   const queues = makeQueues();
   const pool = new Pool({ processes: 2 });
-  await pool.starmap(produce, [[queues, 0, false], [queues, 1, true]], 1);
+  await pool.starmap(
+    produce,
+    [
+      [queues, 0, false],
+      [queues, 1, true],
+    ],
+    1,
+  );
   await within(t, 30_000, pool.terminate(), 'terminate');
   await drainExactly(t, queues, 2, 0);
 });
@@ -114,12 +151,20 @@ test('a task that puts and then exits the worker: what it put is delivered, the 
 test('Processes putting one large item each as their last statement: every item arrives', async (t) => {
   const q = new Queue<{ k: number; pad: string }>();
   // Each item is 20 KB: three fill the buffer, so most Processes end with their item in the outbox.
-  const processes = Array.from({ length: 10 }, (_, k) =>
-    new Process({ target: async (queue: Queue<{ k: number; pad: string }>, n: number) => queue.put({ k: n, pad: 'p'.repeat(20_000) }), args: [q, k] }),
+  const processes = Array.from(
+    { length: 10 },
+    (_, k) =>
+      new Process({
+        target: async (queue: Queue<{ k: number; pad: string }>, n: number) => queue.put({ k: n, pad: 'p'.repeat(20_000) }),
+        args: [q, k],
+      }),
   );
   for (const p of processes) p.start();
   for (const p of processes) await within(t, 60_000, p.join(), 'join');
   const seen = new Set<number>();
   while (!q.empty()) seen.add((await within(t, 10_000, q.get(), `get #${seen.size}`)).k);
-  t.deepEqual([...seen].sort((a, b) => a - b), [...Array(10).keys()]);
+  t.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    [...Array(10).keys()],
+  );
 });

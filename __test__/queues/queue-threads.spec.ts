@@ -37,10 +37,19 @@ test('3 worker producers + the main thread, 2 worker consumers + the main thread
 
   let expectedSum = 0;
   for (let from = 1; from <= 4; from++) for (let i = 0; i < PER_PRODUCER; i++) expectedSum += from * 1_000_000 + i;
-  t.is(results.reduce((a, r) => a + r.count, 0), 4 * PER_PRODUCER);
-  t.is(results.reduce((a, r) => a + r.sum, 0), expectedSum);
+  t.is(
+    results.reduce((a, r) => a + r.count, 0),
+    4 * PER_PRODUCER,
+  );
+  t.is(
+    results.reduce((a, r) => a + r.sum, 0),
+    expectedSum,
+  );
   // Each consumer sees each producer's items in the order they were put (FIFO per producer).
-  t.deepEqual(results.map((r) => r.outOfOrder), [0, 0, 0]);
+  t.deepEqual(
+    results.map((r) => r.outOfOrder),
+    [0, 0, 0],
+  );
   t.true(q.empty());
 });
 
@@ -63,7 +72,10 @@ test('large messages from several workers at once arrive whole (chunked streamin
   }
   await Promise.all(producers);
   t.is(bigSeen, 1);
-  t.deepEqual([...seen.entries()].sort(), [[1, 300], [2, 300]]);
+  t.deepEqual([...seen.entries()].sort(), [
+    [1, 300],
+    [2, 300],
+  ]);
   t.true(q.empty());
 });
 
@@ -107,13 +119,22 @@ test('getNowait/getSync with a timeout while a worker streams messages larger an
         continue;
       }
       const size = m.i >= 1000 ? mine[m.i - 1000]! : sizes[m.i]!;
-      if (m.pad.length !== size || m.pad !== String.fromCharCode(97 + (m.i % 26)).repeat(size)) t.fail(`message ${m.i} corrupted`);
+      if (m.pad.length !== size || m.pad !== String.fromCharCode(97 + (m.i % 26)).repeat(size))
+        t.fail(`message ${m.i} corrupted`);
       got.push(m.i);
     }
     await withDeadline(producer, 60_000, 'producer');
     const how = nowait ? 'putNowait' : 'putSync';
-    t.deepEqual(got.filter((i) => i < 1000), sizes.map((_, i) => i), `${how}: every message of the worker once, in order`);
-    t.deepEqual(got.filter((i) => i >= 1000), mine.map((_, k) => 1000 + k), `${how}: every message of the main thread once, in order`);
+    t.deepEqual(
+      got.filter((i) => i < 1000),
+      sizes.map((_, i) => i),
+      `${how}: every message of the worker once, in order`,
+    );
+    t.deepEqual(
+      got.filter((i) => i >= 1000),
+      mine.map((_, k) => 1000 + k),
+      `${how}: every message of the main thread once, in order`,
+    );
     t.true(q.empty());
   }
 });
@@ -137,6 +158,9 @@ test('a worker that putSyncs far more than the buffer holds into an unbounded qu
   t.is(put, ITEMS);
   const got: number[] = [];
   for (let i = 0; i < ITEMS; i++) got.push(Number.parseInt(await withDeadline(q.get(), 30_000, 'q.get()'), 10));
-  t.deepEqual(got, Array.from({ length: ITEMS }, (_, i) => i));
+  t.deepEqual(
+    got,
+    Array.from({ length: ITEMS }, (_, i) => i),
+  );
   t.true(q.empty());
 });

@@ -11,9 +11,25 @@ test('FIFO order and structured-clone values, small and large', async (t) => {
   const q = new Queue<unknown>();
   const date = new Date(0);
   const values: unknown[] = [
-    1, -0, 0.5, NaN, 'héllo ✓', '', true, false, null, undefined, 2n ** 70n,
-    { a: 1, b: [1, 'x', { c: null }] }, [1, , 3], new Map([[1, { x: 2 }]]), new Set(['a']), date,
-    new Uint8Array([1, 2, 3]), new RangeError('bad'), 'x'.repeat(200_000),
+    1,
+    -0,
+    0.5,
+    NaN,
+    'héllo ✓',
+    '',
+    true,
+    false,
+    null,
+    undefined,
+    2n ** 70n,
+    { a: 1, b: [1, 'x', { c: null }] },
+    [1, , 3],
+    new Map([[1, { x: 2 }]]),
+    new Set(['a']),
+    date,
+    new Uint8Array([1, 2, 3]),
+    new RangeError('bad'),
+    'x'.repeat(200_000),
   ];
   const shared = { same: true };
   values.push({ left: shared, right: shared });
@@ -130,7 +146,9 @@ test('a synchronous get of a large message put by the same thread returns it, an
   // In a child process: before the fix the get spun forever, freezing the whole process.
   const script = fileURLToPath(new URL('../fixtures/same-thread-reads.ts', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, 'queue'], { timeout: 30_000 }, (error, out) => (error ? reject(error) : resolve(out)));
+    execFile(process.execPath, ['--import=tsx', script, 'queue'], { timeout: 30_000 }, (error, out) =>
+      error ? reject(error) : resolve(out),
+    );
   });
   const out = JSON.parse(stdout) as Record<string, any>;
   t.true(out.first.ok);

@@ -80,5 +80,8 @@ test('native: a circular item is refused as a bad kernel input, not walked', asy
   await using pool = new Pool({ backend: 'native', processes: 1 });
   const o: Record<string, unknown> = {};
   o.self = o;
-  await t.throwsAsync(within(t, 30_000, pool.map(native.isPrime, [o as never])), { instanceOf: TypeError, code: 'ERR_INVALID_ARG_TYPE' });
+  await t.throwsAsync(within(t, 30_000, pool.map(native.isPrime, [o as never])), {
+    instanceOf: TypeError,
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
 });

@@ -21,7 +21,10 @@ async function refusalIn(env: Record<string, string | undefined>) {
 
 test('without the native addon, a shared object sent to a process worker is a TypeError naming why', async (t) => {
   const out = await refusalIn({ NAPI_MULTIPROCESSING_NO_NATIVE: '1' });
-  for (const [what, type] of [['pool', 'Value'], ['process', 'Lock']] as const) {
+  for (const [what, type] of [
+    ['pool', 'Value'],
+    ['process', 'Lock'],
+  ] as const) {
     const error = out[what] as { name: string; code: string; message: string };
     t.is(error.name, 'TypeError', what);
     t.is(error.code, 'ERR_INVALID_ARG_TYPE', what);

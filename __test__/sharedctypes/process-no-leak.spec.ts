@@ -49,14 +49,27 @@ for (const mode of ['normal', 'kill-worker', 'killed'] as const) {
     });
     t.is(report.counter, 2000, 'the workers shared the Value');
     t.is(report.got, 1, 'a worker put into the Queue');
-    t.true(report.pids.every((pid) => pid !== child.pid && alive(pid)), `the workers run: ${JSON.stringify(report.pids.map((pid) => [pid, alive(pid)]))}`);
+    t.true(
+      report.pids.every((pid) => pid !== child.pid && alive(pid)),
+      `the workers run: ${JSON.stringify(report.pids.map((pid) => [pid, alive(pid)]))}`,
+    );
     if (mode === 'killed') child.kill('SIGKILL');
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (c, s) => resolve([c, s])),
+    );
     if (mode === 'killed') t.is(signal, 'SIGKILL');
     else t.is(code, 0);
     t.true(await eventually(() => report.pids.every((pid) => !alive(pid)), 30_000), 'every worker ended with its parent');
-    t.deepEqual([...listing('/dev/shm')].filter((name) => !shmBefore.has(name)), [], 'nothing new in /dev/shm');
+    t.deepEqual(
+      [...listing('/dev/shm')].filter((name) => !shmBefore.has(name)),
+      [],
+      'nothing new in /dev/shm',
+    );
     // tsx (which runs the TypeScript fixtures) keeps its compile cache there: not ours.
-    t.deepEqual(readdirSync(tmp).filter((name) => !name.startsWith('tsx-')), [], 'nothing in the temp directory');
+    t.deepEqual(
+      readdirSync(tmp).filter((name) => !name.startsWith('tsx-')),
+      [],
+      'nothing in the temp directory',
+    );
   });
 }

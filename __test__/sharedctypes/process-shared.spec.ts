@@ -27,16 +27,31 @@ test("the issue's example: a process-backend Process changes a Value('d') and a 
 test('4 process workers x 50,000 add(1) on one Value is exact', async (t) => {
   await using pool = new Pool({ backend: 'process', processes: 4 });
   const counter = new Value('i', 0);
-  const pids = await within(t, 120_000, pool.starmap(t_('addMany'), Array.from({ length: 4 }, () => [counter, 50_000] as [Value<'i'>, number]), 1), 'starmap');
-  t.true(pids.every((pid) => pid !== process.pid), 'ran in other processes');
+  const pids = await within(
+    t,
+    120_000,
+    pool.starmap(
+      t_('addMany'),
+      Array.from({ length: 4 }, () => [counter, 50_000] as [Value<'i'>, number]),
+      1,
+    ),
+    'starmap',
+  );
+  t.true(
+    pids.every((pid) => pid !== process.pid),
+    'ran in other processes',
+  );
   t.is(counter.value, 200_000);
 });
 
-test('4 process workers x 5,000 Lock-protected read-modify-writes are exact (Lock and the Value\'s own RLock)', async (t) => {
+test("4 process workers x 5,000 Lock-protected read-modify-writes are exact (Lock and the Value's own RLock)", async (t) => {
   await using pool = new Pool({ backend: 'process', processes: 4 });
   const plain = new Value('i', 0, { lock: false });
   const guarded = new Value('i', 0);
-  for (const [name, counter, lock] of [['Lock', plain, new Lock()], ['RLock', guarded, guarded.getLock()]] as const) {
+  for (const [name, counter, lock] of [
+    ['Lock', plain, new Lock()],
+    ['RLock', guarded, guarded.getLock()],
+  ] as const) {
     const jobs = Array.from({ length: 4 }, () => [counter, lock as Lock, 5_000] as [Value<'i'>, Lock, number]);
     const pids = await within(t, 120_000, pool.starmap(t_('lockedIncrements'), jobs, 1), `${name}: starmap`);
     t.false(pids.includes(process.pid), `${name}: ran in other processes`);

@@ -41,13 +41,20 @@ test('8 x 500 Queues used once by an idle thread pool are freed within a bounded
   let kept: Queue<number>[] | undefined = [];
   for (let round = 0; round < 8; round++) {
     const queues = Array.from({ length: 500 }, () => new Queue<number>());
-    await within(t, 60_000, pool.map(async (q: Queue<number>) => q.put(1), queues), `round ${round}`);
+    await within(
+      t,
+      60_000,
+      pool.map(async (q: Queue<number>) => q.put(1), queues),
+      `round ${round}`,
+    );
     for (const q of queues) t.is(await within(t, 10_000, q.get({ timeout: 5_000 }), 'get'), 1);
     kept.push(...queues);
   }
   const peak = { ...process.memoryUsage(), arrayBuffers: sharedBytes() };
   kept = undefined;
-  t.log(`arrayBuffers: ${(before.arrayBuffers / MiB).toFixed(1)} MiB before, ${(peak.arrayBuffers / MiB).toFixed(1)} MiB after 4,000 queues`);
+  t.log(
+    `arrayBuffers: ${(before.arrayBuffers / MiB).toFixed(1)} MiB before, ${(peak.arrayBuffers / MiB).toFixed(1)} MiB after 4,000 queues`,
+  );
   // The 4,000 queues must have been alive at once somewhere, or the test proves nothing.
   t.true(peak.arrayBuffers - before.arrayBuffers > 100 * MiB, 'the queues were all allocated');
   // Freed in every thread within a few seconds, with the pool still running (idle).
@@ -56,8 +63,13 @@ test('8 x 500 Queues used once by an idle thread pool are freed within a bounded
     return sharedBytes() - before.arrayBuffers < 32 * MiB;
   }, 15_000);
   const after = { ...process.memoryUsage(), arrayBuffers: sharedBytes() };
-  t.log(`arrayBuffers after idling: ${(after.arrayBuffers / MiB).toFixed(1)} MiB; rss ${(before.rss / MiB).toFixed(0)} -> ${(peak.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB`);
-  t.true(freed, `still ${((after.arrayBuffers - before.arrayBuffers) / MiB).toFixed(1)} MiB of shared buffers held while the workers idle`);
+  t.log(
+    `arrayBuffers after idling: ${(after.arrayBuffers / MiB).toFixed(1)} MiB; rss ${(before.rss / MiB).toFixed(0)} -> ${(peak.rss / MiB).toFixed(0)} -> ${(after.rss / MiB).toFixed(0)} MiB`,
+  );
+  t.true(
+    freed,
+    `still ${((after.arrayBuffers - before.arrayBuffers) / MiB).toFixed(1)} MiB of shared buffers held while the workers idle`,
+  );
   pool.close();
   await within(t, 30_000, pool.join(), 'join');
 });

@@ -112,7 +112,10 @@ test('locks: an RLock by default, none with lock: false, or the one given; getOb
 test('crossing a thread boundary (encode, structured clone, decode) keeps memory, lock and identity', (t) => {
   const v = new Value('h', 7);
   const a = new RawArray('d', [1.5, 2.5]);
-  const clone = decode(structuredClone(encode({ v, list: [a, { deep: v }] }, []))) as { v: Value<'h'>; list: [RawArray<'d'>, { deep: Value<'h'> }] };
+  const clone = decode(structuredClone(encode({ v, list: [a, { deep: v }] }, []))) as {
+    v: Value<'h'>;
+    list: [RawArray<'d'>, { deep: Value<'h'> }];
+  };
   // Back in the thread that made them: the very same objects.
   t.is(clone.v, v);
   t.is(clone.list[0], a);
@@ -135,7 +138,10 @@ test("console.log shows a Value's typecode and value, a SharedArray's typecode, 
   t.is(inspect(new RawValue('q', 5n)), "RawValue { typecode: 'q', value: 5n }");
   t.is(inspect(new RawArray('d', [1.5, 2])), "RawArray { typecode: 'd', length: 2, items: [ 1.5, 2 ] }");
   t.is(inspect(new SharedArray('B', 0)), "SharedArray { typecode: 'B', length: 0, items: [] }");
-  const big = new SharedArray('i', Array.from({ length: 1000 }, (_, i) => i));
+  const big = new SharedArray(
+    'i',
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   t.is(inspect(big), "SharedArray { typecode: 'i', length: 1000, items: [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, ... 990 more items ] }");
   // The value is read live, and nesting beyond the depth is abbreviated as Node does.
   const v = new Value('d', 0.5);

@@ -15,7 +15,9 @@ test(`Barrier: 3 workers and the main thread, ${ROUNDS} rounds, nobody passes be
     },
   });
   const slots = new SharedArray('i', 4);
-  const workers = [1, 2, 3].map((id) => inWorker<{ violations: string[]; indexes: number[]; actions: number }>('barrierRounds', barrier, slots, id, ROUNDS));
+  const workers = [1, 2, 3].map((id) =>
+    inWorker<{ violations: string[]; indexes: number[]; actions: number }>('barrierRounds', barrier, slots, id, ROUNDS),
+  );
   const violations: string[] = [];
   const indexes = new Set<number>();
   for (let r = 1; r <= ROUNDS; r++) {
@@ -54,7 +56,13 @@ test('Barrier: a timeout breaks it for everyone; reset() makes it usable again',
 test('Barrier: abort() wakes waiters in workers with BrokenBarrierError', async (t) => {
   const barrier = new Barrier(3);
   const workers = [inWorker<string>('barrierExpectBroken', barrier), inWorker<string>('barrierExpectBroken', barrier)];
-  await withDeadline((async () => { while (barrier.nWaiting < 2) await new Promise((r) => setTimeout(r, 5)); })(), 30_000, 'two parties waiting');
+  await withDeadline(
+    (async () => {
+      while (barrier.nWaiting < 2) await new Promise((r) => setTimeout(r, 5));
+    })(),
+    30_000,
+    'two parties waiting',
+  );
   t.is(barrier.parties, 3);
   barrier.abort();
   t.deepEqual(await Promise.all(workers), ['BrokenBarrierError', 'BrokenBarrierError']);
@@ -62,7 +70,11 @@ test('Barrier: abort() wakes waiters in workers with BrokenBarrierError', async 
 });
 
 test('Barrier: an action that throws breaks the barrier; bad arguments are rejected', async (t) => {
-  const barrier = new Barrier(2, { action: () => { throw new Error('action failed'); } });
+  const barrier = new Barrier(2, {
+    action: () => {
+      throw new Error('action failed');
+    },
+  });
   const first = barrier.wait(30_000);
   await t.throwsAsync(() => barrier.wait(30_000), { message: 'action failed' });
   await t.throwsAsync(first, { instanceOf: BrokenBarrierError });

@@ -137,10 +137,21 @@ test('Condition: 1,100 async waiters on one Condition; notify(n) wakes exactly n
   const cond = new Condition();
   const { woken, all } = await crowd(t, cond, 1100);
   await cond.withLock(() => cond.notify(700));
-  await within(t, 60_000, (async () => { while (woken.length < 700) await sleep(10); })(), '700 wake-ups');
+  await within(
+    t,
+    60_000,
+    (async () => {
+      while (woken.length < 700) await sleep(10);
+    })(),
+    '700 wake-ups',
+  );
   await sleep(200);
   t.is(woken.length, 700, 'exactly 700 woke');
-  t.deepEqual([...woken].sort((a, b) => a - b), Array.from({ length: 700 }, (_, i) => i), 'the 700 oldest');
+  t.deepEqual(
+    [...woken].sort((a, b) => a - b),
+    Array.from({ length: 700 }, (_, i) => i),
+    'the 700 oldest',
+  );
   await cond.withLock(() => cond.notifyAll());
   const results = await within(t, 60_000, all, 'all waiters');
   t.true(results.every(Boolean));

@@ -50,7 +50,13 @@ test('Condition: notify(n) wakes exactly n waiters, oldest first; notifyAll the 
   const cond = new Condition(new Lock());
   const { woken, all } = await crowd(t, cond, 4);
   await cond.withLock(() => cond.notify(2));
-  await withDeadline((async () => { while (woken.length < 2) await sleep(5); })(), 30_000, 'two wake-ups');
+  await withDeadline(
+    (async () => {
+      while (woken.length < 2) await sleep(5);
+    })(),
+    30_000,
+    'two wake-ups',
+  );
   await sleep(100);
   // Sorted: the two wake together, and which of them runs first is up to the scheduler.
   t.deepEqual([...woken].sort(), [0, 1], 'exactly the two oldest waiters woke');
@@ -79,6 +85,9 @@ test('Condition across threads: 3 worker consumers and a main-thread producer pa
     }
   }
   const sums = await Promise.all(consumers);
-  t.is(sums.reduce((a, b) => a + b, 0), expected);
+  t.is(
+    sums.reduce((a, b) => a + b, 0),
+    expected,
+  );
   t.is(items.get(0), 0);
 });

@@ -144,7 +144,10 @@ test('RLock and Condition(): async functions on one thread exclude each other; w
     }
   };
   await Promise.all([consumer(), consumer(), producer()]);
-  t.deepEqual([...taken].sort((a, b) => a - b), Array.from({ length: 10 }, (_, k) => k));
+  t.deepEqual(
+    [...taken].sort((a, b) => a - b),
+    Array.from({ length: 10 }, (_, k) => k),
+  );
 });
 
 test('Semaphore counts; BoundedSemaphore refuses one release too many', async (t) => {
@@ -177,12 +180,19 @@ test('holding a lock for a block: using, withLock and withLockSync release on th
     t.true(lock.locked());
   }
   t.false(lock.locked());
-  await t.throwsAsync(() => lock.withLock(async () => {
-    t.true(lock.locked());
-    throw new Error('inside');
-  }), { message: 'inside' });
+  await t.throwsAsync(
+    () =>
+      lock.withLock(async () => {
+        t.true(lock.locked());
+        throw new Error('inside');
+      }),
+    { message: 'inside' },
+  );
   t.false(lock.locked());
-  t.is(lock.withLockSync(() => 5), 5);
+  t.is(
+    lock.withLockSync(() => 5),
+    5,
+  );
   t.false(lock.locked());
   await lock.acquire();
   await t.throwsAsync(() => lock.hold({ timeout: 20 }), { instanceOf: TimeoutError });

@@ -34,7 +34,12 @@ test('Condition: a process waits for a predicate made true here, and its notify 
     flag.value = 1;
     cond.notifyAll();
   });
-  const ok = await within(t, 60_000, cond.withLock(() => cond.waitFor(() => flag.value === 2, 30_000)), 'the wait here');
+  const ok = await within(
+    t,
+    60_000,
+    cond.withLock(() => cond.waitFor(() => flag.value === 2, 30_000)),
+    'the wait here',
+  );
   t.true(ok, 'the process set the flag to 2 and notified');
   t.true(await within(t, 60_000, pinging, 'the process'), 'the process saw flag 1');
 });
@@ -42,7 +47,15 @@ test('Condition: a process waits for a predicate made true here, and its notify 
 test('Barrier: 3 processes and this thread pass it together, with distinct indexes', async (t) => {
   await using pool = new Pool({ backend: 'process', processes: 3 });
   const barrier = new Barrier(4);
-  const others = pool.starmap(t_('barrierWait'), [[barrier, 30_000], [barrier, 30_000], [barrier, 30_000]], 1);
+  const others = pool.starmap(
+    t_('barrierWait'),
+    [
+      [barrier, 30_000],
+      [barrier, 30_000],
+      [barrier, 30_000],
+    ],
+    1,
+  );
   const mine = await within(t, 60_000, barrier.wait(30_000), 'this party');
   const indexes = [mine, ...(await within(t, 60_000, others, 'the processes'))];
   t.deepEqual([...indexes].sort(), [0, 1, 2, 3]);
@@ -54,7 +67,10 @@ test('Semaphore(2): at most 2 of 4 processes inside at once, and all get in', as
   const inside = new Value('i', 0);
   const most = new Value('i', 0);
   const jobs = Array.from({ length: 8 }, () => [sem, inside, most, 30] as [Semaphore, Value<'i'>, Value<'i'>, number]);
-  t.deepEqual(await within(t, 120_000, pool.starmap(t_('semaphoreSlot'), jobs, 1), 'slots'), jobs.map(() => true));
+  t.deepEqual(
+    await within(t, 120_000, pool.starmap(t_('semaphoreSlot'), jobs, 1), 'slots'),
+    jobs.map(() => true),
+  );
   t.true(most.value >= 1 && most.value <= 2, `at most 2 inside at once (saw ${most.value})`);
   t.is(inside.value, 0);
   t.is(sem.getValue(), 2);
@@ -80,19 +96,30 @@ for (const Kind of [Lock, RLock]) {
 }
 
 // Between threads robust locks need no native core.
-anyTest('Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free', async (t) => {
-  const lock = new Lock();
-  const p = new Process({
-    target: (l: Lock) => {
-      l.acquireSync();
-      process.exit(3);
-    },
-    args: [lock],
-  });
-  p.start();
-  await within(t, 30_000, p.join(), 'the thread ended');
-  t.is(p.exitCode, 3);
-  await within(t, 30_000, t.throwsAsync(lock.withLock(() => 1), { code: 'ERR_LOCK_OWNER_DIED' } as never), 'withLock after the holder died');
-  t.false(lock.locked(), 'withLock released what it took over');
-  t.is(await lock.withLock(() => 2), 2);
-});
+anyTest(
+  'Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free',
+  async (t) => {
+    const lock = new Lock();
+    const p = new Process({
+      target: (l: Lock) => {
+        l.acquireSync();
+        process.exit(3);
+      },
+      args: [lock],
+    });
+    p.start();
+    await within(t, 30_000, p.join(), 'the thread ended');
+    t.is(p.exitCode, 3);
+    await within(
+      t,
+      30_000,
+      t.throwsAsync(
+        lock.withLock(() => 1),
+        { code: 'ERR_LOCK_OWNER_DIED' } as never,
+      ),
+      'withLock after the holder died',
+    );
+    t.false(lock.locked(), 'withLock released what it took over');
+    t.is(await lock.withLock(() => 2), 2);
+  },
+);

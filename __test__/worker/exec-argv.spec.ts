@@ -40,7 +40,15 @@ for (const [how, { args, input }] of Object.entries(ways)) {
 }
 
 test('workerExecArgv keeps what loads code or sets limits, and drops what says what the parent runs', (t) => {
-  const kept = ['--import=tsx', '--require', './setup.cjs', '--conditions=dev', '--enable-source-maps', '--max-old-space-size=512', '--expose-gc'];
+  const kept = [
+    '--import=tsx',
+    '--require',
+    './setup.cjs',
+    '--conditions=dev',
+    '--enable-source-maps',
+    '--max-old-space-size=512',
+    '--expose-gc',
+  ];
   const dropped = [
     ['-e', 'code'],
     ['--eval=code'],

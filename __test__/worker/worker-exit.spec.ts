@@ -15,9 +15,15 @@ const V8_OUT_OF_MEMORY_REPORT = /^(#|<---|----- Native stack trace|\s*\d+: 0x|\[
 
 for (const backend of ['thread', 'process'] as const) {
   test(`${backend}: workers that cannot start are not respawned in a loop; the work fails with a clear error`, async (t) => {
-    const { code, stdout, stderr } = await runNode(['--import=tsx', fixturePath('cannot-start.ts'), backend], { timeoutMs: 100_000 });
+    const { code, stdout, stderr } = await runNode(['--import=tsx', fixturePath('cannot-start.ts'), backend], {
+      timeoutMs: 100_000,
+    });
     t.is(code, 0, stderr.slice(-2000));
-    const { whileIdle, spawned, outcome } = JSON.parse(stdout) as { whileIdle: number; spawned: number; outcome: Record<string, string> };
+    const { whileIdle, spawned, outcome } = JSON.parse(stdout) as {
+      whileIdle: number;
+      spawned: number;
+      outcome: Record<string, string>;
+    };
     t.is(whileIdle, 2, 'no worker started while the pool sat idle after its first workers died');
     // apply() may start one more round of workers (as after a failing initializer), no more.
     t.true(spawned <= 4, `${spawned} workers started in all`);

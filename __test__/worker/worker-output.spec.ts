@@ -16,7 +16,10 @@ for (const what of ['pool', 'process'] as const) {
       for (let run = 0; run < runs(what, backend); run++) {
         const { code, stdout, stderr } = await runNode(['--import=tsx', fixturePath('console-lines.ts'), what, backend]);
         t.is(code, 0, stderr.slice(-2000));
-        for (const [name, text, prefix] of [['stdout', stdout, 'out '], ['stderr', stderr, 'err ']] as const) {
+        for (const [name, text, prefix] of [
+          ['stdout', stdout, 'out '],
+          ['stderr', stderr, 'err '],
+        ] as const) {
           t.is(count(text, prefix), 1000, `${name} lines in run ${run}`);
           t.true(text.endsWith('JOINED\n'), `${name} has lines after join() returned in run ${run}`);
         }

@@ -201,7 +201,10 @@ export class FrameSocket {
       // A peer's bytes must never take the whole process down: whatever went wrong with this
       // connection's frames ends this connection only (a FrameError is the peer's fault; anything
       // else is a bug here, said as a warning).
-      if (!(error instanceof FrameError)) process.emitWarning(`napi-multiprocessing: a connection failed while handling a frame: ${String((error as Error)?.stack ?? error)}`);
+      if (!(error instanceof FrameError))
+        process.emitWarning(
+          `napi-multiprocessing: a connection failed while handling a frame: ${String((error as Error)?.stack ?? error)}`,
+        );
       this.destroy(error as Error);
     }
   }

@@ -57,7 +57,9 @@ export class Listener {
         },
       );
     };
-    const server = options.tls ? tlsServer({ handshakeTimeout: options.handshakeTimeout, ...options.tls }, accept) : netServer(accept);
+    const server = options.tls
+      ? tlsServer({ handshakeTimeout: options.handshakeTimeout, ...options.tls }, accept)
+      : netServer(accept);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       const ready = () => {
@@ -70,7 +72,10 @@ export class Listener {
     // An error after listening (EMFILE on accept…) must not crash the process; accept goes on.
     server.on('error', () => {});
     const bound = server.address();
-    const actual = typeof address === 'string' || bound === null || typeof bound === 'string' ? address : { host: address.host, port: bound.port };
+    const actual =
+      typeof address === 'string' || bound === null || typeof bound === 'string'
+        ? address
+        : { host: address.host, port: bound.port };
     return new Listener(server, actual, sockets);
   }
 

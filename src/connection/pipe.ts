@@ -168,7 +168,10 @@ function bytesDecoder(maxlength: number | undefined): Decoder<Buffer> {
   return (b, length) => {
     // length counts the tag byte too.
     if (length - 1 > maxlength) {
-      throw codedError('ERR_MESSAGE_TOO_LONG', `The message (${length - 1} bytes) is longer than maxlength (${maxlength}); it was discarded`);
+      throw codedError(
+        'ERR_MESSAGE_TOO_LONG',
+        `The message (${length - 1} bytes) is longer than maxlength (${maxlength}); it was discarded`,
+      );
     }
     return decodeBytes(b, length);
   };
@@ -194,6 +197,5 @@ export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>]
   const ring = new Ring();
   return [new Connection<T>(null, ring), new Connection<T>(ring, null)];
 }
-
 
 registerShareable('Connection', (state) => reviveWith((state as ConnectionState).id, state, () => new Connection()));

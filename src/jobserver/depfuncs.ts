@@ -42,7 +42,8 @@ function checkDepfuncs(depfuncs: unknown): AnyFunction[] {
 function checkModules(modules: unknown): string[] {
   if (!Array.isArray(modules)) throw invalidType('modules', 'an array of module specifiers', modules);
   modules.forEach((m, i) => {
-    if (typeof m !== 'string' || !IDENTIFIER.test(moduleBinding(m))) throw invalidType(`modules[${i}]`, 'a module specifier such as node:path', m);
+    if (typeof m !== 'string' || !IDENTIFIER.test(moduleBinding(m)))
+      throw invalidType(`modules[${i}]`, 'a module specifier such as node:path', m);
   });
   return modules as string[];
 }

@@ -69,7 +69,13 @@ interface Queued {
 
 // The names each options object accepts (anything else is refused as a likely typo).
 const SERVER_OPTIONS: OptionNames<JobServerOptions> = { ncpus: true, ppservers: true, backend: true, queue: true };
-const SUBMIT_OPTIONS: OptionNames<SubmitOptions<unknown>> = { depfuncs: true, modules: true, callback: true, callbackargs: true, group: true };
+const SUBMIT_OPTIONS: OptionNames<SubmitOptions<unknown>> = {
+  depfuncs: true,
+  modules: true,
+  callback: true,
+  callbackargs: true,
+  group: true,
+};
 
 export class JobServer {
   readonly #local: Node;
@@ -124,7 +130,11 @@ export class JobServer {
     if (this.#destroyed) throw codedError('ERR_JOBSERVER_DESTROYED', 'The JobServer was destroyed; no new job is accepted');
     // pp's submit(func, args, depfuncs, modules, callback, …) is positional; here they are options.
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw invalidType('options', 'an object such as { depfuncs: [...], modules: [...] } (pp passes them as positional tuples)', options);
+      throw invalidType(
+        'options',
+        'an object such as { depfuncs: [...], modules: [...] } (pp passes them as positional tuples)',
+        options,
+      );
     }
     validateOptions<SubmitOptions<TaskResult<T>>>(options, 'options', SUBMIT_OPTIONS);
     const { depfuncs, modules, callback, callbackargs = [], group = 'default' } = options;
@@ -136,7 +146,11 @@ export class JobServer {
     const spec = toTaskSpec(fn, 'fn');
     const inline = spec.kind === 'inline';
     if (!inline && (depfuncs !== undefined || modules !== undefined)) {
-      throw invalidType(depfuncs !== undefined ? 'depfuncs' : 'modules', 'used only with an inline fn (a module task imports what it needs)', depfuncs ?? modules);
+      throw invalidType(
+        depfuncs !== undefined ? 'depfuncs' : 'modules',
+        'used only with an inline fn (a module task imports what it needs)',
+        depfuncs ?? modules,
+      );
     }
     if (inline && this.#local.capacity === 0) {
       const error = inlineRefused(spec);
@@ -229,7 +243,8 @@ export class JobServer {
   /** Resolves once every job of `group` (or every job) has finished, whatever its outcome. */
   async wait(group?: string): Promise<void> {
     for (;;) {
-      const pending = group === undefined ? [...this.#unsettled.values()].flatMap((s) => [...s]) : [...(this.#unsettled.get(group) ?? [])];
+      const pending =
+        group === undefined ? [...this.#unsettled.values()].flatMap((s) => [...s]) : [...(this.#unsettled.get(group) ?? [])];
       if (pending.length === 0) return;
       await Promise.all(pending);
     }

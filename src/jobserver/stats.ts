@@ -26,6 +26,10 @@ export function formatStats(stats: Record<string, NodeStats>, elapsedMs: number)
   }
   const running = nodes.reduce((sum, [, s]) => sum + s.running, 0);
   const cpus = stats.local?.ncpus ?? 0;
-  lines.push(`Time elapsed since server creation ${(elapsedMs / 1000).toFixed(3)} s`, `${running} active tasks, ${cpus} cores`, '');
+  lines.push(
+    `Time elapsed since server creation ${(elapsedMs / 1000).toFixed(3)} s`,
+    `${running} active tasks, ${cpus} cores`,
+    '',
+  );
   return lines.join('\n');
 }

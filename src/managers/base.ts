@@ -15,7 +15,15 @@ import { MAX_MESSAGE_BYTES } from '../reduction/codec.js';
 import { invalidType, validateInteger, validateObject } from '../validate.js';
 import { type Address, privateAddress, removeDir, validateAddress } from '../connection/address.js';
 import { Listener } from '../connection/listener.js';
-import { addLocalServer, channelFor, DirectChannel, knownAuthkey, managerClosed, SocketChannel, type ChannelParams } from './channel.js';
+import {
+  addLocalServer,
+  channelFor,
+  DirectChannel,
+  knownAuthkey,
+  managerClosed,
+  SocketChannel,
+  type ChannelParams,
+} from './channel.js';
 import { checkOptions } from './options.js';
 import type { Proxied } from './proxy.js';
 import { FORBIDDEN, makeRegistration, type RegisterOptions, type Registration } from './registry.js';
@@ -85,7 +93,9 @@ export class BaseManager {
   static addRegistration(cls: object, registration: Registration): void {
     const { typeid } = registration;
     if (FORBIDDEN.has(typeid) || typeid in BaseManager.prototype) {
-      const error = new TypeError(`The typeid '${typeid}' would replace a method every manager needs`) as TypeError & { code: string };
+      const error = new TypeError(`The typeid '${typeid}' would replace a method every manager needs`) as TypeError & {
+        code: string;
+      };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
     }
@@ -117,7 +127,8 @@ export class BaseManager {
     checkOptions(options, OPTIONS, 'options');
     if (options.address !== undefined) validateAddress(options.address, 'options.address');
     if (options.tls !== undefined) validateObject(options.tls, 'options.tls');
-    if (options.maxFrameBytes !== undefined) validateInteger(options.maxFrameBytes, 'options.maxFrameBytes', 1024, MAX_MESSAGE_BYTES);
+    if (options.maxFrameBytes !== undefined)
+      validateInteger(options.maxFrameBytes, 'options.maxFrameBytes', 1024, MAX_MESSAGE_BYTES);
     if (options.handshakeTimeout !== undefined) validateInteger(options.handshakeTimeout, 'options.handshakeTimeout', 1);
     this.#authkey = toAuthkey(options.authkey);
     this.#options = { ...options };
@@ -140,7 +151,8 @@ export class BaseManager {
 
   #begin(what: string): void {
     if (this.#state === 'shutdown') throw managerClosed();
-    if (this.#state !== 'initial') throw codedError('ERR_ALREADY_STARTED', `Cannot ${what}: this manager has already started or connected`);
+    if (this.#state !== 'initial')
+      throw codedError('ERR_ALREADY_STARTED', `Cannot ${what}: this manager has already started or connected`);
   }
 
   /** Starts serving from this thread's event loop. */

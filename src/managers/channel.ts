@@ -24,7 +24,18 @@ import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
-import { ADOPT, CALL, CREATE, cloneFailure, DECREF, decodeTokens, encodeTokens, isPrimitiveList, LEND, type Token } from './wire.js';
+import {
+  ADOPT,
+  CALL,
+  CREATE,
+  cloneFailure,
+  DECREF,
+  decodeTokens,
+  encodeTokens,
+  isPrimitiveList,
+  LEND,
+  type Token,
+} from './wire.js';
 
 export interface ChannelParams extends TransportOptions {
   readonly address: Address;
@@ -136,7 +147,9 @@ export class SocketChannel implements ProxyChannel {
       return Promise.reject(cloneFailure(error, 'arguments'));
     }
     if (length > this.params.maxFrameBytes) {
-      return Promise.reject(outOfRange('arguments', `at most ${this.params.maxFrameBytes} bytes once serialised (maxFrameBytes)`, `${length} bytes`));
+      return Promise.reject(
+        outOfRange('arguments', `at most ${this.params.maxFrameBytes} bytes once serialised (maxFrameBytes)`, `${length} bytes`),
+      );
     }
     // Sent before anything else can be encoded over the frame.
     this.#sendEncoded(length);
@@ -200,7 +213,8 @@ export class SocketChannel implements ProxyChannel {
     this.#pending.delete((reply as unknown[])[0] as number);
     if (this.#pending.size === 0) this.#io!.unref();
     const [, ok, value] = reply as unknown[];
-    if (ok !== 1) return pending.reject(isSerializedError(value) ? deserializeError(value) : new Error('A malformed error reply'));
+    if (ok !== 1)
+      return pending.reject(isSerializedError(value) ? deserializeError(value) : new Error('A malformed error reply'));
     try {
       pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), frame.length));
     } catch (error) {
@@ -303,7 +317,9 @@ export class DirectChannel implements ProxyChannel {
     const held: ServerRef[] = [];
     let copy: unknown;
     try {
-      copy = structuredClone(encodeTokens(value, (v) => (v instanceof ServerRef ? (held.push(v), this.core.tokenOf(v)) : undefined)));
+      copy = structuredClone(
+        encodeTokens(value, (v) => (v instanceof ServerRef ? (held.push(v), this.core.tokenOf(v)) : undefined)),
+      );
     } catch (error) {
       throw new TypeError(`The result could not be sent to the client (${(error as Error).message})`, { cause: error });
     }
@@ -395,7 +411,13 @@ function reviveProxy(state: unknown): unknown {
   const s = state as ProxyState;
   const authkey = Buffer.from(s.authkey);
   knownKeys.set(addressKey(s.address), authkey);
-  const channel = channelFor({ address: s.address, authkey, tls: s.tls, maxFrameBytes: s.maxFrameBytes, handshakeTimeout: s.handshakeTimeout });
+  const channel = channelFor({
+    address: s.address,
+    authkey,
+    tls: s.tls,
+    maxFrameBytes: s.maxFrameBytes,
+    handshakeTimeout: s.handshakeTimeout,
+  });
   channel.adopt(s.token.id, s.lease);
   return makeProxy(channel, s.token);
 }

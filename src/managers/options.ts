@@ -4,7 +4,9 @@
 export function checkOptions(options: object, known: readonly string[], name: string): void {
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) {
-      const error = new TypeError(`Unknown option "${name}.${key}"; known options are ${known.join(', ')}`) as TypeError & { code: string };
+      const error = new TypeError(`Unknown option "${name}.${key}"; known options are ${known.join(', ')}`) as TypeError & {
+        code: string;
+      };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
     }

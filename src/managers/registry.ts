@@ -63,7 +63,9 @@ function validateNames(value: unknown, name: string): string[] {
   for (const [i, method] of value.entries()) {
     if (typeof method !== 'string') throw invalidType(`${name}[${i}]`, 'of type string', method);
     if (FORBIDDEN.has(method)) {
-      const error = new TypeError(`The method name '${method}' in "${name}" cannot be exposed: every object inherits it`) as TypeError & { code: string };
+      const error = new TypeError(
+        `The method name '${method}' in "${name}" cannot be exposed: every object inherits it`,
+      ) as TypeError & { code: string };
       error.code = 'ERR_INVALID_ARG_VALUE';
       throw error;
     }

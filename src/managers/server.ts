@@ -92,7 +92,9 @@ export function noSuchObject(id: unknown): Error {
 }
 
 function notExposed(method: unknown, typeid: string): TypeError {
-  const error = new TypeError(`'${String(method)}' is not an exposed method of typeid '${typeid}'`) as TypeError & { code: string };
+  const error = new TypeError(`'${String(method)}' is not an exposed method of typeid '${typeid}'`) as TypeError & {
+    code: string;
+  };
   error.code = 'ERR_METHOD_NOT_EXPOSED';
   return error;
 }
@@ -211,7 +213,9 @@ export class ServerCore {
     const registration = this.registry.get(typeid);
     if (!registration) throw codedError('ERR_UNKNOWN_TYPEID', `No typeid '${typeid}' is registered with this manager`);
     if ((typeof object !== 'object' && typeof object !== 'function') || object === null) {
-      throw new TypeError(`The factory of typeid '${typeid}' returned ${object === null ? 'null' : typeof object}, not an object`);
+      throw new TypeError(
+        `The factory of typeid '${typeid}' returned ${object === null ? 'null' : typeof object}, not an object`,
+      );
     }
     const exposedList = (registration.exposed ?? publicMethods(object)).filter((name) => !FORBIDDEN.has(name));
     const id = this.#nextId++;
@@ -248,7 +252,9 @@ export class ServerCore {
     }
     const typeid = entry.registration.methodToTypeid.get(method);
     if (typeid === undefined) return result;
-    return isThenable(result) ? Promise.resolve(result).then((value) => this.#register(value, typeid)) : this.#register(result, typeid);
+    return isThenable(result)
+      ? Promise.resolve(result).then((value) => this.#register(value, typeid))
+      : this.#register(result, typeid);
   }
 
   /** Tokens in received arguments become ServerRefs of objects held here. */
@@ -347,7 +353,9 @@ export class ServerCore {
         length = encodeFrame([callId, 1, encoded]);
       } catch (error) {
         held.length = 0;
-        const failure = new TypeError(`The result could not be sent to the client (${(error as Error).message})`, { cause: error });
+        const failure = new TypeError(`The result could not be sent to the client (${(error as Error).message})`, {
+          cause: error,
+        });
         length = encodeFrame([callId, 0, serializeError(failure)]);
       }
     } else {

@@ -120,7 +120,12 @@ builtin('Namespace', 'Namespace', undefined, (init?: unknown) => new NamespaceRe
 builtin('Value', 'Value', undefined, (typecode: unknown, value?: unknown) => new ValueReferent(typecode, value));
 builtin('Array', 'Array', undefined, (typecode: unknown, sequence: unknown) => new ArrayReferent(typecode, sequence));
 builtin('Queue', 'Queue', QUEUE, (maxsize?: unknown) => new ManagedQueue(maxsize));
-builtin('JoinableQueue', 'JoinableQueue', [...QUEUE, 'taskDone', 'join'], (maxsize?: unknown) => new ManagedJoinableQueue(maxsize));
+builtin(
+  'JoinableQueue',
+  'JoinableQueue',
+  [...QUEUE, 'taskDone', 'join'],
+  (maxsize?: unknown) => new ManagedJoinableQueue(maxsize),
+);
 builtin('Lock', 'Acquirer', [...ACQUIRER, 'locked'], () => new ManagedLock());
 builtin('RLock', 'Acquirer', ACQUIRER, () => new ManagedRLock());
 builtin('Semaphore', 'Acquirer', [...ACQUIRER, 'getValue'], (value?: unknown) => new ManagedSemaphore(value));

@@ -179,7 +179,8 @@ export class ManagedJoinableQueue extends ManagedQueue {
   }
 
   taskDone(): void {
-    if (this.#unfinished <= 0) throw codedError('ERR_TASK_DONE_TOO_MANY', 'taskDone() called more times than there were items put');
+    if (this.#unfinished <= 0)
+      throw codedError('ERR_TASK_DONE_TOO_MANY', 'taskDone() called more times than there were items put');
     if (--this.#unfinished === 0) this.#joiners.wakeAll();
   }
 
@@ -361,7 +362,7 @@ export class ManagedCondition {
     }
     const referent = lock instanceof ServerRef ? lock.referent : undefined;
     if (!(referent instanceof ManagedLock || referent instanceof ManagedRLock)) {
-      throw invalidType('lock', "a Lock or RLock proxy of this manager", lock);
+      throw invalidType('lock', 'a Lock or RLock proxy of this manager', lock);
     }
     this.#lock = referent;
   }
@@ -375,7 +376,8 @@ export class ManagedCondition {
   }
 
   #check(owner: object, what: string): void {
-    if (!this.#lock.ownedBy(owner)) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
+    if (!this.#lock.ownedBy(owner))
+      throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
   }
 
   /** Releases the lock, waits for a notify (or the timeout), re-acquires; true when notified. */
@@ -428,7 +430,11 @@ export class ManagedBarrier {
     }
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const done = { resolve: (i: number) => (clearTimeout(timer), resolve(i)), reject: (e: Error) => (clearTimeout(timer), reject(e)), index };
+      const done = {
+        resolve: (i: number) => (clearTimeout(timer), resolve(i)),
+        reject: (e: Error) => (clearTimeout(timer), reject(e)),
+        index,
+      };
       this.#waiting.push(done);
       if (ms !== undefined && ms <= MAX_TIMER_MS) {
         timer = setTimeout(() => this.abort(), ms);

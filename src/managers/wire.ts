@@ -139,7 +139,8 @@ function copyWithTokens(root: object, toToken: ToToken, [first, firstToken]: [ob
     } else if (from instanceof Set) {
       for (const item of from) (to as Set<unknown>).add(copyOf(item));
     } else {
-      for (const key of Object.keys(from)) put(to as Record<string, unknown>, key, copyOf((from as Record<string, unknown>)[key]));
+      for (const key of Object.keys(from))
+        put(to as Record<string, unknown>, key, copyOf((from as Record<string, unknown>)[key]));
     }
   }
   return out;
@@ -231,8 +232,13 @@ function replaceInCollection(value: Map<unknown, unknown> | Set<unknown>, resolv
  * RangeError with a code naming `name`; any other error (DataCloneError…) is returned as it is.
  */
 export function cloneFailure(error: unknown, name: string): unknown {
-  if (!(error instanceof RangeError) || (error as { code?: unknown }).code !== undefined || !/call stack/i.test(error.message)) return error;
-  const failure = outOfRange(name, 'a value structured clone can copy', 'a value nested too deeply for the serializer (it ran out of stack)');
+  if (!(error instanceof RangeError) || (error as { code?: unknown }).code !== undefined || !/call stack/i.test(error.message))
+    return error;
+  const failure = outOfRange(
+    name,
+    'a value structured clone can copy',
+    'a value nested too deeply for the serializer (it ran out of stack)',
+  );
   Object.defineProperty(failure, 'cause', { value: error, configurable: true, writable: true });
   return failure;
 }

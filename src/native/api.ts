@@ -43,7 +43,9 @@ function checkBigInt(n: bigint): bigint {
 }
 
 function tooLarge(n: number | bigint): RangeError {
-  return rangeError(`sumPrimes(${n}) is larger than Number.MAX_SAFE_INTEGER and cannot be returned exactly as a number; use sumPrimesBigInt`);
+  return rangeError(
+    `sumPrimes(${n}) is larger than Number.MAX_SAFE_INTEGER and cannot be returned exactly as a number; use sumPrimesBigInt`,
+  );
 }
 
 const isPrimeNumber = binding ? binding.isPrime : ts.isPrimeNumber;

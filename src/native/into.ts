@@ -13,7 +13,15 @@ import { binding, fromNative } from './binding.js';
 import { sumPrimesExact } from './fallback.js';
 import type { RawArray, RawValue, SharedArray, Value, Typecode } from '../sharedctypes/sharedctypes.js';
 import { isShareable } from '../reduction/transfer.js';
-import { invalidType, invalidValue, outOfRange, rangeError, validateInteger, validateOptions, type OptionNames } from '../validate.js';
+import {
+  invalidType,
+  invalidValue,
+  outOfRange,
+  rangeError,
+  validateInteger,
+  validateOptions,
+  type OptionNames,
+} from '../validate.js';
 import { isProcessShared } from '../shm/memory.js';
 
 type OutArray = Float64Array | BigUint64Array | BigInt64Array;
@@ -36,7 +44,11 @@ const PROGRESS_TYPECODES = new Set<Typecode>(['b', 'B', 'h', 'H', 'i', 'I', 'l',
  * classes, while a task module importing the package gets the main bundle's.
  */
 function isSharedCType(x: unknown): x is { typecode: Typecode; typed: ArrayBufferView } & (Value | SharedArray) {
-  return isShareable(x) && typeof (x as { typecode?: unknown }).typecode === 'string' && ArrayBuffer.isView((x as { typed?: unknown }).typed);
+  return (
+    isShareable(x) &&
+    typeof (x as { typecode?: unknown }).typecode === 'string' &&
+    ArrayBuffer.isView((x as { typed?: unknown }).typed)
+  );
 }
 
 function checkInputs(inputs: unknown): Float64Array {
@@ -49,7 +61,8 @@ function checkInputs(inputs: unknown): Float64Array {
   for (let i = 0; i < list.length; i++) {
     const n = list[i];
     if (typeof n !== 'number') throw invalidType(`inputs[${i}]`, 'of type number', n);
-    if (!Number.isSafeInteger(n) || n < 0) throw outOfRange(`inputs[${i}]`, `an integer >= 0 and <= ${Number.MAX_SAFE_INTEGER}`, n);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw outOfRange(`inputs[${i}]`, `an integer >= 0 and <= ${Number.MAX_SAFE_INTEGER}`, n);
     out[i] = n;
   }
   return out;
@@ -100,7 +113,12 @@ function notExact(index: number, sum: bigint, kind: string): RangeError {
 const I64_MAX = 2n ** 63n - 1n;
 const U64_MAX = 2n ** 64n - 1n;
 
-async function sumPrimesIntoTs(inputs: Float64Array, view: OutArray, kind: string, progress: Value | RawValue | undefined): Promise<void> {
+async function sumPrimesIntoTs(
+  inputs: Float64Array,
+  view: OutArray,
+  kind: string,
+  progress: Value | RawValue | undefined,
+): Promise<void> {
   const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
   let firstBad: RangeError | undefined;
   for (let i = 0; i < inputs.length; i++) {
@@ -124,11 +142,16 @@ async function sumPrimesIntoTs(inputs: Float64Array, view: OutArray, kind: strin
  * `out[i] = sumPrimes(inputs[i])`, computed on `threads` native threads and stored as each one
  * finishes; `progress` grows by one per finished input. Resolves with `out` once all are done.
  */
-export async function sumPrimesInto<O extends Out>(inputs: Uint32Array | readonly number[], out: O, options: SumPrimesIntoOptions = {}): Promise<O> {
+export async function sumPrimesInto<O extends Out>(
+  inputs: Uint32Array | readonly number[],
+  out: O,
+  options: SumPrimesIntoOptions = {},
+): Promise<O> {
   const numbers = checkInputs(inputs);
   const { view, kind } = checkOut(out, numbers.length);
   validateOptions<SumPrimesIntoOptions>(options, 'options', SUM_PRIMES_INTO_OPTIONS);
-  const threads = options.threads === undefined ? availableParallelism() : validateInteger(options.threads, 'options.threads', 1, 1024);
+  const threads =
+    options.threads === undefined ? availableParallelism() : validateInteger(options.threads, 'options.threads', 1, 1024);
   const progress = checkProgress(options.progress);
   if (!binding) {
     await sumPrimesIntoTs(numbers, view, kind, progress);

@@ -88,7 +88,6 @@ const backendFactories = new Map<BackendKind, BackendFactory>([
 ]);
 const BACKENDS: readonly BackendKind[] = ['thread', 'process', 'native', 'async', 'cluster'];
 
-
 function checkIterable(value: unknown, name: string): void {
   // A string is iterable (its characters), as in Python's map.
   if (!isIterable(value) && !isAsyncIterable(value)) {
@@ -145,7 +144,11 @@ export class Pool {
       throw error;
     }
     if (backend !== 'cluster' && (connection !== undefined || queue !== undefined)) {
-      throw invalidType(connection !== undefined ? 'connection' : 'queue', "used only with backend 'cluster'", connection ?? queue);
+      throw invalidType(
+        connection !== undefined ? 'connection' : 'queue',
+        "used only with backend 'cluster'",
+        connection ?? queue,
+      );
     }
     this.backend = backend;
     if (backend === 'thread' || backend === 'process') refuseWhileImporting(`A '${backend}' Pool`);
@@ -157,7 +160,9 @@ export class Pool {
     if (initializer !== undefined && initializer !== null && backend !== 'async') {
       initSpec = toTaskSpec(initializer, 'initializer');
       if (backend === 'native') {
-        throw new TypeError('The "initializer" option is not supported by the native backend: rayon threads do not run JavaScript');
+        throw new TypeError(
+          'The "initializer" option is not supported by the native backend: rayon threads do not run JavaScript',
+        );
       }
     }
     const factory = backendFactories.get(backend);
@@ -234,7 +239,8 @@ export class Pool {
     args?: TaskArgs<T>,
     options?: ApplyAsyncOptions<TaskResult<T>>,
   ): AsyncResult<TaskResult<T>> {
-    const checked: ApplyAsyncOptions<TaskResult<T>> = options === undefined ? NO_OPTIONS : checkCallbacks(options ?? {}, RESULT_OPTIONS);
+    const checked: ApplyAsyncOptions<TaskResult<T>> =
+      options === undefined ? NO_OPTIONS : checkCallbacks(options ?? {}, RESULT_OPTIONS);
     const { signal } = checked;
     let batch: Batch;
     let spec: RunnableSpec;
@@ -327,7 +333,13 @@ export class Pool {
     }
   }
 
-  #mapBatches(spec: RunnableSpec, items: unknown[], chunksize: number | undefined, star: boolean, op?: object): Promise<unknown[]> {
+  #mapBatches(
+    spec: RunnableSpec,
+    items: unknown[],
+    chunksize: number | undefined,
+    star: boolean,
+    op?: object,
+  ): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // No chunksize: a backend that can sizes the chunks itself from the task's measured cost.
@@ -379,7 +391,13 @@ export class Pool {
     return this.#imap(fn, iterable, chunksize, options, false) as AsyncIterableIterator<TaskResult<T>>;
   }
 
-  #imap(fn: unknown, iterable: unknown, chunksizeArg: unknown, optionsArg: unknown, ordered: boolean): AsyncIterableIterator<unknown> {
+  #imap(
+    fn: unknown,
+    iterable: unknown,
+    chunksizeArg: unknown,
+    optionsArg: unknown,
+    ordered: boolean,
+  ): AsyncIterableIterator<unknown> {
     let setupError: unknown;
     let feed: ChunkFeed | undefined;
     let unlisten: (() => void) | undefined;
@@ -396,7 +414,9 @@ export class Pool {
       // At most `window` chunks run or wait ahead of the consumer: an endless or huge input is
       // read as results are taken, and never starves the event loop.
       const window = Math.max(16, this.processes * 64);
-      feed = new ChunkFeed(iterable as Input<unknown>, size, window, (items) => this.#track(this.#run(spec, { items, star: false, op })));
+      feed = new ChunkFeed(iterable as Input<unknown>, size, window, (items) =>
+        this.#track(this.#run(spec, { items, star: false, op })),
+      );
       this.#feeds.add(feed);
       this.#track(feed.fed);
       if (signal) unlisten = this.#abortFeed(feed, signal, op!);

@@ -96,13 +96,18 @@ export class Process<T extends TaskLike = TaskLike> {
   set daemon(daemon: boolean) {
     if (typeof daemon !== 'boolean') throw invalidType('daemon', 'of type boolean', daemon);
     // The worker was told at start; changing it afterwards would say something untrue.
-    if (this.#handle) throw new ProcessError(`Process ${this.name} has already started: its daemon flag cannot change`, 'ERR_ALREADY_STARTED');
+    if (this.#handle)
+      throw new ProcessError(`Process ${this.name} has already started: its daemon flag cannot change`, 'ERR_ALREADY_STARTED');
     this.#daemon = daemon;
   }
 
   /** Starts the target in a new worker. Twice -> Error code ERR_ALREADY_STARTED. */
   start(): void {
-    if (this.#handle) throw new ProcessError(`Process ${this.name} was already started; a Process can only be started once`, 'ERR_ALREADY_STARTED');
+    if (this.#handle)
+      throw new ProcessError(
+        `Process ${this.name} was already started; a Process can only be started once`,
+        'ERR_ALREADY_STARTED',
+      );
     refuseWhileImporting(`Process ${this.name}`);
     const { spec, self } = this.#work();
     const transfer: import('node:worker_threads').TransferListItem[] = [];
@@ -137,7 +142,9 @@ export class Process<T extends TaskLike = TaskLike> {
       handle.post({ t: 'target', target: spec, args, self: encodedSelf }, transfer);
     } catch (error) {
       handle.kill();
-      throw new TypeError(`The arguments of Process ${this.name} could not be sent to it: ${(error as Error).message}`, { cause: error });
+      throw new TypeError(`The arguments of Process ${this.name} could not be sent to it: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (this.daemon) handle.unref();
   }
@@ -156,7 +163,11 @@ export class Process<T extends TaskLike = TaskLike> {
       return { spec: { kind: 'inline', source, name: 'run' }, self };
     }
     if (this.#target === undefined) {
-      throw invalidType('target', 'a function, a task() handle or a native kernel: pass a target, or override run() in a subclass', undefined);
+      throw invalidType(
+        'target',
+        'a function, a task() handle or a native kernel: pass a target, or override run() in a subclass',
+        undefined,
+      );
     }
     return { spec: toTaskSpec(this.#target, 'target') };
   }
@@ -236,4 +247,3 @@ export class Process<T extends TaskLike = TaskLike> {
     return `<${this[Symbol.toStringTag]} name='${this.name}' ${state}${this.daemon ? ' daemon' : ''}>`;
   }
 }
-

@@ -122,7 +122,8 @@ function findShareable(root: object): Shareable | undefined {
 
 /** Defines rather than assigns: an own `__proto__` key must stay a key, not become the prototype. */
 function setOwn(target: Record<string, unknown>, key: string, item: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value: item, writable: true, enumerable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value: item, writable: true, enumerable: true, configurable: true });
   else target[key] = item;
 }
 
@@ -167,7 +168,9 @@ function pack(
     const [source, copy] = next;
     if (source instanceof Map) for (const [key, item] of source) (copy as Map<unknown, unknown>).set(copyOf(key), copyOf(item));
     else if (source instanceof Set) for (const item of source) (copy as Set<unknown>).add(copyOf(item));
-    else for (const key of Object.keys(source)) setOwn(copy as Record<string, unknown>, key, copyOf((source as Record<string, unknown>)[key]));
+    else
+      for (const key of Object.keys(source))
+        setOwn(copy as Record<string, unknown>, key, copyOf((source as Record<string, unknown>)[key]));
   }
   return out;
 }

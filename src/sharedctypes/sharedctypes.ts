@@ -43,7 +43,17 @@ interface TypedArrayOf {
 }
 export type TypedArrayFor<C extends Typecode> = TypedArrayOf[C];
 
-type AnyTyped = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
+type AnyTyped =
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | Float32Array
+  | Float64Array;
 
 interface Kind {
   ctor: new (buffer: SharedMemory, byteOffset?: number, length?: number) => AnyTyped;
@@ -75,7 +85,9 @@ function kindOf(typecode: unknown): Kind {
   if (typeof typecode !== 'string') throw invalidType('typecode', `one of the strings ${TYPECODES}`, typecode);
   const kind = Object.hasOwn(KINDS, typecode) ? KINDS[typecode as Typecode] : undefined;
   if (!kind) {
-    const error = new TypeError(`The "typecode" argument must be one of ${TYPECODES}. Received '${typecode}'`) as TypeError & { code: string };
+    const error = new TypeError(`The "typecode" argument must be one of ${TYPECODES}. Received '${typecode}'`) as TypeError & {
+      code: string;
+    };
     error.code = 'ERR_INVALID_ARG_VALUE';
     throw error;
   }
@@ -86,7 +98,8 @@ function kindOf(typecode: unknown): Kind {
 function checkElement(kind: Kind, typecode: string, v: unknown, name: string): number | bigint {
   if (kind.kind === 'big') {
     if (typeof v !== 'bigint') throw invalidType(name, `of type bigint (typecode '${typecode}' is 64-bit)`, v);
-    if (v < (kind.min as bigint) || v > (kind.max as bigint)) throw outOfRange(name, `>= ${kind.min}n and <= ${kind.max}n for typecode '${typecode}'`, v);
+    if (v < (kind.min as bigint) || v > (kind.max as bigint))
+      throw outOfRange(name, `>= ${kind.min}n and <= ${kind.max}n for typecode '${typecode}'`, v);
     return v;
   }
   if (typeof v !== 'number') throw invalidType(name, `of type number (typecode '${typecode}')`, v);
@@ -130,7 +143,11 @@ function wrapInteger(kind: Kind, v: number | bigint): number | bigint {
 function validateIndex(index: unknown, length: number): number {
   if (typeof index !== 'number') throw invalidType('index', 'of type number', index);
   if (!Number.isInteger(index) || index < -length || index >= length) {
-    throw outOfRange('index', length === 0 ? 'a valid index (the array is empty)' : `an integer >= ${-length} and <= ${length - 1}`, index);
+    throw outOfRange(
+      'index',
+      length === 0 ? 'a valid index (the array is empty)' : `an integer >= ${-length} and <= ${length - 1}`,
+      index,
+    );
   }
   return index < 0 ? index + length : index;
 }
@@ -264,7 +281,11 @@ function checkLength(sizeOrValues: unknown): { length: number; values?: ArrayLik
     }
     return { length: sizeOrValues };
   }
-  if (sizeOrValues !== null && typeof sizeOrValues === 'object' && typeof (sizeOrValues as Iterable<unknown>)[Symbol.iterator] === 'function') {
+  if (
+    sizeOrValues !== null &&
+    typeof sizeOrValues === 'object' &&
+    typeof (sizeOrValues as Iterable<unknown>)[Symbol.iterator] === 'function'
+  ) {
     const values = Array.isArray(sizeOrValues) ? sizeOrValues : Array.from(sizeOrValues as Iterable<unknown>);
     return { length: values.length, values };
   }

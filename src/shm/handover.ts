@@ -153,6 +153,9 @@ function handToParent(reply: boolean): void {
   for (const child of children) child.receive();
   const outboxes = handOverAll();
   if (outboxes.length === 0 && !reply) return;
-  link.port.postMessage({ t: 'handed', outboxes, reply } satisfies Message, outboxes.map((h) => h.bytes));
+  link.port.postMessage(
+    { t: 'handed', outboxes, reply } satisfies Message,
+    outboxes.map((h) => h.bytes),
+  );
   Atomics.add(link.signal, 0, 1);
 }

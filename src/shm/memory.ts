@@ -52,7 +52,8 @@ export const processShared = shm !== null;
 /** Why memory cannot be shared with another process here (for the TypeError that says so). */
 export function whyNotProcessShared(): string {
   if (binding === null) return 'the native addon is not loaded (NAPI_MULTIPROCESSING_NO_NATIVE, or no binary for this platform)';
-  if (process.platform !== 'linux') return `sharing memory between processes is implemented on Linux only, not ${process.platform}`;
+  if (process.platform !== 'linux')
+    return `sharing memory between processes is implemented on Linux only, not ${process.platform}`;
   return 'the system refused to create a shared memory segment (memfd_create)';
 }
 
@@ -96,13 +97,15 @@ export function isProcessShared(memory: ArrayBufferLike): boolean {
 export function wire(memory: SharedMemory): WiredMemory {
   if (memory instanceof SharedArrayBuffer) return memory;
   const handle = shm?.shmDescribe(memory);
-  if (!handle) throw new TypeError('napi-multiprocessing: shared memory that is neither a SharedArrayBuffer nor a native segment');
+  if (!handle)
+    throw new TypeError('napi-multiprocessing: shared memory that is neither a SharedArrayBuffer nor a native segment');
   return { shm: handle };
 }
 
 /** The memory a transfer state names, mapped into this process on first use. */
 export function unwire(wired: WiredMemory): SharedMemory {
   if (wired instanceof SharedArrayBuffer) return wired;
-  if (shm === null) throw new TypeError(`napi-multiprocessing: cannot map shared memory from another process: ${whyNotProcessShared()}`);
+  if (shm === null)
+    throw new TypeError(`napi-multiprocessing: cannot map shared memory from another process: ${whyNotProcessShared()}`);
   return tracked(shm.shmOpen(wired.shm));
 }

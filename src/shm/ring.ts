@@ -38,16 +38,14 @@
 import { inBuffer, type Decoder } from '../reduction/codec.js';
 import { EOFError, Empty, Full, codedError } from '../errors.js';
 import type { Outbox } from './outbox.js';
-import {
-  Deadline, FOREVER, SPIN_SYNC, adoptArrived, lockWordSteps, newSharedId, remember, revived, runSync, unlockWord, wake,
-  type Waiting,
-} from './waiting.js';
+import { Deadline, FOREVER, SPIN_SYNC, adoptArrived, lockWordSteps, newSharedId, remember, revived } from './waiting.js';
+import { runSync, unlockWord, wake, type Waiting } from './waiting.js';
 import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
 import { joinSteps, taskDone } from './unfinished.js';
-import {
-  W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN, NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE,
-  WRITER_CLOSED, READER_CLOSED, UNFINISHED, CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY,
-} from './ring-layout.js';
+// The ring's layout (ring-layout.ts), in three lists so that each fits on a line.
+import { W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN } from './ring-layout.js';
+import { NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE, WRITER_CLOSED, READER_CLOSED, UNFINISHED } from './ring-layout.js';
+import { CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY } from './ring-layout.js';
 import { spinUntil } from './spin.js';
 
 export { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK } from './ring-layout.js';
@@ -433,6 +431,24 @@ export class Ring {
    * own outbox, the reader pushes the rest in itself (`#feed`) and never waits.
    */
   *takeSteps<T>(deadline: Deadline | null, spin: boolean, decode: Decoder<T>): Waiting<T> {
+    yield* this.#lockHeadSteps(deadline, spin);
+    // Holding R_LOCK with at least the header there (writers publish it whole).
+    let held = true;
+    const released = () => {
+      held = false;
+    };
+    try {
+      const length = this.#peekLength();
+      const total = 4 + length;
+      if (total <= CAPACITY) return yield* this.#takeWholeSteps(total, deadline, spin, decode, released);
+      return yield* this.#streamInSteps(total, spin, decode, released);
+    } finally {
+      if (held) unlockWord(this.ctrl, R_LOCK);
+    }
+  }
+
+  /** Takes R_LOCK once at least a message header is readable; throws Empty or EOFError. */
+  *#lockHeadSteps(deadline: Deadline | null, spin: boolean): Waiting<void> {
     const c = this.ctrl;
     for (;;) {
       this.#feed();
@@ -441,7 +457,7 @@ export class Ring {
           // Another get is in the middle of a message.
           if (deadline === null || !(yield* lockWordSteps(c, R_LOCK, deadline, SPIN_SYNC))) throw new Empty();
         }
-        if (this.#available() > 0) break;
+        if (this.#available() > 0) return;
         unlockWord(c, R_LOCK);
         continue;
       }
@@ -463,53 +479,60 @@ export class Ring {
         Atomics.sub(c, NE_WAITERS, 1);
       }
     }
-    // Holding R_LOCK with at least the header there (writers publish it whole).
-    let held = true;
-    try {
-      const length = this.#peekLength();
-      const total = 4 + length;
-      if (total <= CAPACITY) {
-        // It fits: wait for all of it before taking anything, within the deadline.
-        for (;;) {
-          const available = this.#available(total);
-          if (available >= total) break;
-          if (spin && deadline !== null && this.#spinForBytes(total)) break;
-          if (!(yield* this.#awaitBytes(available, deadline))) {
-            this.#feed();
-            if (this.#available(total) >= total) break;
-            throw new Empty();
-          }
-          this.#feed();
-        }
-        const target = inBuffer(total);
-        this.#read(target, 0, total);
-        return this.#deliver(target, length, decode, () => (held = false));
-      }
-      // Larger than the ring: stream it in. Waiting means other code of this thread may use the
-      // shared scratch meanwhile: it gets its own buffer.
-      const target = Buffer.allocUnsafe(total);
-      let at = 0;
-      for (;;) {
-        const k = Math.min(total - at, this.#available());
-        if (k > 0) {
-          this.#read(target, at, k);
-          at += k;
-          this.#wakeWriters();
-        }
-        if (at === total) return this.#deliver(target, length, decode, () => (held = false));
-        // The room just made lets this thread's own outbox go on (when it is the writer).
+  }
+
+  /** A message that fits in the ring: waits for all of it within the deadline, then takes it. */
+  *#takeWholeSteps<T>(
+    total: number,
+    deadline: Deadline | null,
+    spin: boolean,
+    decode: Decoder<T>,
+    released: () => void,
+  ): Waiting<T> {
+    const length = total - 4;
+    // It fits: wait for all of it before taking anything, within the deadline.
+    for (;;) {
+      const available = this.#available(total);
+      if (available >= total) break;
+      if (spin && deadline !== null && this.#spinForBytes(total)) break;
+      if (!(yield* this.#awaitBytes(available, deadline))) {
         this.#feed();
-        if (this.#available() > 0) continue;
-        Atomics.add(c, NE_WAITERS, 1);
-        const seq = Atomics.load(c, NE_SEQ);
-        try {
-          if (this.#available() === 0) yield* this.#awaitWriter(seq, FOREVER, spin);
-        } finally {
-          Atomics.sub(c, NE_WAITERS, 1);
-        }
+        if (this.#available(total) >= total) break;
+        throw new Empty();
       }
-    } finally {
-      if (held) unlockWord(c, R_LOCK);
+      this.#feed();
+    }
+    const target = inBuffer(total);
+    this.#read(target, 0, total);
+    return this.#deliver(target, length, decode, released);
+  }
+
+  /** A message larger than the ring, consumed as it streams in: once begun, waits for the rest. */
+  *#streamInSteps<T>(total: number, spin: boolean, decode: Decoder<T>, released: () => void): Waiting<T> {
+    const c = this.ctrl;
+    const length = total - 4;
+    // Larger than the ring: stream it in. Waiting means other code of this thread may use the
+    // shared scratch meanwhile: it gets its own buffer.
+    const target = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (;;) {
+      const k = Math.min(total - at, this.#available());
+      if (k > 0) {
+        this.#read(target, at, k);
+        at += k;
+        this.#wakeWriters();
+      }
+      if (at === total) return this.#deliver(target, length, decode, released);
+      // The room just made lets this thread's own outbox go on (when it is the writer).
+      this.#feed();
+      if (this.#available() > 0) continue;
+      Atomics.add(c, NE_WAITERS, 1);
+      const seq = Atomics.load(c, NE_SEQ);
+      try {
+        if (this.#available() === 0) yield* this.#awaitWriter(seq, FOREVER, spin);
+      } finally {
+        Atomics.sub(c, NE_WAITERS, 1);
+      }
     }
   }
 

@@ -33,9 +33,11 @@ export type Waiting<T> = Generator<WaitRequest, T, WaitOutcome>;
 
 // Node 20's TypeScript lib (ES2023) does not declare waitAsync yet; V8 has shipped it since 8.7.
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult;
-}).waitAsync;
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(array: Int32Array, index: number, value: number, timeout?: number): WaitAsyncResult;
+  }
+).waitAsync;
 
 const OUTCOMES: readonly WaitOutcome[] = ['ok', 'not-equal', 'timed-out'];
 

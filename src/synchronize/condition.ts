@@ -9,7 +9,14 @@ import { holderEnded } from '../shm/identity.js';
 import { allocateShared, processShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 import { Acquirable, Lock, RLock, reviver, type AcquireOptions } from './locks.js';
 import { registerShareable, kShare, encode, decode, type ShareDescription } from '../reduction/transfer.js';
-import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import {
+  invalidType,
+  validateFunction,
+  validateInteger,
+  validateOptions,
+  validateTimeout,
+  type OptionNames,
+} from '../validate.js';
 import { Deadline, FOREVER, ME, sharedId, takeRevival, runAsync, runSync, wake, type Waiting } from '../shm/waiting.js';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -129,7 +136,8 @@ export class Condition extends Acquirable {
   }
 
   #checkMine(what: string): void {
-    if (!this.#lock._isMine()) throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
+    if (!this.#lock._isMine())
+      throw codedError('ERR_NOT_HELD', `Cannot ${what} on an un-acquired Condition (acquire its lock first)`);
   }
 
   /** A WAITING or NOTIFIED slot whose thread has ended: its waiter will never come back for it. */
@@ -360,7 +368,9 @@ export class Barrier {
     } catch (error) {
       if ((error as { code?: unknown } | null)?.code !== 'ERR_LOCK_OWNER_DIED') throw error;
       this.#breakBarrier();
-      throw new BrokenBarrierError('A party of the barrier died while holding its lock, so the barrier is now broken', { cause: error });
+      throw new BrokenBarrierError('A party of the barrier died while holding its lock, so the barrier is now broken', {
+        cause: error,
+      });
     } finally {
       this.#cond.release();
     }
@@ -378,39 +388,41 @@ export class Barrier {
   *#waitSteps(deadline: Deadline): Waiting<number> {
     const s = this.#s;
     const cond = this.#cond;
-    return yield* this.#locked(function* (this: Barrier) {
-      // Parties of the previous round may still be leaving.
-      while (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING) yield* cond._waitSteps(FOREVER);
-      if (s[B_STATE]! < 0) throw new BrokenBarrierError();
-      const index = s[B_COUNT]!;
-      s[B_COUNT] = index + 1;
-      try {
-        if (index + 1 === this.#parties) {
-          try {
-            this.#runAction();
-          } catch (error) {
-            this.#breakBarrier();
-            throw error;
+    return yield* this.#locked(
+      function* (this: Barrier) {
+        // Parties of the previous round may still be leaving.
+        while (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING) yield* cond._waitSteps(FOREVER);
+        if (s[B_STATE]! < 0) throw new BrokenBarrierError();
+        const index = s[B_COUNT]!;
+        s[B_COUNT] = index + 1;
+        try {
+          if (index + 1 === this.#parties) {
+            try {
+              this.#runAction();
+            } catch (error) {
+              this.#breakBarrier();
+              throw error;
+            }
+            this.#setState(DRAINING);
+            cond.notifyAll();
+          } else {
+            const released = yield* cond._waitForSteps(() => s[B_STATE] !== FILLING, deadline);
+            if (!released) {
+              this.#breakBarrier();
+              throw new BrokenBarrierError('The barrier wait timed out, so the barrier is now broken');
+            }
+            if (s[B_STATE]! < 0) throw new BrokenBarrierError();
           }
-          this.#setState(DRAINING);
-          cond.notifyAll();
-        } else {
-          const released = yield* cond._waitForSteps(() => s[B_STATE] !== FILLING, deadline);
-          if (!released) {
-            this.#breakBarrier();
-            throw new BrokenBarrierError('The barrier wait timed out, so the barrier is now broken');
+          return index;
+        } finally {
+          s[B_COUNT]!--;
+          if (s[B_COUNT] === 0 && (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING)) {
+            this.#setState(FILLING);
+            cond.notifyAll();
           }
-          if (s[B_STATE]! < 0) throw new BrokenBarrierError();
         }
-        return index;
-      } finally {
-        s[B_COUNT]!--;
-        if (s[B_COUNT] === 0 && (s[B_STATE] === DRAINING || s[B_STATE] === RESETTING)) {
-          this.#setState(FILLING);
-          cond.notifyAll();
-        }
-      }
-    }.bind(this));
+      }.bind(this),
+    );
   }
 
   #deadline(timeout: number | undefined): Deadline {
@@ -433,22 +445,30 @@ export class Barrier {
 
   /** Breaks the barrier: current and future waits reject with BrokenBarrierError until `reset()`. */
   abort(): void {
-    runSync(this.#locked(function* (this: Barrier) {
-      this.#breakBarrier();
-    }.bind(this)));
+    runSync(
+      this.#locked(
+        function* (this: Barrier) {
+          this.#breakBarrier();
+        }.bind(this),
+      ),
+    );
   }
 
   /** Back to the initial state; parties waiting now get BrokenBarrierError. */
   reset(): void {
     const s = this.#s;
-    runSync(this.#locked(function* (this: Barrier) {
-      if (s[B_COUNT]! > 0) {
-        if (s[B_STATE] === FILLING || s[B_STATE] === BROKEN) this.#setState(RESETTING);
-      } else {
-        this.#setState(FILLING);
-      }
-      this.#cond.notifyAll();
-    }.bind(this)));
+    runSync(
+      this.#locked(
+        function* (this: Barrier) {
+          if (s[B_COUNT]! > 0) {
+            if (s[B_STATE] === FILLING || s[B_STATE] === BROKEN) this.#setState(RESETTING);
+          } else {
+            this.#setState(FILLING);
+          }
+          this.#cond.notifyAll();
+        }.bind(this),
+      ),
+    );
   }
 
   /** @internal The transfer protocol (see transfer.ts). */
@@ -465,5 +485,11 @@ export class Barrier {
   }
 }
 
-registerShareable('Condition', reviver(() => new Condition()));
-registerShareable('Barrier', reviver(() => new Barrier(1)));
+registerShareable(
+  'Condition',
+  reviver(() => new Condition()),
+);
+registerShareable(
+  'Barrier',
+  reviver(() => new Barrier(1)),
+);

@@ -20,7 +20,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { TimeoutError, codedError } from '../errors.js';
 import { ownerDied, robustLockSteps, takeBackSteps, type Taken } from './robust.js';
 import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
-import { invalidType, validateFunction, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import {
+  invalidType,
+  validateFunction,
+  validateInteger,
+  validateOptions,
+  validateTimeout,
+  type OptionNames,
+} from '../validate.js';
 import {
   Deadline,
   FOREVER,
@@ -543,8 +550,23 @@ export function reviver<S extends { id: string }>(make: () => object) {
   return (state: unknown) => reviveWith((state as S).id, state, make);
 }
 
-registerShareable('Lock', reviver(() => new Lock()));
-registerShareable('RLock', reviver(() => new RLock()));
-registerShareable('Semaphore', reviver(() => new Semaphore()));
-registerShareable('BoundedSemaphore', reviver(() => new BoundedSemaphore()));
-registerShareable('Event', reviver(() => new Event()));
+registerShareable(
+  'Lock',
+  reviver(() => new Lock()),
+);
+registerShareable(
+  'RLock',
+  reviver(() => new RLock()),
+);
+registerShareable(
+  'Semaphore',
+  reviver(() => new Semaphore()),
+);
+registerShareable(
+  'BoundedSemaphore',
+  reviver(() => new BoundedSemaphore()),
+);
+registerShareable(
+  'Event',
+  reviver(() => new Event()),
+);

@@ -29,7 +29,15 @@ export interface RunMessage {
 
 export type ToWorker =
   /** `handover`: a thread worker's channel for the messages it leaves undelivered (handover.ts). */
-  | { t: 'init'; name: string; role: 'pool' | 'process'; daemon?: boolean; initializer?: TaskSpec; initargs: unknown[]; handover?: HandoverLink }
+  | {
+      t: 'init';
+      name: string;
+      role: 'pool' | 'process';
+      daemon?: boolean;
+      initializer?: TaskSpec;
+      initargs: unknown[];
+      handover?: HandoverLink;
+    }
   | RunMessage
   /** `self`: a Process subclass's own fields, the `this` of its overridden run(). */
   | { t: 'target'; target: TaskSpec; args: unknown[]; self?: unknown }
@@ -150,7 +158,8 @@ export function deserializeError(data: SerializedError): unknown {
   if (data.isRaw) return data.raw;
   let error: Error & Record<string, unknown>;
   if (data.ctor === 'AggregateError') {
-    error = new AggregateError((data.errors ?? []).map(deserializeError), data.message) as unknown as Error & Record<string, unknown>;
+    error = new AggregateError((data.errors ?? []).map(deserializeError), data.message) as unknown as Error &
+      Record<string, unknown>;
   } else if (data.ctor === 'DOMException' && typeof DOMException === 'function') {
     error = new DOMException(data.message, data.name) as unknown as Error & Record<string, unknown>;
   } else {

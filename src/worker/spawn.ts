@@ -67,7 +67,11 @@ function findTsxApi(): string | null {
     try {
       const from = base.replace(/^--(import|loader|require)=/, '');
       // `require` resolution finds the CommonJS build; the ESM one (same folder) is what registers hooks.
-      tsxApi = pathToFileURL(createRequire(from).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+      tsxApi = pathToFileURL(
+        createRequire(from)
+          .resolve('tsx/esm/api')
+          .replace(/\.cjs$/, '.mjs'),
+      ).href;
       break;
     } catch {
       // try the next base
@@ -89,7 +93,9 @@ import('node:worker_threads')
 `;
 
 function withoutTsx(execArgv: readonly string[]): string[] {
-  return execArgv.filter((arg, i, all) => !arg.includes('tsx') && !(all[i + 1]?.includes('tsx') && /^--(import|loader|require)$/.test(arg)));
+  return execArgv.filter(
+    (arg, i, all) => !arg.includes('tsx') && !(all[i + 1]?.includes('tsx') && /^--(import|loader|require)$/.test(arg)),
+  );
 }
 
 function newThread(options: SpawnOptions): Worker {
@@ -138,7 +144,9 @@ function spawnThread(options: SpawnOptions): WorkerHandle {
   worker.on('error', (error) => {
     uncaught = error;
   });
-  const ended = new Promise<number>((resolve) => worker.once('exit', (code) => void outputDrained(worker).then(() => resolve(code))));
+  const ended = new Promise<number>((resolve) =>
+    worker.once('exit', (code) => void outputDrained(worker).then(() => resolve(code))),
+  );
   const exited = ended.then(() => undefined);
   return {
     kind: 'thread',

@@ -76,11 +76,9 @@ interface Connected {
 
 /** The TypeError for an inline function: its source would be code read from Redis. */
 export function inlineRefused(spec: TaskSpec): TypeError {
-  const error = invalidType(
-    'fn',
-    'a task() handle of a module the cluster workers serve, or a native kernel',
-    { name: describeTask(spec) },
-  );
+  const error = invalidType('fn', 'a task() handle of a module the cluster workers serve, or a native kernel', {
+    name: describeTask(spec),
+  });
   error.message =
     `The "fn" argument must be a task() handle of a module the cluster workers serve, or a native kernel. ` +
     `Received inline function ${describeTask(spec)}. The cluster backend refuses inline functions: a worker that ` +
@@ -146,7 +144,14 @@ export class ClusterBackend implements Backend {
     const session = this.#open();
     const jobId = `${session.id}-${++this.#seq}`;
     const work = new Promise<unknown[]>((resolve, reject) => {
-      this.#pending.set(jobId, { session, task: data.task, single: batch.single === true, op: batch.op, resolve: resolve as never, reject });
+      this.#pending.set(jobId, {
+        session,
+        task: data.task,
+        single: batch.single === true,
+        op: batch.op,
+        resolve: resolve as never,
+        reject,
+      });
     });
     session.pending++;
     session.outbox.push({
@@ -330,7 +335,10 @@ export class ClusterBackend implements Backend {
     const session = first.session;
     for (const jobId of jobIds) this.#reject(jobId, reason);
     session.outbox = session.outbox.filter((job) => !jobIds.includes(job.opts.jobId));
-    void session.ready.then(({ queue }) => Promise.allSettled(jobIds.map((jobId) => queue.remove(jobId))), () => {});
+    void session.ready.then(
+      ({ queue }) => Promise.allSettled(jobIds.map((jobId) => queue.remove(jobId))),
+      () => {},
+    );
   }
 
   async terminate(): Promise<void> {

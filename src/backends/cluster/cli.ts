@@ -64,7 +64,8 @@ export function parseWorkerArgs(argv: string[]): ServeOptions | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
-  if (values.connection === undefined) throw new WorkerUsageError('--connection is required (e.g. --connection redis://127.0.0.1:6379)');
+  if (values.connection === undefined)
+    throw new WorkerUsageError('--connection is required (e.g. --connection redis://127.0.0.1:6379)');
   // `--tasks a.js b.js`: the modules after the first are positionals.
   const tasks = [...(values.tasks ?? []), ...positionals];
   if (positionals.length > 0 && values.tasks === undefined) {
@@ -101,7 +102,9 @@ export async function runWorkerCommand(argv: string[]): Promise<number> {
     options = parseWorkerArgs(argv);
   } catch (error) {
     if (!(error instanceof WorkerUsageError)) throw error;
-    process.stderr.write(`napi-multiprocessing worker: ${error.message}\nRun 'napi-multiprocessing worker --help' for the options.\n`);
+    process.stderr.write(
+      `napi-multiprocessing worker: ${error.message}\nRun 'napi-multiprocessing worker --help' for the options.\n`,
+    );
     return 2;
   }
   if (options === 'help') {

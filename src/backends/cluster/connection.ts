@@ -18,15 +18,15 @@ export function checkConnection(value: unknown, name = 'connection'): Connection
     try {
       url = new URL(value);
     } catch {
-      throw invalidType(name, "a redis:// or rediss:// URL, a socket path or an ioredis options object", value);
+      throw invalidType(name, 'a redis:// or rediss:// URL, a socket path or an ioredis options object', value);
     }
     if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-      throw invalidType(name, "a redis:// or rediss:// URL, a socket path or an ioredis options object", value);
+      throw invalidType(name, 'a redis:// or rediss:// URL, a socket path or an ioredis options object', value);
     }
     return value;
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  throw invalidType(name, "a redis:// or rediss:// URL, a socket path or an ioredis options object", value);
+  throw invalidType(name, 'a redis:// or rediss:// URL, a socket path or an ioredis options object', value);
 }
 
 /** The connection as a user may see it printed: no password. */
@@ -37,7 +37,12 @@ export function describeConnection(connection: ConnectionOption): string {
     if (url.password) url.password = '***';
     return url.href.replace(/\/$/, '');
   }
-  const { host = '127.0.0.1', port = 6379, path, tls } = connection as { host?: string; port?: number; path?: string; tls?: unknown };
+  const {
+    host = '127.0.0.1',
+    port = 6379,
+    path,
+    tls,
+  } = connection as { host?: string; port?: number; path?: string; tls?: unknown };
   return path ? String(path) : `${tls ? 'rediss' : 'redis'}://${host}:${port}`;
 }
 
@@ -48,9 +53,7 @@ export function describeConnection(connection: ConnectionOption): string {
 export function createClient(deps: ClusterDeps, connection: ConnectionOption, name?: string): RedisClient {
   const overrides = { maxRetriesPerRequest: null, ...(name ? { connectionName: name } : {}) };
   const client =
-    typeof connection === 'string'
-      ? new deps.Redis(connection, overrides)
-      : new deps.Redis({ ...connection, ...overrides });
+    typeof connection === 'string' ? new deps.Redis(connection, overrides) : new deps.Redis({ ...connection, ...overrides });
   // Connection errors are reported through the work that waits on them (see whenReady), not as
   // unhandled 'error' events.
   client.on('error', () => {});

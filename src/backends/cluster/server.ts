@@ -71,7 +71,8 @@ function functionExports(module: Record<string, unknown>): string[] {
   const names = Object.keys(module).filter((k) => typeof module[k] === 'function');
   const cjs = module.default;
   if (cjs && typeof cjs === 'object') {
-    for (const k of Object.keys(cjs)) if (typeof (cjs as Record<string, unknown>)[k] === 'function' && !names.includes(k)) names.push(k);
+    for (const k of Object.keys(cjs))
+      if (typeof (cjs as Record<string, unknown>)[k] === 'function' && !names.includes(k)) names.push(k);
   }
   return names;
 }
@@ -168,7 +169,9 @@ export class ClusterWorker {
       );
     }
     if (!module.exports.includes(wire.exportName)) {
-      throw new TypeError(`Module ${module.names[0]} has no exported function '${wire.exportName}' (it exports ${module.exports.join(', ')})`);
+      throw new TypeError(
+        `Module ${module.names[0]} has no exported function '${wire.exportName}' (it exports ${module.exports.join(', ')})`,
+      );
     }
     const key = `${module.url}#${wire.exportName}`;
     let handle = this.#handles.get(key);

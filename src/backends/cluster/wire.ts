@@ -101,7 +101,8 @@ export function unpackResult(bytes: Buffer): WireResult | undefined {
  */
 export function relayError(error: unknown, depth = 0): SerializedError {
   const serialized = serializeError(error);
-  const cause = error instanceof Error ? (error.cause as { name?: string; remoteStack?: unknown; cause?: unknown } | undefined) : undefined;
+  const cause =
+    error instanceof Error ? (error.cause as { name?: string; remoteStack?: unknown; cause?: unknown } | undefined) : undefined;
   if (cause && cause.name === 'RemoteError' && typeof cause.remoteStack === 'string') {
     serialized.stack = cause.remoteStack;
     if (cause.cause !== undefined && depth < 8) serialized.cause = relayError(cause.cause, depth + 1);

@@ -57,7 +57,9 @@ export class NativeBackend implements Backend {
     const entry: BatchEntry = { op: batch.op, cancelled: false };
     try {
       const inputs = batch.items.map((item) => checkKernelInput(name, batch.star ? (item as unknown[])[0] : item, 'n'));
-      work = this.#pool ? this.#runNative(name, inputs, entry) : this.#fallback!.run(spec, { items: inputs, star: false, op: batch.op, split: batch.split });
+      work = this.#pool
+        ? this.#runNative(name, inputs, entry)
+        : this.#fallback!.run(spec, { items: inputs, star: false, op: batch.op, split: batch.split });
       if (batch.single) work = work.then((values) => values[0] as never);
     } catch (error) {
       return Promise.reject(error);
@@ -76,7 +78,10 @@ export class NativeBackend implements Backend {
   #runNative(name: KernelName, inputs: (number | bigint)[], entry: BatchEntry): Promise<unknown[]> {
     const pool = this.#pool!;
     const call = inputs.some((x) => typeof x === 'bigint')
-      ? pool.mapBigints(name, inputs.map((x) => BigInt(x)))
+      ? pool.mapBigints(
+          name,
+          inputs.map((x) => BigInt(x)),
+        )
       : pool.mapNumbers(name, inputs as number[]);
     return call.catch((error: unknown) => {
       // Stopped because cancel() replaced the rayon pool for another operation: run it again there.

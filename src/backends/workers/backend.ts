@@ -91,7 +91,9 @@ export class WorkerBackend implements Backend {
   }
 
   run(spec: TaskSpec, batch: Batch): Promise<unknown[]> {
-    return new Promise<unknown[]>((resolve, reject) => this.submit(spec, batch, { [kResolve]: resolve as Sink[typeof kResolve], [kReject]: reject }));
+    return new Promise<unknown[]>((resolve, reject) =>
+      this.submit(spec, batch, { [kResolve]: resolve as Sink[typeof kResolve], [kReject]: reject }),
+    );
   }
 
   /** Like run(), settling `sink` rather than a promise of its own (applyAsync's hot path). */
@@ -242,7 +244,8 @@ export class WorkerBackend implements Backend {
   #takeBatch(room: number): PendingJob[] {
     const first = this.#queue.at(0)!;
     let n = 1;
-    const alike = (next: PendingJob | undefined) => next?.sid === first.sid && next.star === first.star && next.single === first.single;
+    const alike = (next: PendingJob | undefined) =>
+      next?.sid === first.sid && next.star === first.star && next.single === first.single;
     while (n < room && alike(this.#queue.at(n))) n++;
     return this.#queue.take(n);
   }
@@ -509,7 +512,13 @@ function forget(slot: Slot, pending: PendingJob): void {
   else slot.messages.set(pending.message!, left);
 }
 
-function crashed(slot: Slot, spec: TaskSpec, exitCode: number | null, signal: NodeJS.Signals | null, error: unknown): WorkerCrashedError {
+function crashed(
+  slot: Slot,
+  spec: TaskSpec,
+  exitCode: number | null,
+  signal: NodeJS.Signals | null,
+  error: unknown,
+): WorkerCrashedError {
   return new WorkerCrashedError(
     `${workerLabel(slot)} ${howItEnded(exitCode, signal)} while running ${describeTask(spec)}${why(error)}`,
     { exitCode, signal },

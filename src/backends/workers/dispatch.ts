@@ -7,7 +7,6 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { TaskSpec } from '../../task.js';
 import type { Sink } from '../backend.js';
 
-
 export interface PendingJob {
   id: number;
   sid: number;

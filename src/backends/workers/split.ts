@@ -76,7 +76,22 @@ export class SplitSource {
       [kResolve]: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
       [kReject]: (error) => this.#sliceFailed(error),
     };
-    return { id, sid: this.sid, items, shared, count: end - start, star: this.star, spec: this.spec, sink, transfer, single: false, packed: true, op: this.op, message: 0, retries: 0 };
+    return {
+      id,
+      sid: this.sid,
+      items,
+      shared,
+      count: end - start,
+      star: this.star,
+      spec: this.spec,
+      sink,
+      transfer,
+      single: false,
+      packed: true,
+      op: this.op,
+      message: 0,
+      retries: 0,
+    };
   }
 
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
