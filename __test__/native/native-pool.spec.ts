@@ -70,7 +70,10 @@ test('the event loop keeps running while a long native map runs', async (t) => {
   const sums = await pool.map(native.sumPrimes, xs);
   clearInterval(timer);
   t.is(sum(sums), 3 * SEED_CHECKSUM);
-  t.true(ticks - before >= 5, `timer fired ${ticks - before} times during the map`);
+  // A map that blocked the event loop would settle before any timer ran (0 ticks). How many more
+  // run depends on the machine: a loaded CI box (load 28 on 2 cores, Node 22/24) ran the 1 ms
+  // timer only once during the whole map, so one tick is what proves the loop was free.
+  t.true(ticks - before >= 1, `timer fired ${ticks - before} times during the map`);
 });
 
 test('bad inputs reject with the same errors as calling the kernel', async (t) => {
