@@ -119,12 +119,37 @@ export function adoptArrived(): void {
   arrivals();
 }
 
+/** Async futex waits not answered yet, with what settles each. */
+const futexWaits = new Map<WaitRequest, (outcome: 'ok' | 'timed-out') => void>();
+
+/**
+ * The native waiter answers through a thread-safe function that, like a pending `waitAsync`, does
+ * not keep the event loop alive: an endless wait that nothing can end lets the process exit. But a
+ * wake-up can be on its way when the loop's last handle closes: the waker (a worker thread or
+ * process) changed the word, woke the futex and ended before the waiting thread, slow to be
+ * scheduled on a busy machine, passed the news on. `waitAsync` is safe there, because Node runs
+ * V8's pending tasks before it exits; a thread-safe function's call is not. So when the loop is
+ * about to end, no waker is left, and a wait whose word has changed is over: it is answered here
+ * (first among 'beforeExit' listeners), and its continuation keeps the process going.
+ */
+function answerChangedWaits(): void {
+  for (const [w, settle] of futexWaits) {
+    if (Atomics.load(w.array, w.index) !== w.value) settle('ok');
+  }
+}
+
 /** `waitAsync` for memory shared with other processes: the wait runs on a native thread. */
 function futexAsync(w: WaitRequest): WaitAsyncResult {
   if (Atomics.load(w.array, w.index) !== w.value) return { async: false, value: 'not-equal' };
   if (w.timeout <= 0) return { async: false, value: 'timed-out' };
+  if (futexWaits.size === 0) process.prependListener('beforeExit', answerChangedWaits);
   const value = new Promise<'ok' | 'timed-out'>((resolve) => {
-    binding!.futexWaitAsync(w.array, w.index, w.value, w.timeout, (code) => resolve(code === 2 ? 'timed-out' : 'ok'));
+    const settle = (outcome: 'ok' | 'timed-out') => {
+      if (futexWaits.delete(w) && futexWaits.size === 0) process.off('beforeExit', answerChangedWaits);
+      resolve(outcome);
+    };
+    futexWaits.set(w, settle);
+    binding!.futexWaitAsync(w.array, w.index, w.value, w.timeout, (code) => settle(code === 2 ? 'timed-out' : 'ok'));
   });
   return { async: true, value };
 }
