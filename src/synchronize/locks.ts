@@ -543,23 +543,11 @@ export function reviver<S extends { id: string }>(make: () => object) {
   return (state: unknown) => reviveWith((state as S).id, state, make);
 }
 
-registerShareable(
-  'Lock',
-  reviver(() => new Lock()),
-);
-registerShareable(
-  'RLock',
-  reviver(() => new RLock()),
-);
-registerShareable(
-  'Semaphore',
-  reviver(() => new Semaphore()),
-);
-registerShareable(
-  'BoundedSemaphore',
-  reviver(() => new BoundedSemaphore()),
-);
-registerShareable(
-  'Event',
-  reviver(() => new Event()),
-);
+const MAKERS: Record<string, () => object> = {
+  Lock: () => new Lock(),
+  RLock: () => new RLock(),
+  Semaphore: () => new Semaphore(),
+  BoundedSemaphore: () => new BoundedSemaphore(),
+  Event: () => new Event(),
+};
+for (const [type, make] of Object.entries(MAKERS)) registerShareable(type, reviver(make));
