@@ -198,46 +198,43 @@ function perCallLibrary(
   })();
 }
 
-export function piscina(threads: number): Engine {
+/** What Piscina and Tinypool (a fork of it) share: the same options, run() and destroy(). */
+type PiscinaLike = new (options: {
+  filename: string;
+  minThreads: number;
+  maxThreads: number;
+}) => {
+  run(arg: unknown, options: { name: string }): Promise<unknown>;
+  destroy(): Promise<unknown>;
+};
+
+function piscinaLike(name: string, className: string, threads: number, load: () => Promise<PiscinaLike>): Engine {
   return {
-    name: 'piscina',
+    name,
     kind: 'library',
     threads,
     pooled: true,
-    note: `new Piscina({ filename, minThreads: ${threads}, maxThreads: ${threads} }).run(x, { name })`,
+    note: `new ${className}({ filename, minThreads: ${threads}, maxThreads: ${threads} }).run(x, { name })`,
     async start() {
-      const { Piscina } = await optional('piscina', () => import('piscina'));
+      const Pool = await optional(name, load);
       const begin = performance.now();
-      const pool = new Piscina({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
+      const pool = new Pool({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
       return perCallLibrary(
         begin,
         threads,
-        (name, arg) => pool.run(arg, { name }),
+        (task, arg) => pool.run(arg, { name: task }),
         () => pool.destroy(),
       );
     },
   };
 }
 
+export function piscina(threads: number): Engine {
+  return piscinaLike('piscina', 'Piscina', threads, async () => (await import('piscina')).Piscina);
+}
+
 export function tinypool(threads: number): Engine {
-  return {
-    name: 'tinypool',
-    kind: 'library',
-    threads,
-    pooled: true,
-    note: `new Tinypool({ filename, minThreads: ${threads}, maxThreads: ${threads} }).run(x, { name })`,
-    async start() {
-      const { default: Tinypool } = await optional('tinypool', () => import('tinypool'));
-      const begin = performance.now();
-      const pool = new Tinypool({ filename: tasksModule.href, minThreads: threads, maxThreads: threads });
-      return perCallLibrary(
-        begin,
-        threads,
-        (name, arg) => pool.run(arg, { name }),
-        () => pool.destroy(),
-      );
-    },
-  };
+  return piscinaLike('tinypool', 'Tinypool', threads, async () => (await import('tinypool')).default);
 }
 
 export function workerpool(threads: number): Engine {

@@ -7,7 +7,7 @@
 import { isPrimeNumber } from '../src/native/fallback.js';
 import { native } from '../index.js';
 import type { BenchRecord } from './common.js';
-import { type Engine, ourPool, piscina, tinypool, workerpool } from './engines.js';
+import { type Engine, type Runner, ourPool, piscina, tinypool, workerpool } from './engines.js';
 import { engineSteps, measureEngine, type SuiteContext } from './measure.js';
 import { runTimeoutMs } from './seed.js';
 
@@ -78,34 +78,34 @@ export async function runOverhead(ctx: SuiteContext): Promise<BenchRecord[]> {
   const range = (count: number) => Array.from({ length: count }, (_, i) => i);
   const triangle = (count: number) => (count * (count - 1)) / 2;
 
+  /** Times `run` over all of `items` (noops: the checksum is the sum of the items), warmed up on a tenth. */
+  const noops = (engine: Engine, items: number[], label: string, run: (r: Runner, items: number[]) => Promise<number>) =>
+    measureEngine(
+      sub,
+      'overhead',
+      engine,
+      (r) => run(r, items),
+      triangle(items.length),
+      items.length,
+      timeoutMs,
+      label,
+      (r) => run(r, items.slice(0, warmupSize(items.length))),
+    );
+
   const submissions = range(sizes.submissions);
   const mapItems = range(sizes.mapItems);
   for (const engine of overheadEngines(threads)) {
     const ours = engine.kind === 'ours';
+    const submit = ours ? 'applyAsync' : engine.name === 'workerpool' ? 'exec' : 'run';
     records.push(
-      await measureEngine(
-        sub,
-        'overhead',
-        engine,
-        (r) => r.each('noop', submissions),
-        triangle(submissions.length),
-        submissions.length,
-        timeoutMs,
-        `${engine.name}: ${fmt(submissions.length)} × ${ours ? 'applyAsync' : engine.name === 'workerpool' ? 'exec' : 'run'}`,
-        (r) => r.each('noop', submissions.slice(0, warmupSize(submissions.length))),
+      await noops(engine, submissions, `${engine.name}: ${fmt(submissions.length)} × ${submit}`, (r, items) =>
+        r.each('noop', items),
       ),
     );
+    const chunked = ours ? '' : ' (chunked like Pool.map)';
     records.push(
-      await measureEngine(
-        sub,
-        'overhead',
-        engine,
-        (r) => r.map('noop', mapItems),
-        triangle(mapItems.length),
-        mapItems.length,
-        timeoutMs,
-        `${engine.name}: map of ${fmt(mapItems.length)}${ours ? '' : ' (chunked like Pool.map)'}`,
-        (r) => r.map('noop', mapItems.slice(0, warmupSize(mapItems.length))),
+      await noops(engine, mapItems, `${engine.name}: map of ${fmt(mapItems.length)}${chunked}`, (r, items) =>
+        r.map('noop', items),
       ),
     );
   }

@@ -39,19 +39,12 @@ function notes(records: BenchRecord[]): string {
   return lines.length ? `\n\n${lines.join('\n')}` : '';
 }
 
+/** The first columns of the seed and cluster tables: Engine, Workers, Median, Min – max, Start-up. */
+const timing = (r: BenchRecord) => [r.name, String(r.threads), ms(r.medianMs), range(r), ms(r.startupMs)];
+
 export function seedTable(records: BenchRecord[]): string {
   const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Added RSS', 'Speedup vs JS', 'Checksum', 'Status'];
-  const rows = records.map((r) => [
-    r.name,
-    String(r.threads),
-    ms(r.medianMs),
-    range(r),
-    ms(r.startupMs),
-    memory(r),
-    speedup(r),
-    checksum(r),
-    status(r),
-  ]);
+  const rows = records.map((r) => [...timing(r), memory(r), speedup(r), checksum(r), status(r)]);
   return table(header, rows, new Set([1, 2, 4, 5, 6])) + notes(records);
 }
 
@@ -96,17 +89,7 @@ export const WORKLOAD_TITLES: Record<Workload, string> = {
 export function clusterTable(records: BenchRecord[]): string {
   const header = ['Engine', 'Workers', 'Median', 'Min – max', 'Start-up', 'Speedup', 'over', 'Checksum', 'Status'];
   const over = (r: BenchRecord) => (r.series === 'trivial' ? 'BullMQ, one job per task' : 'JS single thread');
-  const rows = records.map((r) => [
-    r.name,
-    String(r.threads),
-    ms(r.medianMs),
-    range(r),
-    ms(r.startupMs),
-    speedup(r),
-    over(r),
-    checksum(r),
-    status(r),
-  ]);
+  const rows = records.map((r) => [...timing(r), speedup(r), over(r), checksum(r), status(r)]);
   return table(header, rows, new Set([1, 2, 4, 5])) + notes(records);
 }
 

@@ -6,7 +6,7 @@
 
 import { cpuCount } from '../index.js';
 import { type BenchRecord, expectedSeedChecksum, seedInputs } from './common.js';
-import { jsSingle, ourPool } from './engines.js';
+import { type Engine, jsSingle, ourPool } from './engines.js';
 import { applySpeedups, engineSteps, measureEngine, type SuiteContext } from './measure.js';
 import { BASELINE, runTimeoutMs } from './seed.js';
 
@@ -32,15 +32,9 @@ export async function runScaling(ctx: SuiteContext): Promise<BenchRecord[]> {
   const inputs = seedInputs(n, step);
   const expected = expectedSeedChecksum(n, step);
   const records: BenchRecord[] = [];
-  const base = await measureEngine(
-    sub,
-    'scaling',
-    jsSingle,
-    (r) => r.map('sumPrimes', inputs),
-    expected,
-    inputs.length,
-    runTimeoutMs(null),
-  );
+  const measure = (engine: Engine, timeoutMs: number, label?: string) =>
+    measureEngine(sub, 'scaling', engine, (r) => r.map('sumPrimes', inputs), expected, inputs.length, timeoutMs, label);
+  const base = await measure(jsSingle, runTimeoutMs(null));
   base.series = 'JS single thread';
   records.push(base);
   const timeoutMs = runTimeoutMs(base.medianMs);
@@ -48,16 +42,7 @@ export async function runScaling(ctx: SuiteContext): Promise<BenchRecord[]> {
     for (let workers = 1; workers <= cpuCount(); workers++) {
       const engine = ourPool(backend, workers);
       const label = `${engine.name}, ${workers} worker${workers === 1 ? '' : 's'}`;
-      const record = await measureEngine(
-        sub,
-        'scaling',
-        engine,
-        (r) => r.map('sumPrimes', inputs),
-        expected,
-        inputs.length,
-        timeoutMs,
-        label,
-      );
+      const record = await measure(engine, timeoutMs, label);
       record.series = engine.name;
       records.push(record);
     }

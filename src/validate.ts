@@ -114,6 +114,21 @@ export function validateOptions<T>(
   }
 }
 
+/**
+ * The options of a call that may wait, `{ [flag] = true, timeout? }` (a queue's `block`, a lock's
+ * `blocking`): whether it waits, and for how many milliseconds at most.
+ */
+export function validateWaitOptions<T extends { timeout?: number }>(
+  options: T,
+  flag: keyof T & string,
+  known: OptionNames<T>,
+): { wait: boolean; timeout: number | undefined } {
+  validateOptions<T>(options, 'options', known);
+  const wait = options[flag] === undefined ? true : options[flag];
+  if (typeof wait !== 'boolean') throw invalidType(`options.${flag}`, 'of type boolean', wait);
+  return { wait, timeout: validateTimeout(options.timeout, 'options.timeout') };
+}
+
 /** The known name a typo most likely meant: same letters in another case, or at most 2 edits away. */
 function closest(key: string, names: string[]): string | undefined {
   let best: string | undefined;

@@ -7,29 +7,16 @@ import anyTest, { type TestFn } from 'ava';
 
 import { Pool, task } from '../../index.js';
 import { isProcessAlive, within } from '../helpers/pool.js';
-import { NO_REDIS, type RedisServer, haveRedis, inspect, startRedis, startWorker, stopChild } from './helpers.js';
+import { NO_REDIS, type RedisServer, haveRedis, inspect, startRedis, startWorker, stopChild, workerArgs } from './helpers.js';
 
 const test = anyTest as TestFn<{ redis: RedisServer }>;
 const tasksUrl = new URL('./fixtures/tasks.mjs', import.meta.url);
 const slowSquare = task<(x: number, ms: number) => { value: number; pid: number }>(tasksUrl, 'slowSquare');
 
 /** Short BullMQ timings, so a dead worker's job is back in the queue within seconds. */
-function workerArgs(redis: RedisServer, queue: string): string[] {
-  return [
-    '--connection',
-    redis.url,
-    '--queue',
-    queue,
-    '--processes',
-    '1',
-    '--lock-duration',
-    '2000',
-    '--stalled-interval',
-    '1000',
-    '--tasks',
-    './__test__/cluster/fixtures/tasks.mjs',
-  ];
-}
+/** Short lock times, so that a stalled job is taken back within the test. */
+const crashArgs = (redis: RedisServer, queue: string) =>
+  workerArgs(redis, queue, { extra: ['--lock-duration', '2000', '--stalled-interval', '1000'] });
 
 async function waitUntil(check: () => Promise<boolean>, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -54,8 +41,8 @@ if (!haveRedis) {
   test.serial('a worker SIGKILLed mid-map loses nothing: the map returns every right result', async (t) => {
     const queue = 'crash-kill';
     const [a, b] = await Promise.all([
-      startWorker(workerArgs(t.context.redis, queue)),
-      startWorker(workerArgs(t.context.redis, queue)),
+      startWorker(crashArgs(t.context.redis, queue)),
+      startWorker(crashArgs(t.context.redis, queue)),
     ]);
     const redis = inspect(t.context.redis);
     try {
@@ -88,7 +75,7 @@ if (!haveRedis) {
 
   test.serial('SIGTERM drains: the running job finishes and is delivered, then the worker exits 0', async (t) => {
     const queue = 'crash-term';
-    const worker = await startWorker(workerArgs(t.context.redis, queue));
+    const worker = await startWorker(crashArgs(t.context.redis, queue));
     const redis = inspect(t.context.redis);
     try {
       await using pool = new Pool({ backend: 'cluster', connection: t.context.redis.url, queue, processes: 1 });

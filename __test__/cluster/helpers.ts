@@ -13,3 +13,21 @@ export const NO_REDIS = 'redis-server is not installed (apt-get install redis-se
 export function inspect(server: RedisServer): Redis {
   return new Redis(server.url, { maxRetriesPerRequest: 1 });
 }
+
+/** What cluster workers load when a test names no other tasks. */
+const CLUSTER_TASKS = './__test__/cluster/fixtures/tasks.mjs';
+
+export interface WorkerArgs {
+  /** Default 1. */
+  processes?: number;
+  /** Default: the cluster fixture tasks. */
+  tasks?: string[];
+  /** More options, before `--tasks` (which takes the rest of the line). */
+  extra?: string[];
+}
+
+/** The command line of a worker serving `queue` on `redis`. */
+export function workerArgs(redis: RedisServer, queue: string, options: WorkerArgs = {}): string[] {
+  const { processes = 1, tasks = [CLUSTER_TASKS], extra = [] } = options;
+  return ['--connection', redis.url, '--queue', queue, '--processes', String(processes), ...extra, '--tasks', ...tasks];
+}

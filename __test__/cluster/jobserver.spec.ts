@@ -7,7 +7,16 @@ import anyTest, { type TestFn } from 'ava';
 
 import { JobServer, PoolTerminatedError, native, task } from '../../index.js';
 import { within } from '../helpers/pool.js';
-import { NO_REDIS, type RedisServer, type WorkerProcess, haveRedis, startRedis, startWorker, stopChild } from './helpers.js';
+import {
+  NO_REDIS,
+  type RedisServer,
+  type WorkerProcess,
+  haveRedis,
+  startRedis,
+  startWorker,
+  stopChild,
+  workerArgs,
+} from './helpers.js';
 
 const test = anyTest as TestFn<{ redis?: RedisServer; worker?: WorkerProcess }>;
 const tasksUrl = new URL('./fixtures/tasks.mjs', import.meta.url);
@@ -150,16 +159,7 @@ if (!haveRedis) {
 } else {
   test.serial('ppservers: jobs run on the cluster, and on both the cluster and local workers', async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker([
-      '--connection',
-      redis.url,
-      '--queue',
-      'jobserver',
-      '--processes',
-      '1',
-      '--tasks',
-      './__test__/cluster/fixtures/tasks.mjs',
-    ]);
+    const worker = await startWorker(workerArgs(redis, 'jobserver'));
     try {
       const remoteOnly = new JobServer({ ncpus: 0, ppservers: [redis.url], queue: 'jobserver' });
       const remote = [1, 2, 3].map((x) => remoteOnly.submit(slowSquare, [x, 1]));

@@ -11,7 +11,7 @@ import anyTest, { type TestFn } from 'ava';
 
 import { Pool, task } from '../../index.js';
 import { within } from '../helpers/pool.js';
-import { NO_REDIS, type RedisServer, haveRedis, root, startRedis, startWorker, stopChild } from './helpers.js';
+import { NO_REDIS, type RedisServer, haveRedis, root, startRedis, startWorker, stopChild, workerArgs } from './helpers.js';
 
 const test = anyTest as TestFn<{ redis: RedisServer; dir: string }>;
 const tasksUrl = new URL('./fixtures/tasks.mjs', import.meta.url);
@@ -102,16 +102,7 @@ if (!haveRedis) {
 } else {
   test.serial('a pool that is never closed lets the process exit once idle', async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker([
-      '--connection',
-      redis.url,
-      '--queue',
-      'idle',
-      '--processes',
-      '1',
-      '--tasks',
-      './__test__/cluster/fixtures/tasks.mjs',
-    ]);
+    const worker = await startWorker(workerArgs(redis, 'idle'));
     try {
       const script = join(t.context.dir, 'never-closed.mts');
       writeFileSync(
@@ -139,17 +130,9 @@ console.log(JSON.stringify(await pool.map(task(${JSON.stringify(tasksUrl.href)},
     // Code outside any named package, served under a name.
     const loose = join(t.context.dir, 'loose.mjs');
     writeFileSync(loose, 'export function triple(x) { return 3 * x; }\n');
-    const worker = await startWorker([
-      '--connection',
-      redis.url,
-      '--queue',
-      'naming',
-      '--processes',
-      '1',
-      '--tasks',
-      join(elsewhere, '__test__/cluster/fixtures/tasks.mjs'),
-      `triple=${loose}`,
-    ]);
+    const worker = await startWorker(
+      workerArgs(redis, 'naming', { tasks: [join(elsewhere, '__test__/cluster/fixtures/tasks.mjs'), `triple=${loose}`] }),
+    );
     try {
       await using pool = new Pool({ backend: 'cluster', connection: redis.url, queue: 'naming' });
       // Submitted from this checkout's path; run from the copy, found by package and path.

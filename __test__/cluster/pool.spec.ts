@@ -16,6 +16,7 @@ import {
   startRedis,
   startWorker,
   stopChild,
+  workerArgs,
 } from './helpers.js';
 
 const test = anyTest as TestFn<{ redis: RedisServer; worker: WorkerProcess }>;
@@ -34,17 +35,8 @@ if (!haveRedis) {
 } else {
   test.before(async (t) => {
     const redis = await startRedis();
-    const worker = await startWorker([
-      '--connection',
-      redis.url,
-      '--queue',
-      QUEUE,
-      '--processes',
-      '2',
-      '--tasks',
-      '__test__/cluster/fixtures/tasks.mjs',
-      '__test__/fixtures/tasks.mjs',
-    ]);
+    const tasks = ['__test__/cluster/fixtures/tasks.mjs', '__test__/fixtures/tasks.mjs'];
+    const worker = await startWorker(workerArgs(redis, QUEUE, { processes: 2, tasks }));
     t.context = { redis, worker };
   });
 

@@ -161,10 +161,11 @@ test('a proxy stored in a dict or list stays a reference to the same object', as
     ]),
   );
   // Nested deeper, inside plain data.
-  await outer.set('deep', { list: [inner], map: new Map([['k', inner]]) });
-  const deep = (await outer.get('deep')) as { list: DictProxy[]; map: Map<string, DictProxy> };
+  await outer.set('deep', { list: [inner], map: new Map([['k', inner]]), set: new Set([inner]) });
+  const deep = (await outer.get('deep')) as { list: DictProxy[]; map: Map<string, DictProxy>; set: Set<DictProxy> };
   t.is(await deep.list[0]!.get('b'), 2);
   t.is(await deep.map.get('k')!.get('a'), 1);
+  t.is(await [...deep.set][0]!.get('a'), 1);
   // copy() carries the proxies too.
   const copied = await outer.copy();
   t.true(copied.get('inner') instanceof DictProxy);

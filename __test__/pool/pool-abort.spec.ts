@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 
 import { Pool, native, task } from '../../index.js';
 import type * as AbortTasks from '../fixtures/abort-tasks.mjs';
@@ -18,6 +18,14 @@ const mark = () => join(dir, `started-${++marks}`);
 const isAbort = (reason?: unknown) => (error: unknown) =>
   error instanceof Error && error.name === 'AbortError' && (reason === undefined || error.cause === reason);
 
+/** What aborted `work` rejects with: within 10 s, for an abort ends the wait at once. */
+const rejection = (t: ExecutionContext, work: Promise<unknown>) =>
+  within(
+    t,
+    10_000,
+    work.catch((e: unknown) => e),
+  );
+
 for (const backend of backends) {
   test(`${backend}: aborting apply stops the running task; its worker is replaced, other work goes on`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
@@ -29,11 +37,7 @@ for (const backend of backends) {
     t.true(await eventually(() => existsSync(started), 30_000), 'the task started');
     const reason = new Error('changed my mind');
     ac.abort(reason);
-    const error = await within(
-      t,
-      10_000,
-      stuck.catch((e: unknown) => e),
-    );
+    const error = await rejection(t, stuck);
     t.true(isAbort(reason)(error), String(error));
     t.is(await within(t, 30_000, other), 300, 'the other task was not failed');
     // Both workers answer (the spinning one would not for two minutes): it was replaced.
@@ -51,15 +55,7 @@ for (const backend of backends) {
     const work = pool.map(spin, [started, started, started], 1, { signal: ac.signal });
     t.true(await eventually(() => existsSync(started), 30_000));
     ac.abort();
-    t.true(
-      isAbort()(
-        await within(
-          t,
-          10_000,
-          work.catch((e: unknown) => e),
-        ),
-      ),
-    );
+    t.true(isAbort()(await rejection(t, work)));
     t.deepEqual(await within(t, 30_000, pool.map(fixture('square'), [1, 2, 3])), [1, 4, 9]);
 
     const ac2 = new AbortController();
@@ -68,29 +64,13 @@ for (const backend of backends) {
     const first = it.next();
     t.true(await eventually(() => existsSync(started2), 30_000));
     ac2.abort();
-    t.true(
-      isAbort()(
-        await within(
-          t,
-          10_000,
-          first.catch((e: unknown) => e),
-        ),
-      ),
-    );
+    t.true(isAbort()(await rejection(t, first)));
 
     const ac3 = new AbortController();
     const errors: unknown[] = [];
     const result = pool.mapAsync(fixture('sleep'), [60_000], { signal: ac3.signal, errorCallback: (e) => errors.push(e) });
     ac3.abort();
-    t.true(
-      isAbort()(
-        await within(
-          t,
-          10_000,
-          result.get().catch((e: unknown) => e),
-        ),
-      ),
-    );
+    t.true(isAbort()(await rejection(t, result.get())));
     t.is(errors.length, 1);
     t.is(await within(t, 30_000, pool.apply(fixture('add'), [1, 2])), 3);
   });
@@ -131,15 +111,7 @@ test('async: aborting drops queued calls and stops waiting for the running one',
   );
   await new Promise((resolve) => setImmediate(resolve));
   ac.abort();
-  t.true(
-    isAbort()(
-      await within(
-        t,
-        10_000,
-        work.catch((e: unknown) => e),
-      ),
-    ),
-  );
+  t.true(isAbort()(await rejection(t, work)));
   t.deepEqual(ran, [1]);
   t.is(
     await within(
@@ -165,15 +137,7 @@ test('native: aborting a map stops its kernels; other operations still finish', 
   const other = pool.apply(native.sumPrimes, [100000]);
   await new Promise((resolve) => setTimeout(resolve, 100));
   ac.abort();
-  t.true(
-    isAbort()(
-      await within(
-        t,
-        10_000,
-        work.catch((e: unknown) => e),
-      ),
-    ),
-  );
+  t.true(isAbort()(await rejection(t, work)));
   t.is(await within(t, 30_000, other), 454396537, 'the other operation was run again, not failed');
   t.is(await within(t, 30_000, pool.apply(native.sumPrimes, [100000])), 454396537);
 });

@@ -64,6 +64,16 @@ test('add() is atomic read-modify-write returning the new value, wrapping like t
   t.throws(() => v.add(0.5), { instanceOf: RangeError, message: /"delta"/ });
 });
 
+test('add() on a float32 element rounds like float32, at every index', (t) => {
+  const f = new Value('f', 0.1);
+  t.is(f.add(0.2), Math.fround(Math.fround(0.1) + 0.2));
+  const a = new SharedArray('f', [1, 2, 3]);
+  t.is(a.add(2, 0.1), Math.fround(3.1));
+  t.deepEqual(a.toArray(), [1, 2, Math.fround(3.1)]);
+  const d = new SharedArray('d', [1, 2, 3]);
+  t.is(d.add(1, 0.1), 2.1);
+});
+
 test('SharedArray: length, get/set with Python-style negative indexes, iteration, toArray, typed', (t) => {
   const a = new SharedArray('i', [1, 2, 3, 4]);
   t.is(a.length, 4);

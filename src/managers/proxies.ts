@@ -1,6 +1,10 @@
 /**
  * The typed proxies of SyncManager's types. Each method forwards to the object in the manager
  * (see referents.ts and sync_referents.ts for what it does there) and returns a Promise.
+ *
+ * The forwarders repeat one shape on purpose: each is a typed signature of the public API, with
+ * its doc. Made from lists of names, as Python's MakeProxyType makes them, they would have no
+ * types, or types declared a second time in interfaces merged into the classes.
  */
 import type { AcquireOptions } from '../synchronize/locks.js';
 import type { ElementOf, Typecode } from '../sharedctypes/sharedctypes.js';

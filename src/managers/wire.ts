@@ -18,6 +18,7 @@
  *   [DECREF, objectIds]   [LEND, objectId, lease]   [ADOPT, objectId, lease]
  * Replies (server -> client): [callId, 1, value] or [callId, 0, serialized error].
  */
+import { isPlainObject, walkCollection } from '../reduction/transfer.js';
 import { outOfRange } from '../validate.js';
 
 export const CALL = 0;
@@ -39,11 +40,6 @@ export interface Token {
 }
 
 type ToToken = (value: object) => Token | undefined;
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 function hasMark(value: object): boolean {
   return Object.hasOwn(value, MARK) && isPlainObject(value);
@@ -207,23 +203,11 @@ function replaceMembers(value: object, resolve: (item: unknown) => unknown, budg
 }
 
 function replaceInCollection(value: Map<unknown, unknown> | Set<unknown>, resolve: (item: unknown) => unknown): void {
-  let changed = false;
-  const step = (item: unknown) => {
-    const out = resolve(item);
-    changed ||= out !== item;
-    return out;
-  };
-  if (value instanceof Map) {
-    const entries = [...value].map(([key, item]): [unknown, unknown] => [step(key), step(item)]);
-    if (!changed) return;
-    value.clear();
-    for (const [key, item] of entries) value.set(key, item);
-  } else {
-    const items = [...value].map(step);
-    if (!changed) return;
-    value.clear();
-    for (const item of items) value.add(item);
-  }
+  const out = walkCollection(value, resolve);
+  if (out === value) return;
+  value.clear();
+  if (value instanceof Map) for (const [key, item] of out as Map<unknown, unknown>) value.set(key, item);
+  else for (const item of out as Set<unknown>) value.add(item);
 }
 
 /**

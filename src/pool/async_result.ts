@@ -31,6 +31,36 @@ const PENDING = { status: 'pending' } as const;
 
 function ignore(): void {}
 
+/** `timeoutMs` checked; a bad one as a rejection, as Pool's Promise-returning methods report bad arguments. */
+function timeoutOrRejection(timeoutMs: unknown): number | undefined | Promise<never> {
+  try {
+    return validateTimeout(timeoutMs, 'timeoutMs');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Settles as `settled` does, unless `ms` pass first: then `late` settles it. */
+function beforeTimeout<T>(
+  settled: Promise<T>,
+  ms: number,
+  late: (resolve: (value: T) => void, reject: (error: unknown) => void) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = after(ms, () => late(resolve, reject));
+    settled.then(
+      (value) => {
+        cancel();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error);
+      },
+    );
+  });
+}
+
 export class AsyncResult<R> implements PromiseLike<R>, Sink {
   /** Made when first asked for (then/get/wait): a result nobody awaits costs no promise. */
   #promise: Promise<R> | undefined;
@@ -109,49 +139,24 @@ export class AsyncResult<R> implements PromiseLike<R>, Sink {
 
   /** The result; rejects with the task's error, or with TimeoutError once `timeoutMs` passes (the work goes on). */
   get(timeoutMs?: number): Promise<R> {
-    let timeout: number | undefined;
-    try {
-      timeout = validateTimeout(timeoutMs, 'timeoutMs');
-    } catch (error) {
-      // A Promise-returning call reports a bad argument as a rejection, as Pool's methods do.
-      return Promise.reject(error);
-    }
+    const timeout = timeoutOrRejection(timeoutMs);
+    if (timeout instanceof Promise) return timeout;
     if (timeout === undefined || this.#state.status !== 'pending') return this.#settled();
-    return new Promise<R>((resolve, reject) => {
-      const cancel = after(timeout, () => reject(new TimeoutError(`The result was not ready within ${timeout} ms`)));
-      this.#settled().then(
-        (value) => {
-          cancel();
-          resolve(value);
-        },
-        (error: unknown) => {
-          cancel();
-          reject(error);
-        },
-      );
-    });
+    return beforeTimeout(this.#settled(), timeout, (_resolve, reject) =>
+      reject(new TimeoutError(`The result was not ready within ${timeout} ms`)),
+    );
   }
 
   /** Resolves once the result is ready, or once `timeoutMs` passes; rejects only for a bad `timeoutMs`. */
   wait(timeoutMs?: number): Promise<void> {
-    let timeout: number | undefined;
-    try {
-      timeout = validateTimeout(timeoutMs, 'timeoutMs');
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const timeout = timeoutOrRejection(timeoutMs);
+    if (timeout instanceof Promise) return timeout;
     const settled = this.#settled().then(
       () => undefined,
       () => undefined,
     );
     if (timeout === undefined || this.#state.status !== 'pending') return settled;
-    return new Promise<void>((resolve) => {
-      const cancel = after(timeout, resolve);
-      void settled.then(() => {
-        cancel();
-        resolve();
-      });
-    });
+    return beforeTimeout(settled, timeout, (resolve) => resolve(undefined));
   }
 
   ready(): boolean {

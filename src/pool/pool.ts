@@ -381,6 +381,8 @@ export class Pool {
     return this.#imap(fn, iterable, chunksize, options, true) as AsyncIterableIterator<TaskResult<T>>;
   }
 
+  // Same shape as imap on purpose: two public names for #imap (as Python's imap and
+  // imap_unordered), each with its own signature and doc for editors and the API reference.
   /** Like imap, in completion order. */
   imapUnordered<T extends TaskLike>(
     fn: T,

@@ -27,7 +27,7 @@ import { decodeValue, encodeValue, outBuffer } from '../reduction/codec.js';
 import { outboxOf, type Outbox } from '../shm/outbox.js';
 import { BUSY, EMPTY, Ring, type RingState } from '../shm/ring.js';
 import { kShare, registerShareable, type ShareDescription } from '../reduction/transfer.js';
-import { invalidType, validateInteger, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
+import { validateInteger, validateTimeout, validateWaitOptions, type OptionNames } from '../validate.js';
 import { Deadline, FOREVER, remember, reviveWith, runAsync, runSync, sharedId, takeRevival } from '../shm/waiting.js';
 
 export interface QueueOptions {
@@ -42,11 +42,8 @@ const QUEUE_OPTIONS: OptionNames<QueueOptions> = { block: true, timeout: true };
 
 function parseOptions(options: QueueOptions | undefined): Deadline | null {
   if (options === undefined) return FOREVER;
-  validateOptions<QueueOptions>(options, 'options', QUEUE_OPTIONS);
-  const { block = true, timeout } = options;
-  if (typeof block !== 'boolean') throw invalidType('options.block', 'of type boolean', block);
-  const ms = validateTimeout(timeout, 'options.timeout');
-  return block ? new Deadline(ms) : null;
+  const { wait, timeout } = validateWaitOptions(options, 'block', QUEUE_OPTIONS);
+  return wait ? new Deadline(timeout) : null;
 }
 
 interface QueueState {

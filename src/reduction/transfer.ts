@@ -62,7 +62,7 @@ export function isShareable(value: unknown): value is Shareable {
   return typeof value === 'object' && value !== null && typeof (value as Partial<Shareable>)[kShare] === 'function';
 }
 
-function isPlainObject(value: object): boolean {
+export function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }

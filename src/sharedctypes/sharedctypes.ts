@@ -111,20 +111,11 @@ function checkElement(kind: Kind, typecode: string, v: unknown, name: string): n
 
 /** Float views cannot use Atomics, so `add` goes through an integer view of the same bytes. */
 function floatAdd(typed: Float32Array | Float64Array, index: number, delta: number): number {
-  if (typed instanceof Float32Array) {
-    const bits = new Int32Array(typed.buffer, typed.byteOffset, typed.length);
-    const scratch = new Float32Array(1);
-    const scratchBits = new Int32Array(scratch.buffer);
-    for (;;) {
-      const old = Atomics.load(bits, index);
-      scratchBits[0] = old;
-      scratch[0] = scratch[0]! + delta;
-      if (Atomics.compareExchange(bits, index, old, scratchBits[0]!) === old) return scratch[0]!;
-    }
-  }
-  const bits = new BigInt64Array(typed.buffer, typed.byteOffset, typed.length);
-  const scratch = new Float64Array(1);
-  const scratchBits = new BigInt64Array(scratch.buffer);
+  // Typed as Int32Array: BigInt64Array takes the same calls, with bigint words the loop only copies.
+  const Bits = (typed instanceof Float32Array ? Int32Array : BigInt64Array) as typeof Int32Array;
+  const bits = new Bits(typed.buffer, typed.byteOffset, typed.length);
+  const scratch = new (typed.constructor as typeof Float64Array)(1);
+  const scratchBits = new Bits(scratch.buffer);
   for (;;) {
     const old = Atomics.load(bits, index);
     scratchBits[0] = old;

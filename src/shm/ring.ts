@@ -318,6 +318,8 @@ export class Ring {
     return (c[TAIL_SEEN]! - c[HEAD]!) | 0;
   }
 
+  // The mirror of #write on purpose: the wrap is on the source side here, on the destination side
+  // there, so a shared helper would still hold both loops, behind a direction flag on the hot path.
   /** Copies `n` bytes at HEAD into `target` at `at`, and frees them. */
   #read(target: Uint8Array, at: number, n: number): void {
     const c = this.ctrl;

@@ -21,11 +21,11 @@ import { TimeoutError, codedError } from '../errors.js';
 import { ownerDied, robustLockSteps, takeBackSteps, type Taken } from './robust.js';
 import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
 import {
-  invalidType,
+  invalidValue,
   validateFunction,
   validateInteger,
-  validateOptions,
   validateTimeout,
+  validateWaitOptions,
   type OptionNames,
 } from '../validate.js';
 import {
@@ -56,22 +56,15 @@ const ACQUIRE_OPTIONS: OptionNames<AcquireOptions> = { blocking: true, timeout: 
 
 function parseAcquire(options: AcquireOptions | undefined): Deadline | null {
   if (options === undefined) return FOREVER;
-  validateOptions<AcquireOptions>(options, 'options', ACQUIRE_OPTIONS);
-  const { blocking = true, timeout } = options;
-  if (typeof blocking !== 'boolean') throw invalidType('options.blocking', 'of type boolean', blocking);
-  const ms = validateTimeout(timeout, 'options.timeout');
-  if (!blocking) {
-    // As Python's ValueError("can't specify a timeout for a non-blocking call").
-    if (ms !== undefined) {
-      const error = new TypeError(
-        `The "options.timeout" argument cannot be given with options.blocking false (a non-blocking call does not wait). Received ${ms}`,
-      ) as TypeError & { code: string };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
-    }
-    return null;
+  const { wait, timeout } = validateWaitOptions(options, 'blocking', ACQUIRE_OPTIONS);
+  if (wait) return new Deadline(timeout);
+  // As Python's ValueError("can't specify a timeout for a non-blocking call").
+  if (timeout !== undefined) {
+    throw invalidValue(
+      `The "options.timeout" argument cannot be given with options.blocking false (a non-blocking call does not wait). Received ${timeout}`,
+    );
   }
-  return new Deadline(ms);
+  return null;
 }
 
 /** Held for the lifetime of a `using` block (or until `release()`): see `Acquirable.hold`. */
@@ -550,23 +543,11 @@ export function reviver<S extends { id: string }>(make: () => object) {
   return (state: unknown) => reviveWith((state as S).id, state, make);
 }
 
-registerShareable(
-  'Lock',
-  reviver(() => new Lock()),
-);
-registerShareable(
-  'RLock',
-  reviver(() => new RLock()),
-);
-registerShareable(
-  'Semaphore',
-  reviver(() => new Semaphore()),
-);
-registerShareable(
-  'BoundedSemaphore',
-  reviver(() => new BoundedSemaphore()),
-);
-registerShareable(
-  'Event',
-  reviver(() => new Event()),
-);
+const MAKERS: Record<string, () => object> = {
+  Lock: () => new Lock(),
+  RLock: () => new RLock(),
+  Semaphore: () => new Semaphore(),
+  BoundedSemaphore: () => new BoundedSemaphore(),
+  Event: () => new Event(),
+};
+for (const [type, make] of Object.entries(MAKERS)) registerShareable(type, reviver(make));

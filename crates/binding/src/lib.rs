@@ -260,6 +260,9 @@ impl NativePool {
         self.task(&kernel, inputs, chunksize)
     }
 
+    // The same shape as map_numbers on purpose: an export cannot be generic, and JS numbers and
+    // bigints arrive as different Rust types (one export taking an Either<Vec<f64>, Vec<BigInt>>
+    // would rest on napi-rs trying one conversion after the other).
     /// Same as `mapNumbers` for bigint inputs (values up to 2^64 - 1).
     #[napi(ts_return_type = "Promise<Array<boolean> | Array<number> | Array<bigint>>")]
     pub fn map_bigints(

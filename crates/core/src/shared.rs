@@ -179,19 +179,18 @@ mod tests {
         (0..n).map(|_| AtomicU64::new(0)).collect()
     }
 
+    /// `sum_primes_into` on a fresh pool of 2 threads, expected to succeed.
+    fn run(inputs: &[u64], out: OutSlots<'_>, progress: Option<Counter<'_>>) {
+        let pool = KernelPool::new(2).unwrap();
+        sum_primes_into(&pool, inputs, out, progress).unwrap();
+    }
+
     #[test]
     fn writes_every_result_and_counts_progress() {
-        let pool = KernelPool::new(2).unwrap();
         let inputs: Vec<u64> = (0..200).map(|i| i * 500).collect();
         let out = slots(inputs.len());
         let progress = AtomicU64::new(7);
-        sum_primes_into(
-            &pool,
-            &inputs,
-            OutSlots::F64(&out),
-            Some(Counter::U64(&progress)),
-        )
-        .unwrap();
+        run(&inputs, OutSlots::F64(&out), Some(Counter::U64(&progress)));
         let total: f64 = out
             .iter()
             .map(|s| f64::from_bits(s.load(Ordering::SeqCst)))
@@ -208,17 +207,10 @@ mod tests {
 
     #[test]
     fn integer_slots_and_small_counters() {
-        let pool = KernelPool::new(2).unwrap();
         let inputs = [10u64, 100, 1000];
         let out = slots(3);
         let progress = AtomicU8::new(254);
-        sum_primes_into(
-            &pool,
-            &inputs,
-            OutSlots::U64(&out),
-            Some(Counter::U8(&progress)),
-        )
-        .unwrap();
+        run(&inputs, OutSlots::U64(&out), Some(Counter::U8(&progress)));
         let got: Vec<u64> = out.iter().map(|s| s.load(Ordering::SeqCst)).collect();
         assert_eq!(got, vec![17, 1060, 76127]);
         // Wraps like a JS Uint8Array element.
@@ -238,7 +230,6 @@ mod tests {
     #[test]
     fn progress_is_visible_while_the_work_runs() {
         // Another thread watches the counter: it must see a value strictly between 0 and the total.
-        let pool = KernelPool::new(2).unwrap();
         let inputs: Vec<u64> = (0..400).map(|i| 20_000 + i * 250).collect();
         let out = slots(inputs.len());
         let progress = Arc::new(AtomicU64::new(0));
@@ -254,13 +245,7 @@ mod tests {
                 seen_between
             })
         };
-        sum_primes_into(
-            &pool,
-            &inputs,
-            OutSlots::U64(&out),
-            Some(Counter::U64(&progress)),
-        )
-        .unwrap();
+        run(&inputs, OutSlots::U64(&out), Some(Counter::U64(&progress)));
         done.store(true, Ordering::SeqCst);
         assert!(watcher.join().unwrap());
         assert_eq!(progress.load(Ordering::SeqCst), 400);
