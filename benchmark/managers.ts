@@ -9,7 +9,15 @@
  *
  * The bar (issue 12): process worker, sequential >= 1.5x CPython; main thread >= 10x; 100 calls
  * in flight from a process worker >= 10x CPython's sequential loop.
+ *
+ * One more row shows the floor under the sequential rows: the same process worker doing the same
+ * number of round trips with a bare echo server over a Unix socket, no manager protocol at all. A
+ * sequential call cannot beat it (each call is one such round trip, and both event loops' wake-ups
+ * and system calls are most of its cost): see benchmark/managers.md for what was measured.
  */
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -24,10 +32,10 @@ export const PYTHON_ROW = 'CPython Manager().dict(), from a Process';
 const INFLIGHT = 100;
 const ROUND_TIMEOUT_MS = 600_000;
 
-const loop = task<(d: unknown, n: number, inflight?: number) => Promise<{ ms: number; checksum: number }>>(
-  pathToFileURL(join(packageRoot, 'benchmark', 'tasks', 'managers.mjs')),
-  'setGetLoop',
-);
+export const SOCKET_ROW = 'process worker, bare socket round trips (no manager)';
+const TASKS = pathToFileURL(join(packageRoot, 'benchmark', 'tasks', 'managers.mjs'));
+const loop = task<(d: unknown, n: number, inflight?: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'setGetLoop');
+const roundTrips = task<(path: string, n: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'socketRoundTrips');
 
 /** Iterations (each a set and a get) of one run: the main thread is fast enough for ten times more. */
 export function managersIterations(quick: boolean): { worker: number; main: number } {
@@ -50,6 +58,23 @@ interface Env {
   manager: InstanceType<typeof Manager>;
   threads: Pool;
   processes: Pool;
+  /** The echo server of the transport-alone row. */
+  echoPath: string;
+}
+
+/**
+ * A Unix socket that sends back every byte it receives, served on this thread as the manager is:
+ * what a manager call costs at the least, with the same processes, socket and event loops.
+ */
+async function echoServer(): Promise<{ path: string } & AsyncDisposable> {
+  const path = join(tmpdir(), `nmp-bench-echo-${process.pid}.sock`);
+  rmSync(path, { force: true });
+  const server = createServer((socket) => socket.on('data', (chunk) => socket.write(chunk)).on('error', () => {}));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(path, resolve));
+  return {
+    path,
+    [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 async function mainThread(manager: InstanceType<typeof Manager>, n: number): Promise<{ ms: number; checksum: number }> {
@@ -86,13 +111,17 @@ function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
       n: worker,
       run: (n) => inWorker(env, env.processes, n, INFLIGHT),
     },
+    { name: SOCKET_ROW, kind: 'baseline', n: worker, run: (n) => env.processes.apply(roundTrips, [env.echoPath, n]) },
   ];
   return withPython ? [{ name: PYTHON_ROW, kind: 'external', n: worker, run: python }, ...list] : list;
 }
 
+/** The rows of a round, CPython's included. */
+const ROWS = 6;
+
 /** Progress steps: the pools' start, then a warm-up round and `runs` rounds of every case. */
 export function managersSteps(runs: number): number {
-  return 1 + (runs + 1) * 5;
+  return 1 + (runs + 1) * ROWS;
 }
 
 export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
@@ -102,15 +131,16 @@ export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
   await using manager = new Manager();
   await using threads = new Pool({ processes: 1, backend: 'thread' });
   await using processes = new Pool({ processes: 1, backend: 'process' });
+  await using echo = await echoServer();
   progress.step();
-  const list = cases({ manager, threads, processes }, options.quick, withPython);
+  const list = cases({ manager, threads, processes, echoPath: echo.path }, options.quick, withPython);
   const samples = list.map(() => [] as number[]);
   const failures = new Map<number, string>();
   for (let round = 0; round <= options.runs; round++) {
     progress.begin(round === 0 ? 'managers: warm-up round' : `managers: round ${round} of ${options.runs}`);
     const figures = await runRound(list, failures);
     if (round > 0) for (const [i, ms] of figures) samples[i]!.push(ms);
-    progress.step(5);
+    progress.step(ROWS);
     // Each round's figures, so that the spread behind the medians can be seen.
     progress.end(
       [...figures].map(([i, ms]) => `${list[i]!.name.split(' (')[0]} ${formatRate((2 * list[i]!.n * 1000) / ms)}/s`).join(', '),
@@ -198,6 +228,7 @@ export function managersChart(records: BenchRecord[]): string {
     })),
     legend: [
       { label: 'napi-multiprocessing', color: KIND_COLORS.ours },
+      { label: 'the transport alone (no manager)', color: KIND_COLORS.baseline },
       { label: 'CPython (reference)', color: KIND_COLORS.external },
     ],
   });

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { XMLValidator } from 'fast-xml-parser';
 
-import { managersIterations, PYTHON_ROW } from '../../benchmark/managers.js';
+import { managersIterations, PYTHON_ROW, SOCKET_ROW } from '../../benchmark/managers.js';
 import type { BenchDocument } from '../../benchmark/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -23,6 +23,7 @@ const CASES = [
   'thread worker, sequential',
   'process worker, sequential',
   'process worker, 100 calls in flight',
+  SOCKET_ROW,
 ];
 
 test('bench --workload managers --quick: a row per case, checksums exact, ratios over CPython, JSON and chart', async (t) => {

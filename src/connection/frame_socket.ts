@@ -12,6 +12,8 @@ const JOIN_LIMIT = 64 * 1024;
 /** The smallest batch buffer (small enough for Node's Buffer pool), and the largest. */
 const MIN_BATCH = 2048;
 const MAX_BATCH = 64 * 1024;
+/** Flushes are scheduled on this (a promise reaction is cheaper than Node's queueMicrotask). */
+const RESOLVED = Promise.resolve();
 
 export class FrameSocket {
   readonly socket: Socket;
@@ -26,6 +28,8 @@ export class FrameSocket {
   #sealed: Buffer | undefined;
   #spare: Buffer | undefined;
   #flushing = false;
+  /** Inside #deliver, which flushes when it is done: frames queued meanwhile need no microtask. */
+  #delivering = false;
   readonly #flushTask = () => this.#flush();
   #handler: ((frame: Buffer) => void) | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
@@ -135,7 +139,7 @@ export class FrameSocket {
     this.#outBytes += bytes;
     if (!this.#flushing) {
       this.#flushing = true;
-      queueMicrotask(this.#flushTask);
+      if (!this.#delivering) void RESOLVED.then(this.#flushTask);
     }
   }
 
@@ -174,10 +178,16 @@ export class FrameSocket {
   }
 
   #deliver(): void {
-    this.#drain();
+    const outer = this.#delivering;
+    this.#delivering = true;
+    try {
+      this.#drain();
+    } finally {
+      this.#delivering = outer;
+    }
     // The replies to the frames just handled go out now rather than in a microtask: Node's
     // stream bookkeeping (its nextTicks) would run first, and a sequential caller waits on this.
-    if (this.#flushing && !this.socket.destroyed) this.#flush();
+    if (this.#flushing && !outer && !this.socket.destroyed) this.#flush();
   }
 
   #drain(): void {

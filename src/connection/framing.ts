@@ -106,13 +106,14 @@ export class FrameReader {
    * memory of the reader's own, so that the caller may overwrite `chunk` from now on.
    */
   keepRest(chunk: Buffer): void {
-    const shares = (part: Buffer) => part.buffer === chunk.buffer;
+    // No local named closure here: the library build (keepNames) would name it on every call,
+    // and this runs once per reply a client receives.
     if (this.#needed > 0) {
-      this.#parts = this.#parts.map((part) => (shares(part) ? Buffer.from(part) : part));
+      this.#parts = this.#parts.map((part) => (part.buffer === chunk.buffer ? Buffer.from(part) : part));
     } else if (this.#offset >= this.#buffer.length) {
       this.#buffer = EMPTY;
       this.#offset = 0;
-    } else if (shares(this.#buffer)) {
+    } else if (this.#buffer.buffer === chunk.buffer) {
       this.#buffer = Buffer.from(this.#buffer.subarray(this.#offset));
       this.#offset = 0;
     }
