@@ -99,6 +99,19 @@ unsafe extern "C" fn release_shared_view(_data: *mut c_void, hint: *mut c_void) 
     drop(unsafe { Box::from_raw(hint.cast::<Arc<Segment>>()) });
 }
 
+/// Checks a create call's status; on failure takes back the hint Node did not get.
+fn handed<H>(status: sys::napi_status, hint: *mut H, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        return Ok(());
+    }
+    // SAFETY: made by Box::into_raw, and not handed to Node since the call failed.
+    drop(unsafe { Box::from_raw(hint) });
+    Err(Error::new(
+        Status::GenericFailure,
+        format!("cannot create {what}"),
+    ))
+}
+
 /// A SharedArrayBuffer over `length` bytes at `data`, holding `segment` alive until the last
 /// thread's view of it is collected.
 fn external_sab(
@@ -109,12 +122,12 @@ fn external_sab(
     length: usize,
 ) -> Result<sys::napi_value> {
     let hint = Box::into_raw(Box::new(segment));
-    let mut value = ptr::null_mut();
+    let (raw, mut value) = (env.raw(), ptr::null_mut());
     // SAFETY: `data..data + length` lies in the mapping the hint keeps alive. No external-memory
     // report here: the finalizer has no env to take it back with (V8 counts the buffer itself).
     let status = unsafe {
         create(
-            env.raw(),
+            raw,
             data.cast(),
             length,
             Some(release_shared_view),
@@ -122,14 +135,7 @@ fn external_sab(
             &mut value,
         )
     };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed to Node.
-        drop(unsafe { Box::from_raw(hint) });
-        return Err(Error::new(
-            Status::GenericFailure,
-            "cannot create an external SharedArrayBuffer",
-        ));
-    }
+    handed(status, hint, "an external SharedArrayBuffer")?;
     Ok(value)
 }
 
@@ -140,11 +146,11 @@ fn external_arraybuffer(
     length: usize,
 ) -> Result<sys::napi_value> {
     let hint = Box::into_raw(Box::new((segment, length)));
-    let mut value = ptr::null_mut();
+    let (raw, mut value) = (env.raw(), ptr::null_mut());
     // SAFETY: `data..data + length` lies in the mapping the hint keeps alive.
     let status = unsafe {
         sys::napi_create_external_arraybuffer(
-            env.raw(),
+            raw,
             data.cast(),
             length,
             Some(release_view),
@@ -152,19 +158,16 @@ fn external_arraybuffer(
             &mut value,
         )
     };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed to Node.
-        drop(unsafe { Box::from_raw(hint) });
-        return Err(Error::new(
-            Status::GenericFailure,
-            "cannot create an external ArrayBuffer (this runtime forbids them)",
-        ));
-    }
+    handed(
+        status,
+        hint,
+        "an external ArrayBuffer (this runtime forbids them)",
+    )?;
     // Counted by V8 as memory its objects hold, so that garbage collection comes as often as
     // for a SharedArrayBuffer of that size (and lets unused segments go).
     let mut total = 0i64;
     // SAFETY: a live env, on its JS thread.
-    unsafe { sys::napi_adjust_external_memory(env.raw(), length as i64, &mut total) };
+    unsafe { sys::napi_adjust_external_memory(raw, length as i64, &mut total) };
     Ok(value)
 }
 
