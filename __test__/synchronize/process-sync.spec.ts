@@ -1,9 +1,22 @@
 // Event, Condition, Barrier and Semaphore between processes (backend 'process'), and robust locks:
 // a holder that dies (a SIGKILLed process, a thread that exits) does not hang the next acquirer,
 // who gets the lock and learns it (ERR_LOCK_OWNER_DIED).
-import anyTest from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 
-import { Barrier, BoundedSemaphore, Condition, Event, Lock, Pool, Process, RLock, Semaphore, task, Value } from '../../index.js';
+import {
+  type Acquirable,
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  Pool,
+  Process,
+  RLock,
+  Semaphore,
+  task,
+  Value,
+} from '../../index.js';
 import { within } from '../helpers/pool.js';
 import type * as Tasks from '../fixtures/process-shared-tasks.js';
 import { processShared } from '../../src/shm/memory.js';
@@ -76,17 +89,26 @@ test('Semaphore(2): at most 2 of 4 processes inside at once, and all get in', as
   t.is(sem.getValue(), 2);
 });
 
+/** Starts the process `start(held)` makes, sees `lock` held, SIGKILLs it and acquires: the error. */
+async function acquireAfterKill(t: ExecutionContext, lock: Acquirable, start: (held: Event) => Process): Promise<unknown> {
+  const held = new Event();
+  const p = start(held);
+  p.start();
+  t.true(await within(t, 60_000, held.wait(30_000), 'held'), 'the process holds it');
+  t.false(await lock.acquire({ timeout: 100 }), 'held by a live process: the acquire times out');
+  p.kill();
+  await within(t, 30_000, p.join(), 'killed');
+  return within(t, 30_000, t.throwsAsync(lock.acquire({ timeout: 30_000 })), 'the acquire after the kill');
+}
+
 for (const Kind of [Lock, RLock]) {
   test(`${Kind.name}: a process SIGKILLed while holding it: the next acquirer gets it and learns it (ERR_LOCK_OWNER_DIED)`, async (t) => {
     const lock = new Kind();
-    const held = new Event();
-    const p = new Process({ target: t_('holdForever'), args: [lock as Lock, held], backend: 'process' });
-    p.start();
-    t.true(await within(t, 60_000, held.wait(30_000), 'held'), 'the process holds the lock');
-    t.false(await lock.acquire({ timeout: 100 }), 'held by a live process: the acquire times out');
-    p.kill();
-    await within(t, 30_000, p.join(), 'killed');
-    const error = await within(t, 30_000, t.throwsAsync(lock.acquire({ timeout: 30_000 })), 'the acquire after the kill');
+    const error = await acquireAfterKill(
+      t,
+      lock,
+      (held) => new Process({ target: t_('holdForever'), args: [lock as Lock, held], backend: 'process' }),
+    );
     t.is((error as { code?: string }).code, 'ERR_LOCK_OWNER_DIED');
     // Now it is this thread's: released as usual, then taken and released normally.
     lock.release();
@@ -95,21 +117,26 @@ for (const Kind of [Lock, RLock]) {
   });
 }
 
+/** Runs a thread that acquires `held` and exits (code 3) without releasing it. */
+async function holdInExitingThread(t: ExecutionContext, held: Lock | Semaphore): Promise<void> {
+  const p = new Process({
+    target: (h: Lock | Semaphore) => {
+      h.acquireSync();
+      process.exit(3);
+    },
+    args: [held],
+  });
+  p.start();
+  await within(t, 30_000, p.join(), 'the thread ended');
+  t.is(p.exitCode, 3);
+}
+
 // Between threads robust locks need no native core.
 anyTest(
   'Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free',
   async (t) => {
     const lock = new Lock();
-    const p = new Process({
-      target: (l: Lock) => {
-        l.acquireSync();
-        process.exit(3);
-      },
-      args: [lock],
-    });
-    p.start();
-    await within(t, 30_000, p.join(), 'the thread ended');
-    t.is(p.exitCode, 3);
+    await holdInExitingThread(t, lock);
     await within(
       t,
       30_000,
@@ -129,14 +156,11 @@ anyTest(
 for (const Kind of [Semaphore, BoundedSemaphore]) {
   test(`${Kind.name}(1): a process SIGKILLed holding its permit: the next acquire here gets it, with ERR_LOCK_OWNER_DIED`, async (t) => {
     const sem = new Kind(1);
-    const held = new Event();
-    const p = new Process({ target: t_('holdPermits'), args: [sem, 1, held], backend: 'process' });
-    p.start();
-    t.true(await within(t, 60_000, held.wait(30_000), 'held'), 'the process holds the permit');
-    t.false(await sem.acquire({ timeout: 100 }), 'held by a live process: the acquire times out');
-    p.kill();
-    await within(t, 30_000, p.join(), 'killed');
-    const error = await within(t, 30_000, t.throwsAsync(sem.acquire({ timeout: 20_000 })), 'the acquire after the kill');
+    const error = await acquireAfterKill(
+      t,
+      sem,
+      (held) => new Process({ target: t_('holdPermits'), args: [sem, 1, held], backend: 'process' }),
+    );
     t.is((error as { code?: string }).code, 'ERR_LOCK_OWNER_DIED');
     t.is(sem.getValue(), 0, 'the recovered permit is the caller’s');
     sem.release();
@@ -171,16 +195,7 @@ test('BoundedSemaphore(2) held by two processes that die (one killed, one exits)
 
 anyTest('Semaphore: a thread that exits holding a permit: the next acquireSync gets it with ERR_LOCK_OWNER_DIED', async (t) => {
   const sem = new Semaphore(1);
-  const p = new Process({
-    target: (s: Semaphore) => {
-      s.acquireSync();
-      process.exit(3);
-    },
-    args: [sem],
-  });
-  p.start();
-  await within(t, 30_000, p.join(), 'the thread ended');
-  t.is(p.exitCode, 3);
+  await holdInExitingThread(t, sem);
   t.throws(() => sem.acquireSync({ timeout: 20_000 }), { code: 'ERR_LOCK_OWNER_DIED' } as never);
   t.is(sem.getValue(), 0);
   sem.release();
