@@ -40,7 +40,13 @@ export class Holders {
   /** This thread's entry, claiming a free one when `claim`; -1 when it has none (or none is free). */
   #slot(claim: boolean): number {
     const s = this.#s;
-    if (this.#mine >= 0 && Atomics.load(s, identityAt(this.#mine)) === ME) return this.#mine;
+    const mine = this.#mine;
+    if (mine >= 0) {
+      const holder = Atomics.load(s, identityAt(mine));
+      if (holder === ME) return mine;
+      // The entry this thread freed last is usually still free: take it again without a search.
+      if (claim && holder === 0 && Atomics.compareExchange(s, identityAt(mine), 0, ME) === 0) return mine;
+    }
     this.#mine = -1;
     for (let i = 0; i < SLOTS; i++) if (Atomics.load(s, identityAt(i)) === ME) return (this.#mine = i);
     if (!claim) return -1;
