@@ -201,3 +201,27 @@ anyTest('Semaphore: a thread that exits holding a permit: the next acquireSync g
   sem.release();
   t.is(await sem.withLock(() => 2), 2, 'usable as before');
 });
+
+anyTest('BoundedSemaphore: a permit released by another thread is not given back again when its taker dies', async (t) => {
+  const sem = new BoundedSemaphore(1);
+  const taken = new Event();
+  const go = new Event();
+  const p = new Process({
+    target: (s: BoundedSemaphore, taken: Event, go: Event) => {
+      s.acquireSync();
+      taken.set();
+      go.waitSync(30_000);
+      process.exit(3);
+    },
+    args: [sem, taken, go],
+  });
+  p.start();
+  t.true(await within(t, 30_000, taken.wait(30_000), 'taken'));
+  sem.release();
+  go.set();
+  await within(t, 30_000, p.join(), 'the taker ended');
+  t.true(await sem.acquire({ timeout: 1_000 }));
+  t.false(await sem.acquire({ timeout: 300 }), 'one permit: the dead taker’s was given back already');
+  sem.release();
+  t.throws(() => sem.release(), { code: 'ERR_RELEASED_TOO_MANY' } as never);
+});
