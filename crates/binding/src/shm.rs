@@ -87,12 +87,6 @@ fn create_external_sab() -> Option<CreateExternalSab> {
     })
 }
 
-/// True when segments reach JS as SharedArrayBuffers (else as external ArrayBuffers).
-#[napi]
-pub fn shm_shares_buffers() -> bool {
-    create_external_sab().is_some()
-}
-
 unsafe extern "C" fn release_shared_view(_data: *mut c_void, hint: *mut c_void) {
     // SAFETY: `hint` is the Box made in `external_sab`, finalized exactly once, on any thread:
     // dropping an Arc is thread-safe.
