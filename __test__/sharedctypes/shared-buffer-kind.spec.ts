@@ -32,7 +32,7 @@ const { waitAsync } = Atomics as unknown as {
 const sharesBuffers = nodeHasExternalSab(process.versions.node);
 const sabTest = sharedBufferKind === 'SharedArrayBuffer' ? test : anyTest.skip;
 
-test(`a Value made here lies in a ${sharesBuffers === false ? 'n external ArrayBuffer' : ' SharedArrayBuffer'} on Node ${process.versions.node}`, (t) => {
+test(`a Value made here lies in ${sharesBuffers === false ? 'an external ArrayBuffer' : 'a SharedArrayBuffer'} on Node ${process.versions.node}`, (t) => {
   const v = new Value('i', 1);
   const buffer = v.typed.buffer;
   if (sharesBuffers !== undefined) t.is(buffer instanceof SharedArrayBuffer, sharesBuffers);
