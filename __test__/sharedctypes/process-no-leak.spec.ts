@@ -33,7 +33,7 @@ for (const mode of ['normal', 'kill-worker', 'killed'] as const) {
     const shmBefore = listing('/dev/shm');
     const child = spawn(process.execPath, ['--import=tsx', fixturePath('shm-parent.ts'), mode], {
       env: { ...process.env, TMPDIR: tmp },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'inherit'],
     });
     let out = '';
     const report = await new Promise<{ pids: number[]; counter: number; got: number }>((resolve, reject) => {
@@ -54,6 +54,7 @@ for (const mode of ['normal', 'kill-worker', 'killed'] as const) {
       `the workers run: ${JSON.stringify(report.pids.map((pid) => [pid, alive(pid)]))}`,
     );
     if (mode === 'killed') child.kill('SIGKILL');
+    else child.stdin!.end('go\n');
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
       child.once('exit', (c, s) => resolve([c, s])),
     );

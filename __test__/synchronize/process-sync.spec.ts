@@ -1,9 +1,22 @@
 // Event, Condition, Barrier and Semaphore between processes (backend 'process'), and robust locks:
 // a holder that dies (a SIGKILLed process, a thread that exits) does not hang the next acquirer,
 // who gets the lock and learns it (ERR_LOCK_OWNER_DIED).
-import anyTest from 'ava';
+import anyTest, { type ExecutionContext } from 'ava';
 
-import { Barrier, Condition, Event, Lock, Pool, Process, RLock, Semaphore, task, Value } from '../../index.js';
+import {
+  type Acquirable,
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  Lock,
+  Pool,
+  Process,
+  RLock,
+  Semaphore,
+  task,
+  Value,
+} from '../../index.js';
 import { within } from '../helpers/pool.js';
 import type * as Tasks from '../fixtures/process-shared-tasks.js';
 import { processShared } from '../../src/shm/memory.js';
@@ -76,17 +89,26 @@ test('Semaphore(2): at most 2 of 4 processes inside at once, and all get in', as
   t.is(sem.getValue(), 2);
 });
 
+/** Starts the process `start(held)` makes, sees `lock` held, SIGKILLs it and acquires: the error. */
+async function acquireAfterKill(t: ExecutionContext, lock: Acquirable, start: (held: Event) => Process): Promise<unknown> {
+  const held = new Event();
+  const p = start(held);
+  p.start();
+  t.true(await within(t, 60_000, held.wait(30_000), 'held'), 'the process holds it');
+  t.false(await lock.acquire({ timeout: 100 }), 'held by a live process: the acquire times out');
+  p.kill();
+  await within(t, 30_000, p.join(), 'killed');
+  return within(t, 30_000, t.throwsAsync(lock.acquire({ timeout: 30_000 })), 'the acquire after the kill');
+}
+
 for (const Kind of [Lock, RLock]) {
   test(`${Kind.name}: a process SIGKILLed while holding it: the next acquirer gets it and learns it (ERR_LOCK_OWNER_DIED)`, async (t) => {
     const lock = new Kind();
-    const held = new Event();
-    const p = new Process({ target: t_('holdForever'), args: [lock as Lock, held], backend: 'process' });
-    p.start();
-    t.true(await within(t, 60_000, held.wait(30_000), 'held'), 'the process holds the lock');
-    t.false(await lock.acquire({ timeout: 100 }), 'held by a live process: the acquire times out');
-    p.kill();
-    await within(t, 30_000, p.join(), 'killed');
-    const error = await within(t, 30_000, t.throwsAsync(lock.acquire({ timeout: 30_000 })), 'the acquire after the kill');
+    const error = await acquireAfterKill(
+      t,
+      lock,
+      (held) => new Process({ target: t_('holdForever'), args: [lock as Lock, held], backend: 'process' }),
+    );
     t.is((error as { code?: string }).code, 'ERR_LOCK_OWNER_DIED');
     // Now it is this thread's: released as usual, then taken and released normally.
     lock.release();
@@ -95,21 +117,26 @@ for (const Kind of [Lock, RLock]) {
   });
 }
 
+/** Runs a thread that acquires `held` and exits (code 3) without releasing it. */
+async function holdInExitingThread(t: ExecutionContext, held: Lock | Semaphore): Promise<void> {
+  const p = new Process({
+    target: (h: Lock | Semaphore) => {
+      h.acquireSync();
+      process.exit(3);
+    },
+    args: [held],
+  });
+  p.start();
+  await within(t, 30_000, p.join(), 'the thread ended');
+  t.is(p.exitCode, 3);
+}
+
 // Between threads robust locks need no native core.
 anyTest(
   'Lock: a thread that exits holding it: withLock() in the next acquirer throws ERR_LOCK_OWNER_DIED and leaves it free',
   async (t) => {
     const lock = new Lock();
-    const p = new Process({
-      target: (l: Lock) => {
-        l.acquireSync();
-        process.exit(3);
-      },
-      args: [lock],
-    });
-    p.start();
-    await within(t, 30_000, p.join(), 'the thread ended');
-    t.is(p.exitCode, 3);
+    await holdInExitingThread(t, lock);
     await within(
       t,
       30_000,
@@ -123,3 +150,78 @@ anyTest(
     t.is(await lock.withLock(() => 2), 2);
   },
 );
+
+// Robust semaphores: a holder's permits come back when it dies, and the acquirer that gets one of
+// them learns it as Lock's does.
+for (const Kind of [Semaphore, BoundedSemaphore]) {
+  test(`${Kind.name}(1): a process SIGKILLed holding its permit: the next acquire here gets it, with ERR_LOCK_OWNER_DIED`, async (t) => {
+    const sem = new Kind(1);
+    const error = await acquireAfterKill(
+      t,
+      sem,
+      (held) => new Process({ target: t_('holdPermits'), args: [sem, 1, held], backend: 'process' }),
+    );
+    t.is((error as { code?: string }).code, 'ERR_LOCK_OWNER_DIED');
+    t.is(sem.getValue(), 0, 'the recovered permit is the caller’s');
+    sem.release();
+    t.is(sem.getValue(), 1, 'one permit, not two: nothing is given back twice');
+    if (Kind === BoundedSemaphore) t.throws(() => sem.release(), { code: 'ERR_RELEASED_TOO_MANY' } as never);
+  });
+}
+
+test('BoundedSemaphore(2) held by two processes that die (one killed, one exits): the next acquirer (in a process) gets them back and learns it', async (t) => {
+  const sem = new BoundedSemaphore(2);
+  const held = [new Event(), new Event()];
+  const killed = new Process({ target: t_('holdPermits'), args: [sem, 1, held[0]!], backend: 'process' });
+  const exits = new Process({ target: t_('holdPermits'), args: [sem, 1, held[1]!, true], backend: 'process' });
+  killed.start();
+  t.true(await within(t, 60_000, held[0]!.wait(30_000), 'first held'));
+  exits.start();
+  t.true(await within(t, 60_000, held[1]!.wait(30_000), 'second held'));
+  await within(t, 30_000, exits.join(), 'the second exited');
+  killed.kill();
+  await within(t, 30_000, killed.join(), 'the first killed');
+  await using pool = new Pool({ backend: 'process', processes: 1 });
+  const there = await within(t, 60_000, pool.apply(t_('acquireReporting'), [sem, 20_000]), 'the acquire in a process');
+  t.is(there, 'ERR_LOCK_OWNER_DIED', 'the process learnt it (and gave the permit back)');
+  t.is(sem.getValue(), 2, 'the permits of both dead holders came back to that acquirer, which gave its one back');
+  t.true(await sem.acquire({ timeout: 1_000 }));
+  t.true(sem.acquireSync({ timeout: 1_000 }));
+  t.false(await sem.acquire({ timeout: 200 }), 'two permits, not more');
+  sem.release();
+  sem.release();
+  t.throws(() => sem.release(), { code: 'ERR_RELEASED_TOO_MANY' } as never);
+});
+
+anyTest('Semaphore: a thread that exits holding a permit: the next acquireSync gets it with ERR_LOCK_OWNER_DIED', async (t) => {
+  const sem = new Semaphore(1);
+  await holdInExitingThread(t, sem);
+  t.throws(() => sem.acquireSync({ timeout: 20_000 }), { code: 'ERR_LOCK_OWNER_DIED' } as never);
+  t.is(sem.getValue(), 0);
+  sem.release();
+  t.is(await sem.withLock(() => 2), 2, 'usable as before');
+});
+
+anyTest('BoundedSemaphore: a permit released by another thread is not given back again when its taker dies', async (t) => {
+  const sem = new BoundedSemaphore(1);
+  const taken = new Event();
+  const go = new Event();
+  const p = new Process({
+    target: (s: BoundedSemaphore, taken: Event, go: Event) => {
+      s.acquireSync();
+      taken.set();
+      go.waitSync(30_000);
+      process.exit(3);
+    },
+    args: [sem, taken, go],
+  });
+  p.start();
+  t.true(await within(t, 30_000, taken.wait(30_000), 'taken'));
+  sem.release();
+  go.set();
+  await within(t, 30_000, p.join(), 'the taker ended');
+  t.true(await sem.acquire({ timeout: 1_000 }));
+  t.false(await sem.acquire({ timeout: 300 }), 'one permit: the dead taker’s was given back already');
+  sem.release();
+  t.throws(() => sem.release(), { code: 'ERR_RELEASED_TOO_MANY' } as never);
+});

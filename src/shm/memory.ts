@@ -3,10 +3,11 @@
  *
  * With the native addon on Linux, every Value, SharedArray, lock, queue and pipe lives in a
  * segment the Rust core shares between processes (an anonymous memfd, mapped by each process that
- * receives an object: see crates/core/src/shm.rs). JS sees such memory as an external ArrayBuffer.
- * Atomics load/store/add/compareExchange work on it as on a SharedArrayBuffer, but Atomics.wait
- * and notify do not (and could not wake another process anyway): waiting.ts sends waits and
- * wake-ups on it to the kernel's futexes instead. Without the addon (or on another platform),
+ * receives an object: see crates/core/src/shm.rs). JS sees such memory as a SharedArrayBuffer
+ * where Node can make one over outside memory, else as an external ArrayBuffer (`sharedBufferKind`).
+ * Atomics load/store/add/compareExchange work on either. Atomics.wait and notify work on the first
+ * only, and wake threads of this process only: waiting.ts sends waits and wake-ups on segments to
+ * the kernel's futexes instead, whichever the kind, so that they reach other processes. Without the addon (or on another platform),
  * objects keep plain SharedArrayBuffers, which threads share and processes cannot.
  *
  * Small objects are carved out of 64 KiB slabs (a Lock takes 16 bytes, a memfd at least a page);
@@ -49,6 +50,14 @@ const shm = probe();
 /** True when shared objects live in memory that other processes can map. */
 export const processShared = shm !== null;
 
+/**
+ * What JS sees native segments as: SharedArrayBuffers where the running Node has
+ * `node_api_create_external_sharedarraybuffer` (22.23.3+, 24.16+, 26.1+), external ArrayBuffers
+ * elsewhere; null without native segments (objects then live in plain SharedArrayBuffers).
+ */
+export const sharedBufferKind: 'SharedArrayBuffer' | 'ArrayBuffer' | null =
+  shm === null ? null : shm.shmCreate(8) instanceof SharedArrayBuffer ? 'SharedArrayBuffer' : 'ArrayBuffer';
+
 /** Why memory cannot be shared with another process here (for the TypeError that says so). */
 export function whyNotProcessShared(): string {
   if (binding === null) return 'the native addon is not loaded (NAPI_MULTIPROCESSING_NO_NATIVE, or no binary for this platform)';
@@ -63,12 +72,17 @@ const OWN_SEGMENT = SLAB / 4;
 /** Offsets stay 16-byte aligned (BigInt64Array and Float64Array views need 8). */
 const ALIGN = 16;
 
-let slab: { buffer: ArrayBuffer; used: number } | null = null;
+let slab: { buffer: SharedMemory; used: number } | null = null;
 
-/** Every buffer over a native segment this thread made or mapped. */
-const segments = new WeakSet<ArrayBufferLike>();
+/**
+ * Every buffer over a native segment this thread made or mapped: on Node versions where they are
+ * SharedArrayBuffers, this is what tells them from plain ones. One set per thread even when the
+ * package is loaded twice (its ESM and CJS builds), since objects of one copy may meet the other's.
+ */
+const segments = ((globalThis as Record<symbol, unknown>)[Symbol.for('napi-multiprocessing.segments')] ??=
+  new WeakSet<ArrayBufferLike>()) as WeakSet<ArrayBufferLike>;
 
-function tracked(buffer: ArrayBuffer): ArrayBuffer {
+function tracked(buffer: SharedMemory): SharedMemory {
   segments.add(buffer);
   return buffer;
 }
@@ -95,7 +109,7 @@ export function isProcessShared(memory: ArrayBufferLike): boolean {
 
 /** The form of `memory` that goes into a transfer state. */
 export function wire(memory: SharedMemory): WiredMemory {
-  if (memory instanceof SharedArrayBuffer) return memory;
+  if (memory instanceof SharedArrayBuffer && !segments.has(memory)) return memory;
   const handle = shm?.shmDescribe(memory);
   if (!handle)
     throw new TypeError('napi-multiprocessing: shared memory that is neither a SharedArrayBuffer nor a native segment');

@@ -7,9 +7,10 @@
  * block); `runAsync` answers with `Atomics.waitAsync`, so the event loop keeps running while the
  * main thread waits. The logic, and its correctness, is therefore shared by `x()` and `xSync()`.
  *
- * Memory that other processes map (memory.ts) is not a SharedArrayBuffer: waits and wake-ups on
- * it go to the kernel's futexes through the native addon (`waitOn`, `wake`), which also wake
- * other processes. The generators do not know the difference.
+ * Waits and wake-ups on memory that other processes map (memory.ts) go to the kernel's futexes
+ * through the native addon (`waitOn`, `wake`), which also wake other processes, even where that
+ * memory is a SharedArrayBuffer: Atomics.wait sleeps in V8's own wait list, which no other process
+ * reaches. The generators do not know the difference.
  *
  * Also here: the futex-style mutex every primitive builds on (Drepper, "Futexes are tricky",
  * mutex #2: 0 free, 1 held, 2 held with possible sleepers), deadlines, and per-thread identity of
@@ -18,6 +19,7 @@
 import { threadId } from 'node:worker_threads';
 
 import { binding } from '../native/binding.js';
+import { isProcessShared } from './memory.js';
 
 export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
 
@@ -43,13 +45,13 @@ const OUTCOMES: readonly WaitOutcome[] = ['ok', 'not-equal', 'timed-out'];
 
 /** `Atomics.wait`, or the kernel's futex for memory shared with other processes. */
 function waitOn(array: Int32Array, index: number, value: number, timeout: number): WaitOutcome {
-  if (array.buffer instanceof SharedArrayBuffer) return Atomics.wait(array, index, value, timeout);
+  if (!isProcessShared(array.buffer)) return Atomics.wait(array, index, value, timeout);
   return OUTCOMES[binding!.futexWaitSync(array, index, value, timeout)]!;
 }
 
 /** `Atomics.notify` (all by default), reaching other processes for memory shared with them. */
 export function wake(array: Int32Array, index: number, count = Infinity): number {
-  if (array.buffer instanceof SharedArrayBuffer) return Atomics.notify(array, index, count);
+  if (!isProcessShared(array.buffer)) return Atomics.notify(array, index, count);
   return binding!.futexWakeAll(array, index, count);
 }
 
@@ -161,7 +163,7 @@ export async function runAsync<T>(steps: Waiting<T>): Promise<T> {
   let step = steps.next();
   while (!step.done) {
     const w = step.value;
-    const pending = w.array.buffer instanceof SharedArrayBuffer ? waitAsync(w.array, w.index, w.value, w.timeout) : futexAsync(w);
+    const pending = isProcessShared(w.array.buffer) ? futexAsync(w) : waitAsync(w.array, w.index, w.value, w.timeout);
     if (!pending.async) {
       step = steps.next(pending.value);
       continue;

@@ -19,6 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { TimeoutError, codedError } from '../errors.js';
 import { ownerDied, robustLockSteps, takeBackSteps, type Taken } from './robust.js';
+import { BOUND, COUNT, Holders, SEMAPHORE_BYTES, semaphoreSteps } from './holders.js';
 import { registerShareable, kShare, type ShareDescription } from '../reduction/transfer.js';
 import {
   invalidValue,
@@ -403,59 +404,60 @@ export class RLock extends Acquirable implements ConditionLock {
 
 // --- Semaphore -----------------------------------------------------------------------------
 
-const COUNT = 0;
-const BOUND = 1;
 const INT32_MAX = 2 ** 31 - 1;
 
-function* semaphoreSteps(s: Int32Array, deadline: Deadline | null): Waiting<boolean> {
-  for (;;) {
-    let c = Atomics.load(s, COUNT);
-    while (c > 0) {
-      const seen = Atomics.compareExchange(s, COUNT, c, c - 1);
-      if (seen === c) return true;
-      c = seen;
-    }
-    if (deadline === null) return false;
-    const left = deadline.remaining();
-    if (left <= 0) return false;
-    yield { array: s, index: COUNT, value: 0, timeout: left };
-  }
-}
-
-/** A counter that `acquire()` decrements (waiting while it is 0) and `release()` increments. */
+/**
+ * A counter that `acquire()` decrements (waiting while it is 0) and `release()` increments.
+ *
+ * Robust (see holders.ts): permits held by a thread or process that ended come back to the next
+ * acquirer that has to wait; it keeps one, and its `acquire()` rejects (`acquireSync()` throws)
+ * with code `ERR_LOCK_OWNER_DIED`, as Lock's does.
+ */
 export class Semaphore extends Acquirable {
-  /** [COUNT] current value; [BOUND] upper bound, or -1 when unbounded. */
+  /** [COUNT] current value; [BOUND] upper bound, or -1 when unbounded; then the holder table. */
   readonly #s: Int32Array;
   readonly #id: string;
+  readonly #holders: Holders;
 
   constructor(value = 1) {
     super();
     const revival = takeRevival<BufferState>();
     if (revival) {
-      this.#s = words(revival, 8);
+      this.#s = words(revival, SEMAPHORE_BYTES);
     } else {
       validateInteger(value, 'value', 0, INT32_MAX);
-      this.#s = words(undefined, 8);
+      this.#s = words(undefined, SEMAPHORE_BYTES);
       this.#s[COUNT] = value;
       this.#s[BOUND] = (new.target as typeof Semaphore).bounded ? value : -1;
     }
     this.#id = sharedId(this, revival);
+    this.#holders = new Holders(this.#s);
   }
 
   acquireSync(options?: AcquireOptions): boolean {
-    return runSync(semaphoreSteps(this.#s, parseAcquire(options)));
+    return this.#took(runSync(semaphoreSteps(this.#s, this.#holders, parseAcquire(options))));
   }
 
   async acquire(options?: AcquireOptions): Promise<boolean> {
-    return runAsync(semaphoreSteps(this.#s, parseAcquire(options)));
+    return this.#took(await runAsync(semaphoreSteps(this.#s, this.#holders, parseAcquire(options))));
+  }
+
+  #took(taken: Taken): boolean {
+    if (taken === 'timed-out') return false;
+    this.#holders.took();
+    if (taken === 'owner-died')
+      throw ownerDied((this.constructor as typeof Semaphore).bounded ? 'BoundedSemaphore' : 'Semaphore');
+    return true;
   }
 
   release(): void {
     const s = this.#s;
+    const counted = this.#holders.gave();
     let c = Atomics.load(s, COUNT);
     for (;;) {
       const bound = s[BOUND]!;
       if ((bound >= 0 && c >= bound) || c >= INT32_MAX) {
+        this.#holders.undo(counted);
         throw codedError('ERR_RELEASED_TOO_MANY', `${bound >= 0 ? 'BoundedSemaphore' : 'Semaphore'} released too many times`);
       }
       const seen = Atomics.compareExchange(s, COUNT, c, c + 1);

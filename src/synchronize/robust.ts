@@ -8,14 +8,15 @@
  * waiter sleeps in slices of HOLDER_CHECK_MS and, between them, looks whether the holder has
  * ended; the first to see it swaps the owner word to itself and takes the lock as it stands. A
  * holder that dies between taking the word and writing its identity (a few instructions) is not
- * detected: its lock stays held, as it always did.
+ * detected: its lock stays held, as it always did. Semaphores do the same with a holder table
+ * (holders.ts).
  */
 import { codedError } from '../errors.js';
 import { holderEnded } from '../shm/identity.js';
 import { Deadline, FOREVER, ME, SPIN_ASYNC, lockWordSteps, type Waiting } from '../shm/waiting.js';
 
 /** How often a waiter looks whether the holder of the lock is still alive. */
-const HOLDER_CHECK_MS = 50;
+export const HOLDER_CHECK_MS = 50;
 
 export type Taken = 'acquired' | 'timed-out' | 'owner-died';
 
@@ -45,9 +46,10 @@ export function* takeBackSteps(s: Int32Array, word: number, owner: number): Wait
 }
 
 export function ownerDied(what: string): Error {
+  const taken = what.endsWith('Semaphore') ? `One of its permits is now the caller's` : `The ${what} is now the caller's`;
   return codedError(
     'ERR_LOCK_OWNER_DIED',
-    `The thread or process holding this ${what} ended while holding it. The ${what} is now the caller's ` +
+    `The thread or process holding this ${what} ended while holding it. ${taken} ` +
       '(release it as usual), but what it protects may have been left half-updated.',
   );
 }

@@ -1,13 +1,14 @@
 //! Shared segments and cross-process futexes for JS (see `multiprocessing_core::shm`).
 //!
-//! JS sees a segment through external ArrayBuffers: views of `[offset, offset + length)` of the
-//! mapping, each holding the mapping alive until V8 collects it. Futex calls take an Int32Array
+//! JS sees a segment through views of `[offset, offset + length)` of the mapping, each holding the
+//! mapping alive until V8 collects it: SharedArrayBuffers where the running Node has
+//! `node_api_create_external_sharedarraybuffer`, external ArrayBuffers elsewhere. Futex calls take an Int32Array
 //! and an index, so JS never handles addresses.
 
 use std::ffi::c_void;
 use std::ptr;
 use std::sync::atomic::AtomicI32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use multiprocessing_core::shm::{self, futex_wait, futex_wake, Origin, Segment, WaitOutcome};
@@ -43,19 +44,129 @@ fn os_error(what: &str, error: std::io::Error) -> Error {
     Error::new(Status::GenericFailure, format!("{what}: {error}"))
 }
 
-/// What a view holds: its segment, and how much memory it told V8 about.
+/// What an external ArrayBuffer view holds: its segment, and how much memory it told V8 about.
 type ViewHint = (Arc<Segment>, usize);
 
 unsafe extern "C" fn release_view(env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
-    // SAFETY: `hint` is the Box made in `view`, finalized exactly once by Node (on the JS thread:
-    // Node runs external ArrayBuffer finalizers there).
+    // SAFETY: `hint` is the Box made in `external_arraybuffer`, finalized exactly once by Node (on
+    // the JS thread: Node runs external ArrayBuffer finalizers there).
     let (segment, length) = *unsafe { Box::from_raw(hint.cast::<ViewHint>()) };
     let mut total = 0i64;
+    // SAFETY: `env` is the live environment Node passes to the finalizer.
     unsafe { sys::napi_adjust_external_memory(env, -(length as i64), &mut total) };
     drop(segment);
 }
 
-/// An external ArrayBuffer over `[offset, offset + length)` of `segment`.
+/// `node_api_create_external_sharedarraybuffer`, as declared in Node's js_native_api.h.
+type CreateExternalSab = unsafe extern "C" fn(
+    env: sys::napi_env,
+    external_data: *mut c_void,
+    byte_length: usize,
+    finalize_cb: Option<unsafe extern "C" fn(data: *mut c_void, hint: *mut c_void)>,
+    finalize_hint: *mut c_void,
+    result: *mut sys::napi_value,
+) -> sys::napi_status;
+
+/// The running Node's `node_api_create_external_sharedarraybuffer`, looked up once at run time:
+/// experimental in Node-API (Node >= 22.23.3, 24.16, 26.1), so the addon must not link against
+/// it, or it would not load on older Node.
+fn create_external_sab() -> Option<CreateExternalSab> {
+    static FOUND: OnceLock<Option<CreateExternalSab>> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        // SAFETY: a NUL-terminated name; RTLD_DEFAULT searches the symbols of the whole process,
+        // where Node's own executable exports its Node-API functions.
+        let symbol = unsafe {
+            libc::dlsym(
+                libc::RTLD_DEFAULT,
+                c"node_api_create_external_sharedarraybuffer".as_ptr(),
+            )
+        };
+        // SAFETY: the symbol Node exports under this name has the signature of CreateExternalSab.
+        (!symbol.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut c_void, CreateExternalSab>(symbol) })
+    })
+}
+
+unsafe extern "C" fn release_shared_view(_data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the Box made in `external_sab`, finalized exactly once, on any thread:
+    // dropping an Arc is thread-safe.
+    drop(unsafe { Box::from_raw(hint.cast::<Arc<Segment>>()) });
+}
+
+/// Checks a create call's status; on failure takes back the hint Node did not get.
+fn handed<H>(status: sys::napi_status, hint: *mut H, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        return Ok(());
+    }
+    // SAFETY: made by Box::into_raw, and not handed to Node since the call failed.
+    drop(unsafe { Box::from_raw(hint) });
+    Err(Error::new(
+        Status::GenericFailure,
+        format!("cannot create {what}"),
+    ))
+}
+
+/// A SharedArrayBuffer over `length` bytes at `data`, holding `segment` alive until the last
+/// thread's view of it is collected.
+fn external_sab(
+    env: &Env,
+    create: CreateExternalSab,
+    segment: Arc<Segment>,
+    data: *mut u8,
+    length: usize,
+) -> Result<sys::napi_value> {
+    let hint = Box::into_raw(Box::new(segment));
+    let (raw, mut value) = (env.raw(), ptr::null_mut());
+    // SAFETY: `data..data + length` lies in the mapping the hint keeps alive. No external-memory
+    // report here: the finalizer has no env to take it back with (V8 counts the buffer itself).
+    let status = unsafe {
+        create(
+            raw,
+            data.cast(),
+            length,
+            Some(release_shared_view),
+            hint.cast(),
+            &mut value,
+        )
+    };
+    handed(status, hint, "an external SharedArrayBuffer")?;
+    Ok(value)
+}
+
+fn external_arraybuffer(
+    env: &Env,
+    segment: Arc<Segment>,
+    data: *mut u8,
+    length: usize,
+) -> Result<sys::napi_value> {
+    let hint = Box::into_raw(Box::new((segment, length)));
+    let (raw, mut value) = (env.raw(), ptr::null_mut());
+    // SAFETY: `data..data + length` lies in the mapping the hint keeps alive.
+    let status = unsafe {
+        sys::napi_create_external_arraybuffer(
+            raw,
+            data.cast(),
+            length,
+            Some(release_view),
+            hint.cast(),
+            &mut value,
+        )
+    };
+    handed(
+        status,
+        hint,
+        "an external ArrayBuffer (this runtime forbids them)",
+    )?;
+    // Counted by V8 as memory its objects hold, so that garbage collection comes as often as
+    // for a SharedArrayBuffer of that size (and lets unused segments go).
+    let mut total = 0i64;
+    // SAFETY: a live env, on its JS thread.
+    unsafe { sys::napi_adjust_external_memory(raw, length as i64, &mut total) };
+    Ok(value)
+}
+
+/// A SharedArrayBuffer (where Node can make one over outside memory) or an external ArrayBuffer
+/// over `[offset, offset + length)` of `segment`.
 fn view<'env>(
     env: &'env Env,
     segment: Arc<Segment>,
@@ -69,32 +180,13 @@ fn view<'env>(
     {
         return Err(invalid("the view lies outside its segment"));
     }
-    // SAFETY: in bounds (checked above); the Arc in the hint keeps the mapping alive.
+    // SAFETY: in bounds (checked above); the segment goes into the view's finalizer hint.
     let data = unsafe { segment.ptr().add(offset) };
-    let hint = Box::into_raw(Box::new((segment, length)));
-    let mut value = ptr::null_mut();
-    let status = unsafe {
-        sys::napi_create_external_arraybuffer(
-            env.raw(),
-            data.cast(),
-            length,
-            Some(release_view),
-            hint.cast(),
-            &mut value,
-        )
+    let value = match create_external_sab() {
+        Some(create) => external_sab(env, create, segment, data, length)?,
+        None => external_arraybuffer(env, segment, data, length)?,
     };
-    if status != sys::Status::napi_ok {
-        // SAFETY: not handed to Node.
-        drop(unsafe { Box::from_raw(hint) });
-        return Err(Error::new(
-            Status::GenericFailure,
-            "cannot create an external ArrayBuffer (this runtime forbids them)",
-        ));
-    }
-    // Counted by V8 as memory its objects hold, so that garbage collection comes as often as
-    // for a SharedArrayBuffer of that size (and lets unused segments go).
-    let mut total = 0i64;
-    unsafe { sys::napi_adjust_external_memory(env.raw(), length as i64, &mut total) };
+    // SAFETY: a value just created in this env.
     unsafe { Unknown::from_napi_value(env.raw(), value) }
 }
 
@@ -131,7 +223,7 @@ fn as_size(n: f64, name: &str) -> Result<usize> {
 }
 
 /// A new shared segment of `size` bytes; returns an ArrayBuffer over all of it.
-#[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | SharedArrayBuffer")]
 pub fn shm_create(env: &Env, size: f64) -> Result<Unknown<'_>> {
     let size = as_size(size, "size")?;
     let segment = Segment::create(size).map_err(|e| os_error("memfd_create", e))?;
@@ -140,10 +232,10 @@ pub fn shm_create(env: &Env, size: f64) -> Result<Unknown<'_>> {
 
 /// Another ArrayBuffer over `[offset, offset + length)` of the segment `buffer` lies in (offsets
 /// from the segment's start).
-#[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | SharedArrayBuffer")]
 pub fn shm_slice<'env>(
     env: &'env Env,
-    #[napi(ts_arg_type = "ArrayBuffer")] buffer: Unknown<'_>,
+    #[napi(ts_arg_type = "ArrayBuffer | SharedArrayBuffer")] buffer: Unknown<'_>,
     offset: f64,
     length: f64,
 ) -> Result<Unknown<'env>> {
@@ -161,7 +253,7 @@ pub fn shm_slice<'env>(
 #[napi(catch_unwind)]
 pub fn shm_describe(
     env: &Env,
-    #[napi(ts_arg_type = "ArrayBuffer")] buffer: Unknown<'_>,
+    #[napi(ts_arg_type = "ArrayBuffer | SharedArrayBuffer")] buffer: Unknown<'_>,
 ) -> Result<Option<ShmHandle>> {
     Ok(located(env, buffer)?.map(|(segment, offset, length)| {
         let origin = segment.origin();
@@ -178,7 +270,7 @@ pub fn shm_describe(
 }
 
 /// The ArrayBuffer `handle` describes, mapping its segment into this process on first use.
-#[napi(catch_unwind, ts_return_type = "ArrayBuffer")]
+#[napi(catch_unwind, ts_return_type = "ArrayBuffer | SharedArrayBuffer")]
 pub fn shm_open(env: &Env, handle: ShmHandle) -> Result<Unknown<'_>> {
     let origin = Origin {
         pid: handle.origin_pid,
