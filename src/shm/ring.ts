@@ -13,10 +13,9 @@
  * - a side with nothing to do spins briefly (sync callers) and then sleeps on a futex sequence word
  *   that the other side bumps only when it sees a sleeper registered.
  * The ring has a fixed size on purpose: V8 (Node 20) compiles element access on growable
- * SharedArrayBuffers to a slow path, 4 to 17 times slower than on fixed ones.
- *
- * Counting: ACCEPTED (producers) and GET_COUNT (the reader) count whole messages; their
- * difference is `qsize()` and what `maxsize` bounds, as Python's semaphore does.
+ * SharedArrayBuffers to a slow path, 4 to 17 times slower than on fixed ones. ACCEPTED (producers)
+ * and GET_COUNT (the reader) count whole messages; their difference is `qsize()` and what
+ * `maxsize` bounds, as Python's semaphore does.
  *
  * An async put (and putNowait, and Connection.send on the main thread) never waits for bytes,
  * only for `maxsize`: a message that does not fit yet goes to the handle's Outbox (outbox.ts),
@@ -42,7 +41,6 @@ import { Deadline, FOREVER, SPIN_SYNC, adoptArrived, lockWordSteps, newSharedId,
 import { runSync, unlockWord, wake, type Waiting } from './waiting.js';
 import { allocateShared, unwire, wire, type WiredMemory } from './memory.js';
 import { joinSteps, taskDone } from './unfinished.js';
-// The ring's layout (ring-layout.ts), in three lists so that each fits on a line.
 import { W_LOCK, TAIL, ACCEPTED, HEAD_SEEN, R_LOCK, HEAD, GET_COUNT, TAIL_SEEN } from './ring-layout.js';
 import { NE_SEQ, NE_WAITERS, NF_SEQ, NF_WAITERS, MAXSIZE, WRITER_CLOSED, READER_CLOSED, UNFINISHED } from './ring-layout.js';
 import { CTRL_WORDS, CAPACITY, LOCK_GRACE_MS, MASK, FIRST_CHUNK, SMALL_COPY } from './ring-layout.js';
