@@ -57,6 +57,21 @@ for (const backend of backends) {
       t.true(jobs[i]! <= 2 * jobs[i - 1]!, `job ${i}: ${jobs.slice(0, i + 1).join(', ')}`);
   });
 
+  test(`${backend}: with no chunksize, a cheap map's last jobs still hold many calls (no job shorter than a round trip)`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    const xs = Array.from({ length: 20_000 }, () => undefined);
+    // Warm: the cost is known, so this map is sliced from the measured cost from its first job.
+    await within(t, 30_000, pool.map(fixture('jobMark'), xs.slice(0, 5000)));
+    const jobs = runLengths(await within(t, 30_000, pool.map(fixture('jobMark'), xs)));
+    t.is(
+      jobs.reduce((a, b) => a + b, 0),
+      xs.length,
+    );
+    // A call here costs about a microsecond: a job of a few calls is all round trip, and a
+    // worker waits on it. (The bound is loose: a loaded machine inflates the measured cost.)
+    t.true(Math.min(...jobs) >= 10, jobs.join(', '));
+  });
+
   test(`${backend}: with no chunksize, long tasks go one to a job (they balance as one task per item)`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
     // Each call costs at least 20 ms: well above what the pool puts in one job.

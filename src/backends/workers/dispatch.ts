@@ -84,7 +84,18 @@ export interface Shape {
   prefetch: number;
 }
 
+/** How to cut the next slice of a divisible map. */
+export interface SliceShape extends Shape {
+  /**
+   * The fewest calls worth a message: the work that covers a round trip. The tail of the map is
+   * not cut finer than this (nor leaves a remainder smaller), so no worker waits on a message
+   * holding less work than the trip that brought it.
+   */
+  least: number;
+}
+
 const SERIAL: Shape = { batch: 1, prefetch: 1 };
+const SERIAL_SLICE: SliceShape = { ...SERIAL, least: 1 };
 /** A message's work at or above this runs alone on its worker, as in Python. */
 const LONG_MS = 50;
 /** Below this per job, a second message per worker is worth holding (it hides the round trip). */
@@ -92,6 +103,8 @@ const MEDIUM_MS = 2;
 /** Aimed-for work per message when jobs are cheap: large enough that the round trip is noise. */
 const BATCH_MS = 4;
 const MAX_BATCH = 4096;
+/** The least work worth a slice of a divisible map: above a round trip, even a child process's. */
+const MIN_SLICE_MS = 1;
 
 /** Per task: mean time of one call in ms, undefined until a first result returns. */
 export class CostTable {
@@ -135,12 +148,14 @@ export class CostTable {
    * fraction of what is left, so that the last slices are small and every worker finishes at
    * about the same time (guided self-scheduling).
    */
-  slice(sid: number, left: number, workers: number): Shape {
+  slice(sid: number, left: number, workers: number): SliceShape {
     const callMs = this.callMs(sid);
-    if (callMs === undefined) return SERIAL;
+    if (callMs === undefined) return SERIAL_SLICE;
+    const perCall = Math.max(callMs, 1e-7);
     const fair = Math.ceil(left / (2 * Math.max(1, workers)));
-    const batch = clamp(Math.floor(BATCH_MS / Math.max(callMs, 1e-7)), 1, fair);
-    return { batch, prefetch: callMs * batch >= LONG_MS ? 1 : 2 };
+    const batch = clamp(Math.floor(BATCH_MS / perCall), 1, fair);
+    const least = Math.max(1, Math.ceil(MIN_SLICE_MS / perCall));
+    return { batch, prefetch: callMs * batch >= LONG_MS ? 1 : 2, least };
   }
 }
 

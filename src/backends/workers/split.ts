@@ -9,7 +9,7 @@ import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js
 import type { TaskSpec } from '../../task.js';
 import { packNumbers } from '../../worker/numbers.js';
 import { kReject, kResolve, type Sink } from '../backend.js';
-import type { PendingJob } from './dispatch.js';
+import type { PendingJob, SliceShape } from './dispatch.js';
 
 export class SplitSource {
   #next = 0;
@@ -46,12 +46,14 @@ export class SplitSource {
     return this.items.length - this.#next;
   }
 
-  /** The next `count` calls as one job with id `id`; undefined when none are left. */
-  cut(count: number, id: number): PendingJob | undefined {
+  /** The next slice, as `shape` sizes it, as one job with id `id`; undefined when none are left. */
+  cut(shape: SliceShape, id: number): PendingJob | undefined {
     const start = this.#next;
-    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(count / 8));
-    const size = Math.min(count, this.#ramp);
+    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(shape.batch / 8));
+    let size = Math.min(Math.max(shape.batch, shape.least), this.#ramp);
     this.#ramp = size * 2;
+    // A remainder too small to be worth its own message goes with this slice.
+    if (this.left - size < shape.least) size = this.left;
     const end = Math.min(this.items.length, start + size);
     if (end <= start) return undefined;
     this.#next = end;
