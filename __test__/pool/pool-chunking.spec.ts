@@ -67,9 +67,11 @@ for (const backend of backends) {
       jobs.reduce((a, b) => a + b, 0),
       xs.length,
     );
-    // A call here costs about a microsecond: a job of a few calls is all round trip, and a
-    // worker waits on it. (The bound is loose: a loaded machine inflates the measured cost.)
-    t.true(Math.min(...jobs) >= 10, jobs.join(', '));
+    // The slices ramp up, then shrink towards the end. A call here costs about a microsecond: a
+    // job of a few calls is all round trip, and a worker waits on it, so the shrinking stops well
+    // before that. (The bound is loose: a loaded machine inflates the measured cost.)
+    const tail = jobs.slice(jobs.indexOf(Math.max(...jobs)));
+    t.true(Math.min(...tail) >= 10, jobs.join(', '));
   });
 
   test(`${backend}: with no chunksize, long tasks go one to a job (they balance as one task per item)`, async (t) => {
