@@ -105,6 +105,9 @@ for (const backend of backends) {
       );
       const mixed = await pool.map((x: number) => (x > 1e6 ? String(x) : x), xs, chunksize);
       t.true(mixed.every((x, i) => Object.is(x, xs[i]! > 1e6 ? String(xs[i]) : xs[i])));
+      // Numbers, then a promise part-way through a list: the rest of the list is awaited in order.
+      const later = await pool.map((x: number) => (x > 1e6 ? Promise.resolve(x) : x), xs, chunksize);
+      t.true(later.every((x, i) => Object.is(x, xs[i])));
     }
   });
 }

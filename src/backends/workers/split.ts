@@ -128,8 +128,10 @@ export class SplitSource {
       this.sink[kReject](this.#failure.error);
       return;
     }
-    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place.
-    const results = new Array<unknown>(this.items.length).fill(undefined);
+    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place. Filled with
+    // a fraction when numbers came back, so V8 stores them unboxed: no heap number per element.
+    const numbers = this.#parts[0] instanceof Float64Array;
+    const results = new Array<unknown>(this.items.length).fill(numbers ? 0.5 : undefined);
     let k = 0;
     for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
     this.sink[kResolve](results);
