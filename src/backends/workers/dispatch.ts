@@ -105,6 +105,8 @@ const BATCH_MS = 4;
 const MAX_BATCH = 4096;
 /** The least work worth a slice of a divisible map: above a round trip, even a child process's. */
 const MIN_SLICE_MS = 1;
+/** A per-call cost this many times above or below the known one is a new regime, not drift. */
+const REGIME = 4;
 
 /** Per task: mean time of one call in ms, undefined until a first result returns. */
 export class CostTable {
@@ -116,13 +118,16 @@ export class CostTable {
 
   /**
    * `ms` spent on `calls` calls. The new sample weighs at least as much as everything before it,
-   * so a cost that drifts (inputs growing) is followed within a few messages.
+   * so a cost that drifts (inputs growing) is followed within a few messages. A sample several
+   * times off the mean replaces it: halving the distance per message, a cost learnt on another
+   * map's 5 ms calls would take a dozen messages to come down to 1 µs ones.
    */
   record(sid: number, ms: number, calls: number): void {
     if (calls <= 0) return;
     const known = this.#perCall.get(sid);
-    const old = Math.min(known?.weight ?? 0, calls);
-    const mean = known ? (known.ms * old + ms) / (old + calls) : ms / calls;
+    const ratio = known ? ms / calls / known.ms : 1;
+    const old = ratio > REGIME || ratio < 1 / REGIME ? 0 : Math.min(known?.weight ?? 0, calls);
+    const mean = known && old > 0 ? (known.ms * old + ms) / (old + calls) : ms / calls;
     this.#perCall.set(sid, { ms: mean, weight: old + calls });
   }
 

@@ -14,13 +14,16 @@ import type { PendingJob, SliceShape } from './dispatch.js';
 export class SplitSource {
   #next = 0;
   /**
-   * The largest slice allowed next: each may be at most twice the one before. A cost learnt from
-   * a few cheap calls says little about the next ones (the seed's inputs grow), so slices grow
-   * as the evidence does rather than jumping to a quarter of the map at once. The first slice is
-   * an eighth of what the known cost asks for (one call while the cost is unknown).
+   * The largest slice allowed next: each may be at most twice the one before, or an eighth of
+   * what the cost known now asks for. A cost learnt from a few cheap calls says little about the
+   * next ones (the seed's inputs grow), so slices grow as the evidence does rather than jumping
+   * to a quarter of the map at once; but a map that starts with a cost learnt from another map's
+   * dearer calls is not held to single calls once its own cheap ones are back.
    */
   #ramp = 0;
   #running = 0;
+  /** Calls whose results are back. */
+  #done = 0;
   #failure: { error: unknown } | undefined;
   #settled = false;
   /**
@@ -49,11 +52,7 @@ export class SplitSource {
   /** The next slice, as `shape` sizes it, as one job with id `id`; undefined when none are left. */
   cut(shape: SliceShape, id: number): PendingJob | undefined {
     const start = this.#next;
-    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(shape.batch / 8));
-    let size = Math.min(Math.max(shape.batch, shape.least), this.#ramp);
-    this.#ramp = size * 2;
-    // A remainder too small to be worth its own message goes with this slice.
-    if (this.left - size < shape.least) size = this.left;
+    const size = this.#size(shape);
     const end = Math.min(this.items.length, start + size);
     if (end <= start) return undefined;
     this.#next = end;
@@ -96,6 +95,20 @@ export class SplitSource {
     };
   }
 
+  /**
+   * Calls in the next slice: what `shape` asks, within the ramp. Once most of the map is measured,
+   * also at least a round trip's worth, and a smaller remainder goes with it. Before that the
+   * cost comes from the first calls, which for the seed are the cheapest by far: a floor learnt
+   * from them would hand one worker its dearest calls at once.
+   */
+  #size(shape: SliceShape): number {
+    const left = this.left;
+    const least = this.#done >= left ? shape.least : 1;
+    const size = Math.min(Math.max(shape.batch, least), Math.max(this.#ramp, 1, Math.floor(shape.batch / 8)));
+    this.#ramp = size * 2;
+    return left - size < least ? left : size;
+  }
+
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
   abandon(error: unknown): void {
     this.#next = this.items.length;
@@ -106,6 +119,7 @@ export class SplitSource {
 
   #sliceDone(part: number, values: ArrayLike<unknown>): void {
     this.#parts[part] = values;
+    this.#done += values.length;
     this.#running--;
     this.#finishIfDone();
   }
