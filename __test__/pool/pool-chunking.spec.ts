@@ -64,7 +64,14 @@ for (const backend of backends) {
     // The pool learns a dear cost (5 ms a call), then maps the same task at next to no cost: the
     // first jobs, cut from the old cost, hold one call each; once their answers are back the
     // slices are cut from the new cost, not doubled one round trip at a time from there.
-    await within(t, 60_000, pool.starmap(fixture('jobMarkAfter'), Array.from({ length: 8 }, (_, i) => [i, 5] as [number, number])));
+    await within(
+      t,
+      60_000,
+      pool.starmap(
+        fixture('jobMarkAfter'),
+        Array.from({ length: 8 }, (_, i) => [i, 5] as [number, number]),
+      ),
+    );
     const tuples = Array.from({ length: 5000 }, (_, i) => [i, 0] as [number, number]);
     const jobs = runLengths(await within(t, 30_000, pool.starmap(fixture('jobMarkAfter'), tuples)));
     t.is(jobs[0], 1);
