@@ -27,10 +27,11 @@ export class SplitSource {
   #failure: { error: unknown } | undefined;
   #settled = false;
   /**
-   * Each slice's results, in slice order, joined at the end: written into one array as they came,
-   * a big map's `new Array(n)` would be a slow dictionary-mode array in V8.
+   * The map's results, each slice's written in place as it comes back, while the workers are still
+   * busy with the next ones, rather than all joined once the last is back. (`new Array(n)` is a
+   * fast, if holey, array in V8 even for millions of elements written out of order.)
    */
-  readonly #parts: ArrayLike<unknown>[] = [];
+  #results: unknown[] | undefined;
 
   constructor(
     /** Its place in submission order, among the queued jobs' ids. */
@@ -72,9 +73,9 @@ export class SplitSource {
       return undefined;
     }
     this.#running++;
-    const part = this.#parts.push([]) - 1;
+
     const sink: Sink = {
-      [kResolve]: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
+      [kResolve]: (values) => this.#sliceDone(start, values as ArrayLike<unknown>),
       [kReject]: (error) => this.#sliceFailed(error),
     };
     return {
@@ -117,8 +118,9 @@ export class SplitSource {
     this.sink[kReject](error);
   }
 
-  #sliceDone(part: number, values: ArrayLike<unknown>): void {
-    this.#parts[part] = values;
+  #sliceDone(start: number, values: ArrayLike<unknown>): void {
+    const results = (this.#results ??= new Array<unknown>(this.items.length));
+    for (let i = 0; i < values.length; i++) results[start + i] = values[i];
     this.#done += values.length;
     this.#running--;
     this.#finishIfDone();
@@ -142,12 +144,6 @@ export class SplitSource {
       this.sink[kReject](this.#failure.error);
       return;
     }
-    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place. Filled with
-    // a fraction when numbers came back, so V8 stores them unboxed: no heap number per element.
-    const numbers = this.#parts[0] instanceof Float64Array;
-    const results = new Array<unknown>(this.items.length).fill(numbers ? 0.5 : undefined);
-    let k = 0;
-    for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
-    this.sink[kResolve](results);
+    this.sink[kResolve](this.#results ?? []);
   }
 }
