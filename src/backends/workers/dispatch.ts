@@ -151,7 +151,8 @@ export class CostTable {
    * Calls per slice of a divisible map with `left` calls not yet handed out: one while the cost is
    * unknown (the first answer teaches it), then about BATCH_MS of work, and never more than a
    * fraction of what is left, so that the last slices are small and every worker finishes at
-   * about the same time (guided self-scheduling).
+   * about the same time (guided self-scheduling). The last slice of each worker goes out only once
+   * that worker is free: held behind another, it could leave a worker idle at the very end.
    */
   slice(sid: number, left: number, workers: number): SliceShape {
     const callMs = this.callMs(sid);
@@ -160,7 +161,8 @@ export class CostTable {
     const fair = Math.ceil(left / (2 * Math.max(1, workers)));
     const batch = clamp(Math.floor(BATCH_MS / perCall), 1, fair);
     const least = Math.max(1, Math.ceil(MIN_SLICE_MS / perCall));
-    return { batch, prefetch: callMs * batch >= LONG_MS ? 1 : 2, least };
+    const last = left <= workers * Math.max(batch, least);
+    return { batch, prefetch: last || callMs * batch >= LONG_MS ? 1 : 2, least };
   }
 }
 
