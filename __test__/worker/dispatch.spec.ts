@@ -21,6 +21,9 @@ test("a worker's last slice of a map is not held behind another: one message per
   t.is(costs.slice(1, 3, 2).prefetch, 2);
   t.is(costs.slice(1, 2, 2).prefetch, 1);
   t.is(costs.slice(1, 1, 2).prefetch, 1);
+  // Cheap calls (a round trip's worth is 1000 of them) are held two to a worker until the end.
+  costs.record(2, 1, 1000);
+  t.is(costs.slice(2, 1500, 2).prefetch, 2);
 });
 
 test('a slice of cheap calls holds at least a round trip of work (about a millisecond)', (t) => {

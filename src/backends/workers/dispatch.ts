@@ -161,7 +161,8 @@ export class CostTable {
     const fair = Math.ceil(left / (2 * Math.max(1, workers)));
     const batch = clamp(Math.floor(BATCH_MS / perCall), 1, fair);
     const least = Math.max(1, Math.ceil(MIN_SLICE_MS / perCall));
-    const last = left <= workers * Math.max(batch, least);
+    // (Not `least`: learnt from a map's cheap first calls, it would stop all holding early on.)
+    const last = left <= workers * batch;
     return { batch, prefetch: last || callMs * batch >= LONG_MS ? 1 : 2, least };
   }
 }

@@ -73,7 +73,6 @@ export class SplitSource {
       return undefined;
     }
     this.#running++;
-
     const sink: Sink = {
       [kResolve]: (values) => this.#sliceDone(start, values as ArrayLike<unknown>),
       [kReject]: (error) => this.#sliceFailed(error),
