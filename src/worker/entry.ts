@@ -142,22 +142,49 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
-/** Runs one job's calls in order; only a result that is a promise is awaited (a tight loop otherwise). */
-async function callAll(fn: (...args: unknown[]) => unknown, items: ArrayLike<unknown>, star: boolean): Promise<unknown[]> {
+/**
+ * Runs one job's calls in order, from call `from` on, appending to `out`; only a result that is a
+ * promise is awaited (a tight loop otherwise).
+ */
+async function callAll(
+  fn: (...args: unknown[]) => unknown,
+  items: ArrayLike<unknown>,
+  star: boolean,
+  out: unknown[] = [],
+  from = 0,
+): Promise<unknown[]> {
   // Filled with push, not `new Array(n)`: a holey array takes V8's slow sparse path when it is
   // serialised back to the parent, several times slower for a big chunk (measured).
-  const out: unknown[] = [];
   // Two tight loops rather than a branch per item: a big map slice is the hot path here.
   if (star) {
-    for (let i = 0; i < items.length; i++) {
+    for (let i = from; i < items.length; i++) {
       const value = fn(...(items[i] as unknown[]));
       out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
     }
   } else {
-    for (let i = 0; i < items.length; i++) {
+    for (let i = from; i < items.length; i++) {
       const value = fn(items[i]);
       out.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
     }
+  }
+  return out;
+}
+
+/**
+ * The calls of a list of numbers (numbers.ts). While the results are numbers too they go straight
+ * into a Float64Array, which crosses back as it is: no array grown call by call, no second pass
+ * to pack it. The first other result turns the rest into a plain list.
+ */
+async function callNumbers(fn: (...args: unknown[]) => unknown, items: Float64Array): Promise<ArrayLike<unknown>> {
+  const out = new Float64Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const value = fn(items[i]);
+    if (typeof value !== 'number') {
+      const list: unknown[] = Array.from(out.subarray(0, i));
+      list.push(typeof value === 'object' && value !== null && isThenable(value) ? await value : value);
+      return callAll(fn, items, false, list, i + 1);
+    }
+    out[i] = value;
   }
   return out;
 }
@@ -188,6 +215,7 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
       const items = message.shared ? await decodeShared(list) : list;
       // Still one await per job when single: what a task queued as a microtask runs before the next.
       if (message.single) batch.values.push(await fn(...(items as unknown[])));
+      else if (items instanceof Float64Array) batch.values.push(await callNumbers(fn, items));
       else batch.values.push(await callAll(fn, items as ArrayLike<unknown>, message.star));
     } catch (error) {
       batch.failed.push(batch.values.length);
@@ -211,7 +239,7 @@ function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
   let shared = false;
   const plain = all.map((value, i) => {
     if (failed.has(i) || single) return value;
-    const packed = packNumbers(value as unknown[]);
+    const packed = value instanceof Float64Array ? value : packNumbers(value as unknown[]);
     // A numbers-only result's buffer moves to the parent rather than being copied.
     if (packed) transfer.push(packed.buffer);
     return packed ?? value;

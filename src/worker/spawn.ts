@@ -100,6 +100,19 @@ function withoutTsx(execArgv: readonly string[]): string[] {
 
 function newThread(options: SpawnOptions): Worker {
   const api = findTsxApi();
+  if (!api) {
+    // The built entry loads as a file, straight away, with no eval'd bootstrap to compile and run
+    // first. Its flags are listed: inherited, a parent's --input-type would refuse a file.
+    try {
+      return new Worker(entryUrl, {
+        execArgv: workerExecArgv('thread', process.execArgv),
+        resourceLimits: options.resourceLimits,
+      });
+    } catch (error) {
+      // A flag a Worker cannot list (see below): the bootstrap, which inherits every flag, runs.
+      if ((error as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    }
+  }
   const base = { eval: true, workerData: { entry: entryUrl.href, tsxApi: api }, resourceLimits: options.resourceLimits };
   if (api) {
     try {

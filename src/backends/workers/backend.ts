@@ -224,7 +224,7 @@ export class WorkerBackend implements Backend {
     if (source && (!head || source.id < head.id)) {
       const shape = this.#costs.slice(source.sid, source.left, workers);
       if (!this.#hasRoom(slot, shape)) return undefined;
-      const job = source.cut(shape.batch, ++this.#nextJobId);
+      const job = source.cut(shape, ++this.#nextJobId);
       if (source.left === 0) this.#sources.shift();
       return job ? [job] : this.#hasWork() ? this.#nextFor(slot, workers) : undefined;
     }

@@ -84,7 +84,18 @@ export interface Shape {
   prefetch: number;
 }
 
+/** How to cut the next slice of a divisible map. */
+export interface SliceShape extends Shape {
+  /**
+   * The fewest calls worth a message: the work that covers a round trip. The tail of the map is
+   * not cut finer than this (nor leaves a remainder smaller), so no worker waits on a message
+   * holding less work than the trip that brought it.
+   */
+  least: number;
+}
+
 const SERIAL: Shape = { batch: 1, prefetch: 1 };
+const SERIAL_SLICE: SliceShape = { ...SERIAL, least: 1 };
 /** A message's work at or above this runs alone on its worker, as in Python. */
 const LONG_MS = 50;
 /** Below this per job, a second message per worker is worth holding (it hides the round trip). */
@@ -92,6 +103,10 @@ const MEDIUM_MS = 2;
 /** Aimed-for work per message when jobs are cheap: large enough that the round trip is noise. */
 const BATCH_MS = 4;
 const MAX_BATCH = 4096;
+/** The least work worth a slice of a divisible map: above a round trip, even a child process's. */
+const MIN_SLICE_MS = 1;
+/** A per-call cost this many times above or below the known one is a new regime, not drift. */
+const REGIME = 4;
 
 /** Per task: mean time of one call in ms, undefined until a first result returns. */
 export class CostTable {
@@ -103,13 +118,16 @@ export class CostTable {
 
   /**
    * `ms` spent on `calls` calls. The new sample weighs at least as much as everything before it,
-   * so a cost that drifts (inputs growing) is followed within a few messages.
+   * so a cost that drifts (inputs growing) is followed within a few messages. A sample several
+   * times off the mean replaces it: halving the distance per message, a cost learnt on another
+   * map's 5 ms calls would take a dozen messages to come down to 1 µs ones.
    */
   record(sid: number, ms: number, calls: number): void {
     if (calls <= 0) return;
     const known = this.#perCall.get(sid);
-    const old = Math.min(known?.weight ?? 0, calls);
-    const mean = known ? (known.ms * old + ms) / (old + calls) : ms / calls;
+    const ratio = known ? ms / calls / known.ms : 1;
+    const old = ratio > REGIME || ratio < 1 / REGIME ? 0 : Math.min(known?.weight ?? 0, calls);
+    const mean = known && old > 0 ? (known.ms * old + ms) / (old + calls) : ms / calls;
     this.#perCall.set(sid, { ms: mean, weight: old + calls });
   }
 
@@ -133,14 +151,19 @@ export class CostTable {
    * Calls per slice of a divisible map with `left` calls not yet handed out: one while the cost is
    * unknown (the first answer teaches it), then about BATCH_MS of work, and never more than a
    * fraction of what is left, so that the last slices are small and every worker finishes at
-   * about the same time (guided self-scheduling).
+   * about the same time (guided self-scheduling). The last slice of each worker goes out only once
+   * that worker is free: held behind another, it could leave a worker idle at the very end.
    */
-  slice(sid: number, left: number, workers: number): Shape {
+  slice(sid: number, left: number, workers: number): SliceShape {
     const callMs = this.callMs(sid);
-    if (callMs === undefined) return SERIAL;
+    if (callMs === undefined) return SERIAL_SLICE;
+    const perCall = Math.max(callMs, 1e-7);
     const fair = Math.ceil(left / (2 * Math.max(1, workers)));
-    const batch = clamp(Math.floor(BATCH_MS / Math.max(callMs, 1e-7)), 1, fair);
-    return { batch, prefetch: callMs * batch >= LONG_MS ? 1 : 2 };
+    const batch = clamp(Math.floor(BATCH_MS / perCall), 1, fair);
+    const least = Math.max(1, Math.ceil(MIN_SLICE_MS / perCall));
+    // (Not `least`: learnt from a map's cheap first calls, it would stop all holding early on.)
+    const last = left <= workers * batch;
+    return { batch, prefetch: last || callMs * batch >= LONG_MS ? 1 : 2, least };
   }
 }
 

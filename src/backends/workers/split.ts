@@ -9,25 +9,29 @@ import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js
 import type { TaskSpec } from '../../task.js';
 import { packNumbers } from '../../worker/numbers.js';
 import { kReject, kResolve, type Sink } from '../backend.js';
-import type { PendingJob } from './dispatch.js';
+import type { PendingJob, SliceShape } from './dispatch.js';
 
 export class SplitSource {
   #next = 0;
   /**
-   * The largest slice allowed next: each may be at most twice the one before. A cost learnt from
-   * a few cheap calls says little about the next ones (the seed's inputs grow), so slices grow
-   * as the evidence does rather than jumping to a quarter of the map at once. The first slice is
-   * an eighth of what the known cost asks for (one call while the cost is unknown).
+   * The largest slice allowed next: each may be at most twice the one before, or an eighth of
+   * what the cost known now asks for. A cost learnt from a few cheap calls says little about the
+   * next ones (the seed's inputs grow), so slices grow as the evidence does rather than jumping
+   * to a quarter of the map at once; but a map that starts with a cost learnt from another map's
+   * dearer calls is not held to single calls once its own cheap ones are back.
    */
   #ramp = 0;
   #running = 0;
+  /** Calls whose results are back. */
+  #done = 0;
   #failure: { error: unknown } | undefined;
   #settled = false;
   /**
-   * Each slice's results, in slice order, joined at the end: written into one array as they came,
-   * a big map's `new Array(n)` would be a slow dictionary-mode array in V8.
+   * The map's results, each slice's written in place as it comes back, while the workers are still
+   * busy with the next ones, rather than all joined once the last is back. (`new Array(n)` is a
+   * fast, if holey, array in V8 even for millions of elements written out of order.)
    */
-  readonly #parts: ArrayLike<unknown>[] = [];
+  #results: unknown[] | undefined;
 
   constructor(
     /** Its place in submission order, among the queued jobs' ids. */
@@ -46,12 +50,10 @@ export class SplitSource {
     return this.items.length - this.#next;
   }
 
-  /** The next `count` calls as one job with id `id`; undefined when none are left. */
-  cut(count: number, id: number): PendingJob | undefined {
+  /** The next slice, as `shape` sizes it, as one job with id `id`; undefined when none are left. */
+  cut(shape: SliceShape, id: number): PendingJob | undefined {
     const start = this.#next;
-    if (this.#ramp === 0) this.#ramp = Math.max(1, Math.floor(count / 8));
-    const size = Math.min(count, this.#ramp);
-    this.#ramp = size * 2;
+    const size = this.#size(shape);
     const end = Math.min(this.items.length, start + size);
     if (end <= start) return undefined;
     this.#next = end;
@@ -71,9 +73,8 @@ export class SplitSource {
       return undefined;
     }
     this.#running++;
-    const part = this.#parts.push([]) - 1;
     const sink: Sink = {
-      [kResolve]: (values) => this.#sliceDone(part, values as ArrayLike<unknown>),
+      [kResolve]: (values) => this.#sliceDone(start, values as ArrayLike<unknown>),
       [kReject]: (error) => this.#sliceFailed(error),
     };
     return {
@@ -94,6 +95,20 @@ export class SplitSource {
     };
   }
 
+  /**
+   * Calls in the next slice: what `shape` asks, within the ramp. Once most of the map is measured,
+   * also at least a round trip's worth, and a smaller remainder goes with it. Before that the
+   * cost comes from the first calls, which for the seed are the cheapest by far: a floor learnt
+   * from them would hand one worker its dearest calls at once.
+   */
+  #size(shape: SliceShape): number {
+    const left = this.left;
+    const least = this.#done >= left ? shape.least : 1;
+    const size = Math.min(Math.max(shape.batch, least), Math.max(this.#ramp, 1, Math.floor(shape.batch / 8)));
+    this.#ramp = size * 2;
+    return left - size < least ? left : size;
+  }
+
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
   abandon(error: unknown): void {
     this.#next = this.items.length;
@@ -102,8 +117,10 @@ export class SplitSource {
     this.sink[kReject](error);
   }
 
-  #sliceDone(part: number, values: ArrayLike<unknown>): void {
-    this.#parts[part] = values;
+  #sliceDone(start: number, values: ArrayLike<unknown>): void {
+    const results = (this.#results ??= new Array<unknown>(this.items.length));
+    for (let i = 0; i < values.length; i++) results[start + i] = values[i];
+    this.#done += values.length;
     this.#running--;
     this.#finishIfDone();
   }
@@ -126,10 +143,6 @@ export class SplitSource {
       this.sink[kReject](this.#failure.error);
       return;
     }
-    // Filled, so V8 keeps it a fast packed array (see #parts); then written in place.
-    const results = new Array<unknown>(this.items.length).fill(undefined);
-    let k = 0;
-    for (const part of this.#parts) for (let i = 0; i < part.length; i++) results[k++] = part[i];
-    this.sink[kResolve](results);
+    this.sink[kResolve](this.#results ?? []);
   }
 }
