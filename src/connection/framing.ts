@@ -9,7 +9,7 @@
  * The reader refuses a frame whose announced length is over its limit before reading it, so a
  * peer cannot make this side buffer more than the limit.
  */
-import { decodeValue, encodeBytes, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
+import { decodeValue, encodeBytes, encodeFresh, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -34,6 +34,14 @@ export function valueFrame(value: unknown): Buffer {
  */
 export function encodeFrame(value: unknown): number {
   return encodeValue(value);
+}
+
+/**
+ * `encodeFrame` of an array the caller has just built and shares with no one (a request or a
+ * reply), skipping checks that cannot fail for it; `fresh` 2: so is its last member (the args).
+ */
+export function encodeFreshFrame(items: readonly unknown[], fresh: 1 | 2): number {
+  return encodeFresh(items, fresh);
 }
 
 export function copyFrame(target: Buffer, offset: number, length: number): void {
