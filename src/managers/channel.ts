@@ -19,7 +19,7 @@ import { outOfRange } from '../validate.js';
 import { deserializeError, isSerializedError, serializeError } from '../worker/protocol.js';
 import { type Address, addressKey } from '../connection/address.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { encodedFrame, encodeFrame, frameValue, valueFrame } from '../connection/framing.js';
+import { encodedFrame, encodeFreshFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
@@ -136,13 +136,14 @@ export class SocketChannel implements ProxyChannel {
     this.#send(encodedFrame(length));
   }
 
+  /** `message` is a request its caller has just built, its last member the args (fresh too). */
   #request(message: unknown[]): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure());
     const callId = this.#nextCall++;
     message[1] = callId;
     let length: number;
     try {
-      length = encodeFrame(message);
+      length = encodeFreshFrame(message, 2);
     } catch (error) {
       return Promise.reject(cloneFailure(error, 'arguments'));
     }
@@ -212,9 +213,12 @@ export class SocketChannel implements ProxyChannel {
     if (!pending) return this.#io!.destroy(new Error('The manager sent a reply to no call'));
     this.#pending.delete((reply as unknown[])[0] as number);
     if (this.#pending.size === 0) this.#io!.unref();
-    const [, ok, value] = reply as unknown[];
+    // Indexed rather than destructured: array destructuring runs the iterator protocol.
+    const ok = (reply as unknown[])[1];
+    const value = (reply as unknown[])[2];
     if (ok !== 1)
       return pending.reject(isSerializedError(value) ? deserializeError(value) : new Error('A malformed error reply'));
+    if (typeof value !== 'object' || value === null) return pending.resolve(value);
     try {
       pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), frame.length));
     } catch (error) {

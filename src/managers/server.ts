@@ -18,7 +18,7 @@ import { codedError } from '../errors.js';
 import { invalidType } from '../validate.js';
 import { serializeError } from '../worker/protocol.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { encodeFrame, frameValue } from '../connection/framing.js';
+import { encodeFreshFrame, frameValue } from '../connection/framing.js';
 import { FORBIDDEN, publicMethods, type Registration } from './registry.js';
 import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, LEND, type Token } from './wire.js';
 
@@ -97,6 +97,11 @@ function notExposed(method: unknown, typeid: string): TypeError {
   };
   error.code = 'ERR_METHOD_NOT_EXPOSED';
   return error;
+}
+
+/** What a client receives for a result the serializer refused (a function, a symbol…). */
+function unsendable(error: unknown): TypeError {
+  return new TypeError(`The result could not be sent to the client (${(error as Error).message})`, { cause: error });
 }
 
 export interface CoreOptions {
@@ -345,23 +350,32 @@ export class ServerCore {
   #reply(session: Session, callId: number, ok: boolean, value: unknown): void {
     const io = session.io!;
     if (io.closed) return;
+    // Most results hold no object, so they hold no proxy either: no walk, nothing allocated.
+    if (ok && (typeof value !== 'object' || value === null)) return this.#replyValue(io, callId, value);
     let length: number;
     const held: ServerRef[] = [];
     if (ok) {
       try {
         const encoded = encodeTokens(value, (v) => (v instanceof ServerRef ? (held.push(v), this.tokenOf(v)) : undefined));
-        length = encodeFrame([callId, 1, encoded]);
+        length = encodeFreshFrame([callId, 1, encoded], 1);
       } catch (error) {
         held.length = 0;
-        const failure = new TypeError(`The result could not be sent to the client (${(error as Error).message})`, {
-          cause: error,
-        });
-        length = encodeFrame([callId, 0, serializeError(failure)]);
+        length = encodeFreshFrame([callId, 0, serializeError(unsendable(error))], 1);
       }
     } else {
-      length = encodeFrame([callId, 0, serializeError(value)]);
+      length = encodeFreshFrame([callId, 0, serializeError(value)], 1);
     }
     for (const ref of held) this.incref(session, ref.id);
+    io.sendEncoded(length);
+  }
+
+  #replyValue(io: FrameSocket, callId: number, value: unknown): void {
+    let length: number;
+    try {
+      length = encodeFreshFrame([callId, 1, value], 1);
+    } catch (error) {
+      length = encodeFreshFrame([callId, 0, serializeError(unsendable(error))], 1);
+    }
     io.sendEncoded(length);
   }
 
