@@ -81,6 +81,15 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+// One executor for every call's promise: a closure made per call (and its context) would be
+// garbage at once; the resolvers are taken from here right after the promise is made.
+let takenResolve: Pending['resolve'];
+let takenReject: Pending['reject'];
+function takeResolvers(resolve: Pending['resolve'], reject: Pending['reject']): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+
 export class SocketChannel implements ProxyChannel {
   readonly params: ChannelParams;
   #io: FrameSocket | undefined;
@@ -154,10 +163,10 @@ export class SocketChannel implements ProxyChannel {
     }
     // Sent before anything else can be encoded over the frame.
     this.#sendEncoded(length);
-    return new Promise((resolve, reject) => {
-      this.#pending.set(callId, { resolve, reject });
-      if (this.#pending.size === 1) this.#io?.ref();
-    });
+    const promise = new Promise(takeResolvers);
+    this.#pending.set(callId, { resolve: takenResolve, reject: takenReject });
+    if (this.#pending.size === 1) this.#io?.ref();
+    return promise;
   }
 
   call(id: number, method: string, args: unknown[]): Promise<unknown> {
