@@ -45,7 +45,10 @@ export function encodeFreshFrame(items: readonly unknown[], fresh: 1 | 2): numbe
 }
 
 export function copyFrame(target: Buffer, offset: number, length: number): void {
-  outBuffer().copy(target, offset, 0, length);
+  const source = outBuffer();
+  // A manager's request or reply is a few dozen bytes: a loop beats Buffer#copy's native call.
+  if (length <= 64) for (let i = 0; i < length; i++) target[offset + i] = source[i]!;
+  else source.copy(target, offset, 0, length);
 }
 
 /** The frame last encoded, as a Buffer of its own. */
