@@ -127,7 +127,7 @@ export class SocketChannel implements ProxyChannel {
     if (this.#failure) return io.destroy();
     this.#io = io;
     io.onClose((error) => this.#fail(() => managerClosed(error)));
-    io.start((frame) => this.#onFrame(frame));
+    io.start((data, start, end) => this.#onFrame(data, start, end));
     if (this.#pending.size === 0) io.unref();
     for (const frame of this.#queued) io.send(frame);
     this.#queued = [];
@@ -211,10 +211,10 @@ export class SocketChannel implements ProxyChannel {
     this.#io?.destroy();
   }
 
-  #onFrame(frame: Buffer): void {
+  #onFrame(data: Buffer, start: number, end: number): void {
     let reply: unknown;
     try {
-      reply = frameValue(frame);
+      reply = frameValue(data, start, end);
     } catch {
       return this.#io!.destroy(new Error('The manager sent a frame that could not be decoded'));
     }
@@ -229,7 +229,7 @@ export class SocketChannel implements ProxyChannel {
       return pending.reject(isSerializedError(value) ? deserializeError(value) : new Error('A malformed error reply'));
     if (typeof value !== 'object' || value === null) return pending.resolve(value);
     try {
-      pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), frame.length));
+      pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), end - start));
     } catch (error) {
       pending.reject(error);
     }

@@ -278,7 +278,7 @@ export class ServerCore {
     // Serving alone does not keep the process alive (see BaseManager.start).
     io.unref();
     io.onClose(() => this.#drop(session));
-    io.start((frame) => this.#onFrame(session, frame));
+    io.start((data, start, end) => this.#onFrame(session, data, start, end));
   }
 
   #drop(session: Session): void {
@@ -290,11 +290,11 @@ export class ServerCore {
     session.refs.clear();
   }
 
-  #onFrame(session: Session, frame: Buffer): void {
+  #onFrame(session: Session, data: Buffer, start: number, end: number): void {
     const io = session.io!;
     let message: unknown;
     try {
-      message = frameValue(frame);
+      message = frameValue(data, start, end);
     } catch {
       return io.destroy();
     }
@@ -303,7 +303,7 @@ export class ServerCore {
       case CALL:
       case CREATE:
         if (!Number.isSafeInteger(message[1])) return io.destroy();
-        this.#answer(session, message, frame.length);
+        this.#answer(session, message, end - start);
         break;
       case DECREF:
         if (!Array.isArray(message[1])) return io.destroy();

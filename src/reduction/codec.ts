@@ -408,18 +408,21 @@ function readValue(): unknown {
   }
 }
 
-/** Decodes the message in `b` (`length` = tag + payload, as in its header). */
-export function decodeValue(b: Buffer, length: number): unknown {
-  switch (b[4]) {
+/**
+ * Decodes the message in `b` from `start` on (`length` = tag + payload, as in its header); a
+ * start spares a caller reading many messages from one buffer a view of each.
+ */
+export function decodeValue(b: Buffer, length: number, start = 0): unknown {
+  switch (b[start + 4]) {
     case M_FAST:
-      rpos = HEADER;
+      rpos = start + HEADER;
       rbuf = b;
       return readValue();
     case M_BYTES:
-      return Buffer.from(b.subarray(HEADER, 4 + length));
+      return Buffer.from(b.subarray(start + HEADER, start + 4 + length));
     default: {
       // The base Deserializer copies what it reads: nothing it returns shares the scratch `b`.
-      const deserializer = new Deserializer(b.subarray(HEADER, 4 + length));
+      const deserializer = new Deserializer(b.subarray(start + HEADER, start + 4 + length));
       deserializer.readHeader();
       return deserializer.readValue();
     }
