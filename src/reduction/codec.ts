@@ -332,12 +332,13 @@ function readString(b: Buffer, ascii: boolean, start: number, n: number): string
 const KEY_CACHE_SIZE = 256;
 const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
 
-function readKey(b: Buffer): string {
+/** A key (or, up to `cached` characters, a string value) whose ASCII form repeats is shared. */
+function readKey(b: Buffer, limit = 32): string {
   const tag = b[rpos]!;
   const n = b.readUInt32LE(rpos + 1);
   const start = rpos + 5;
   rpos = start + n;
-  if (tag !== T_ASCII || n > 32) return readString(b, tag === T_ASCII, start, n);
+  if (tag !== T_ASCII || n > limit) return readString(b, tag === T_ASCII, start, n);
   let hash = n;
   for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + b[i]!) | 0;
   const slot = hash & (KEY_CACHE_SIZE - 1);
@@ -372,11 +373,15 @@ function readValue(): unknown {
       return v;
     }
     case T_ASCII:
+      // A very short string is often a name that comes again (a manager's method names): one
+      // shared copy costs no more to find than a new one to build, and is already hashed.
+      rpos--;
+      return readKey(b, 12);
     case T_UTF8: {
       const n = b.readUInt32LE(rpos);
       const start = rpos + 4;
       rpos = start + n;
-      return readString(b, tag === T_ASCII, start, n);
+      return readString(b, false, start, n);
     }
     case T_TRUE:
       return true;
