@@ -85,3 +85,15 @@ test('a reply too large for the compact form takes V8 and still decodes', (t) =>
   t.deepEqual(bytes(length), bytes(encodeValue([1, 1, big])));
   t.deepEqual(decodeValue(bytes(length), length - 4), [1, 1, big]);
 });
+
+test('short string values that share a cache slot each decode to themselves', (t) => {
+  // 676 two-letter strings in a cache of 256 slots: many collide, and each must come back as sent.
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  const words = [...letters].flatMap((a) => [...letters].map((b) => a + b));
+  for (const round of [0, 1]) {
+    for (const word of round === 0 ? words : [...words].reverse()) {
+      const length = encodeFresh([1, 1, word], 1);
+      t.is((decodeValue(bytes(length), length - 4) as unknown[])[2], word);
+    }
+  }
+});
