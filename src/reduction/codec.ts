@@ -93,7 +93,27 @@ const notFast = new NotFast();
 
 let pos = 0;
 let nodes = 0;
-const seen: object[] = [];
+/**
+ * Objects of the message being encoded, `seen[0]` to `seen[seenCount - 1]`. The array keeps its
+ * backing store from message to message (`length = 0` would free it, and the next message would
+ * allocate one again); its slots are cleared after each message so that it holds no user object.
+ */
+const seen: (object | undefined)[] = [];
+let seenCount = 0;
+
+function remember(v: object): void {
+  seen[seenCount++] = v;
+}
+
+function seenBefore(v: object): boolean {
+  for (let i = 0; i < seenCount; i++) if (seen[i] === v) return true;
+  return false;
+}
+
+function forgetSeen(): void {
+  for (let i = 0; i < seenCount; i++) seen[i] = undefined;
+  seenCount = 0;
+}
 
 function room(n: number): void {
   if (pos + n > out.length) out = grow(out, pos + n);
@@ -162,8 +182,8 @@ function writeValue(v: unknown, depth: number): void {
         return;
       }
       // A proxy is refused by structured clone (V8's serializer throws DataCloneError for it).
-      if (seen.includes(v) || isProxy(v)) throw notFast;
-      seen.push(v);
+      if (seenBefore(v) || isProxy(v)) throw notFast;
+      remember(v);
       if (Array.isArray(v)) {
         writeArray(v, depth);
         return;
@@ -256,7 +276,7 @@ function writeFresh(v: readonly unknown[], depth: number, lastIsFresh: boolean):
   const n = v.length;
   if (++nodes > FAST_MAX_NODES || depth > FAST_MAX_DEPTH || n > FAST_MAX_NODES) throw notFast;
   // Still remembered: a member that contains the array is a cycle, which needs V8.
-  seen.push(v);
+  remember(v);
   room(5);
   out[pos] = T_ARRAY;
   out.writeUInt32LE(n, pos + 1);
@@ -292,7 +312,7 @@ function encodeMessage(value: unknown, fresh: 0 | 1 | 2): number {
     last = serializeWithV8(value);
     pos = last.length;
   } finally {
-    seen.length = 0;
+    forgetSeen();
   }
   checkSize(pos);
   last.writeUInt32LE(pos - 4, 0);
