@@ -97,3 +97,12 @@ test('short string values that share a cache slot each decode to themselves', (t
     }
   }
 });
+
+test('an object seen in one message is new to the next (the seen-list is emptied between them)', (t) => {
+  const o = { a: [1, 2] };
+  const first = bytes(encodeValue([o]));
+  t.is((thrown(() => encodeValue([o, () => {}])) as Error)?.name, 'DataCloneError');
+  t.deepEqual(bytes(encodeValue([o])), first, 'after a message that failed');
+  t.deepEqual(bytes(encodeValue([o])), first, 'after one that succeeded');
+  t.is(first[4], bytes(encodeValue(1))[4], 'the compact form, not V8');
+});
