@@ -22,6 +22,7 @@ import type { FrameSocket } from '../connection/frame_socket.js';
 import { encodedFrame, encodeFreshFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
+import { PendingCalls } from './calls.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import {
@@ -95,7 +96,7 @@ export class SocketChannel implements ProxyChannel {
   #io: FrameSocket | undefined;
   #dialing: Promise<void> | undefined;
   #queued: Buffer[] = [];
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingCalls<Pending>();
   #nextCall = 1;
   #failure: (() => unknown) | undefined;
   #decrefs: number[] = [];
@@ -218,9 +219,8 @@ export class SocketChannel implements ProxyChannel {
     } catch {
       return this.#io!.destroy(new Error('The manager sent a frame that could not be decoded'));
     }
-    const pending = Array.isArray(reply) ? this.#pending.get(reply[0]) : undefined;
+    const pending = Array.isArray(reply) ? this.#pending.take(reply[0]) : undefined;
     if (!pending) return this.#io!.destroy(new Error('The manager sent a reply to no call'));
-    this.#pending.delete((reply as unknown[])[0] as number);
     if (this.#pending.size === 0) this.#io!.unref();
     // Indexed rather than destructured: array destructuring runs the iterator protocol.
     const ok = (reply as unknown[])[1];
@@ -240,8 +240,7 @@ export class SocketChannel implements ProxyChannel {
     this.#failure = error;
     this.#queued = [];
     this.#onFailed(this);
-    for (const pending of this.#pending.values()) pending.reject(error());
-    this.#pending.clear();
+    for (const pending of this.#pending.drain()) pending.reject(error());
   }
 }
 
