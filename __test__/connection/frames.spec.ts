@@ -29,7 +29,7 @@ test('frames cut anywhere across reads into one reused buffer arrive intact, big
   const stream = Buffer.concat(values.map((value) => valueFrame(value)));
   const io = new FrameSocket(new Socket(), 1 << 20);
   const received: unknown[] = [];
-  io.start((frame) => received.push(frameValue(frame)));
+  io.start((data, start, end) => received.push(frameValue(data, start, end)));
   await Promise.resolve();
   const scratch = Buffer.alloc(64 * 1024);
   for (let at = 0; at < stream.length; ) {

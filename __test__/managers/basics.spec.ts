@@ -51,6 +51,7 @@ test('dict: Map semantics (1 and "1" differ), Python methods, copy() gives a Map
   t.is(await d.pop(4), 'four');
   t.is(await d.pop(4, 'gone'), 'gone');
   await t.throwsAsync(d.pop(4), { code: 'ERR_KEY_NOT_FOUND' });
+  t.is(await d.pop(4, undefined), undefined, 'a default given as undefined is still a default');
   t.is(await d.setdefault('k', 'v'), 'v');
   t.is(await d.setdefault('k', 'w'), 'v');
   await d.clear();

@@ -15,6 +15,12 @@ const MAX_BATCH = 64 * 1024;
 /** Flushes are scheduled on this (a promise reaction is cheaper than Node's queueMicrotask). */
 const RESOLVED = Promise.resolve();
 
+/**
+ * Receives each frame as `data` from `start` to `end` (header included), valid only until it
+ * returns (`data` may be a buffer the socket reads into again): no view is made per frame.
+ */
+export type FrameHandler = (data: Buffer, start: number, end: number) => void;
+
 export class FrameSocket {
   readonly socket: Socket;
   readonly #reader: FrameReader;
@@ -31,7 +37,7 @@ export class FrameSocket {
   /** Inside #deliver, which flushes when it is done: frames queued meanwhile need no microtask. */
   #delivering = false;
   readonly #flushTask = () => this.#flush();
-  #handler: ((frame: Buffer) => void) | undefined;
+  #handler: FrameHandler | undefined;
   #waiter: { resolve: (frame: Buffer) => void; reject: (error: Error) => void } | undefined;
   #closeListeners: ((error: Error | undefined) => void)[] = [];
   #error: Error | undefined;
@@ -90,7 +96,7 @@ export class FrameSocket {
   }
 
   /** Hands every frame from now on (and those already received) to `handler`. */
-  start(handler: (frame: Buffer) => void): void {
+  start(handler: FrameHandler): void {
     this.#handler = handler;
     queueMicrotask(() => this.#deliver());
   }
@@ -200,9 +206,9 @@ export class FrameSocket {
           this.#waiter = undefined;
           waiter.resolve(frame);
         } else if (this.#handler && !this.#paused) {
-          const frame = this.#reader.next();
-          if (!frame) return;
-          this.#handler(frame);
+          const start = this.#reader.nextStart();
+          if (start < 0) return;
+          this.#handler(this.#reader.data, start, this.#reader.end);
         } else {
           return;
         }

@@ -9,7 +9,7 @@
  * The reader refuses a frame whose announced length is over its limit before reading it, so a
  * peer cannot make this side buffer more than the limit.
  */
-import { decodeValue, encodeBytes, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
+import { decodeValue, encodeBytes, encodeFresh, encodeValue, HEADER, outBuffer } from '../reduction/codec.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -36,8 +36,19 @@ export function encodeFrame(value: unknown): number {
   return encodeValue(value);
 }
 
+/**
+ * `encodeFrame` of an array the caller has just built and shares with no one (a request or a
+ * reply), skipping checks that cannot fail for it; `fresh` 2: so is its last member (the args).
+ */
+export function encodeFreshFrame(items: readonly unknown[], fresh: 1 | 2): number {
+  return encodeFresh(items, fresh);
+}
+
 export function copyFrame(target: Buffer, offset: number, length: number): void {
-  outBuffer().copy(target, offset, 0, length);
+  const source = outBuffer();
+  // A manager's request or reply is a few dozen bytes: a loop beats Buffer#copy's native call.
+  if (length <= 64) for (let i = 0; i < length; i++) target[offset + i] = source[i]!;
+  else source.copy(target, offset, 0, length);
 }
 
 /** The frame last encoded, as a Buffer of its own. */
@@ -50,9 +61,9 @@ export function bytesFrame(bytes: Uint8Array): Buffer {
   return copyOut(encodeBytes(bytes));
 }
 
-/** The value in a frame produced by `valueFrame` (any decoding failure throws). */
-export function frameValue(frame: Buffer): unknown {
-  return decodeValue(frame, frame.length - 4);
+/** The value in a frame produced by `valueFrame`, at `start` to `end` of `data` (any decoding failure throws). */
+export function frameValue(data: Buffer, start = 0, end = data.length): unknown {
+  return decodeValue(data, end - start - 4, start);
 }
 
 const BYTES_TAG = bytesFrame(new Uint8Array(0))[4];
@@ -121,9 +132,27 @@ export class FrameReader {
 
   /** The next complete frame (header included), or undefined until more bytes arrive. */
   next(): Buffer | undefined {
-    if (this.#needed > 0) return undefined;
+    const start = this.nextStart();
+    return start < 0 ? undefined : this.#buffer.subarray(start, this.#offset);
+  }
+
+  /** The buffer the frame found by `nextStart` is in, ending at `end`. */
+  get data(): Buffer {
+    return this.#buffer;
+  }
+
+  get end(): number {
+    return this.#offset;
+  }
+
+  /**
+   * Where in `data` the next complete frame starts (it ends at `end`), or -1 until more bytes
+   * arrive: `next()` without making a view of the frame.
+   */
+  nextStart(): number {
+    if (this.#needed > 0) return -1;
     const available = this.#buffer.length - this.#offset;
-    if (available < 4) return undefined;
+    if (available < 4) return -1;
     const length = this.#buffer.readUInt32LE(this.#offset);
     if (length + 4 > this.limit) throw new FrameError(`A frame of ${length + 4} bytes is over the limit of ${this.limit} bytes`);
     if (length < 1) throw new FrameError('An empty frame');
@@ -137,10 +166,10 @@ export class FrameReader {
         this.#buffer = EMPTY;
         this.#offset = 0;
       }
-      return undefined;
+      return -1;
     }
-    const frame = this.#buffer.subarray(this.#offset, this.#offset + total);
+    const start = this.#offset;
     this.#offset += total;
-    return frame;
+    return start;
   }
 }

@@ -19,9 +19,10 @@ import { outOfRange } from '../validate.js';
 import { deserializeError, isSerializedError, serializeError } from '../worker/protocol.js';
 import { type Address, addressKey } from '../connection/address.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { encodedFrame, encodeFrame, frameValue, valueFrame } from '../connection/framing.js';
+import { encodedFrame, encodeFreshFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
+import { PendingCalls } from './calls.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import {
@@ -81,12 +82,21 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+// One executor for every call's promise: a closure made per call (and its context) would be
+// garbage at once; the resolvers are taken from here right after the promise is made.
+let takenResolve: Pending['resolve'];
+let takenReject: Pending['reject'];
+function takeResolvers(resolve: Pending['resolve'], reject: Pending['reject']): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+
 export class SocketChannel implements ProxyChannel {
   readonly params: ChannelParams;
   #io: FrameSocket | undefined;
   #dialing: Promise<void> | undefined;
   #queued: Buffer[] = [];
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending = new PendingCalls<Pending>();
   #nextCall = 1;
   #failure: (() => unknown) | undefined;
   #decrefs: number[] = [];
@@ -118,7 +128,7 @@ export class SocketChannel implements ProxyChannel {
     if (this.#failure) return io.destroy();
     this.#io = io;
     io.onClose((error) => this.#fail(() => managerClosed(error)));
-    io.start((frame) => this.#onFrame(frame));
+    io.start((data, start, end) => this.#onFrame(data, start, end));
     if (this.#pending.size === 0) io.unref();
     for (const frame of this.#queued) io.send(frame);
     this.#queued = [];
@@ -136,13 +146,14 @@ export class SocketChannel implements ProxyChannel {
     this.#send(encodedFrame(length));
   }
 
+  /** `message` is a request its caller has just built, its last member the args (fresh too). */
   #request(message: unknown[]): Promise<unknown> {
     if (this.#failure) return Promise.reject(this.#failure());
     const callId = this.#nextCall++;
     message[1] = callId;
     let length: number;
     try {
-      length = encodeFrame(message);
+      length = encodeFreshFrame(message, 2);
     } catch (error) {
       return Promise.reject(cloneFailure(error, 'arguments'));
     }
@@ -153,10 +164,10 @@ export class SocketChannel implements ProxyChannel {
     }
     // Sent before anything else can be encoded over the frame.
     this.#sendEncoded(length);
-    return new Promise((resolve, reject) => {
-      this.#pending.set(callId, { resolve, reject });
-      if (this.#pending.size === 1) this.#io?.ref();
-    });
+    const promise = new Promise(takeResolvers);
+    this.#pending.set(callId, { resolve: takenResolve, reject: takenReject });
+    if (this.#pending.size === 1) this.#io?.ref();
+    return promise;
   }
 
   call(id: number, method: string, args: unknown[]): Promise<unknown> {
@@ -201,22 +212,24 @@ export class SocketChannel implements ProxyChannel {
     this.#io?.destroy();
   }
 
-  #onFrame(frame: Buffer): void {
+  #onFrame(data: Buffer, start: number, end: number): void {
     let reply: unknown;
     try {
-      reply = frameValue(frame);
+      reply = frameValue(data, start, end);
     } catch {
       return this.#io!.destroy(new Error('The manager sent a frame that could not be decoded'));
     }
-    const pending = Array.isArray(reply) ? this.#pending.get(reply[0]) : undefined;
+    const pending = Array.isArray(reply) ? this.#pending.take(reply[0]) : undefined;
     if (!pending) return this.#io!.destroy(new Error('The manager sent a reply to no call'));
-    this.#pending.delete((reply as unknown[])[0] as number);
     if (this.#pending.size === 0) this.#io!.unref();
-    const [, ok, value] = reply as unknown[];
+    // Indexed rather than destructured: array destructuring runs the iterator protocol.
+    const ok = (reply as unknown[])[1];
+    const value = (reply as unknown[])[2];
     if (ok !== 1)
       return pending.reject(isSerializedError(value) ? deserializeError(value) : new Error('A malformed error reply'));
+    if (typeof value !== 'object' || value === null) return pending.resolve(value);
     try {
-      pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), frame.length));
+      pending.resolve(decodeTokens(value, (token) => makeProxy(this, token), end - start));
     } catch (error) {
       pending.reject(error);
     }
@@ -227,8 +240,7 @@ export class SocketChannel implements ProxyChannel {
     this.#failure = error;
     this.#queued = [];
     this.#onFailed(this);
-    for (const pending of this.#pending.values()) pending.reject(error());
-    this.#pending.clear();
+    for (const pending of this.#pending.drain()) pending.reject(error());
   }
 }
 

@@ -21,6 +21,12 @@ function listOf<T>(values: Iterable<T>): T[] | Iterable<T> {
   return Array.isArray(values) || values instanceof Map ? values : [...values];
 }
 
+/** `[key]`, or `[key, dflt]` when a default was given (even `undefined`: pop then never rejects). */
+function withDefault(key: unknown, dflt: unknown[]): unknown[] {
+  // Not `[key, ...dflt.slice(0, 1)]`: a get is a hot call, and that makes two arrays and an iterator.
+  return dflt.length === 0 ? [key] : [key, dflt[0]];
+}
+
 /** A dict in the manager, with Map semantics (keys 1 and '1' differ). */
 export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   set(key: K, value: V): Promise<void> {
@@ -29,7 +35,7 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   get(key: K): Promise<V | undefined>;
   get<D>(key: K, dflt: D): Promise<V | D>;
   get(key: K, ...dflt: unknown[]): Promise<unknown> {
-    return invoke(this, 'get', [key, ...dflt.slice(0, 1)]);
+    return invoke(this, 'get', withDefault(key, dflt));
   }
   has(key: K): Promise<boolean> {
     return invoke(this, 'has', [key]) as Promise<boolean>;
@@ -65,7 +71,7 @@ export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
   pop(key: K): Promise<V>;
   pop<D>(key: K, dflt: D): Promise<V | D>;
   pop(key: K, ...dflt: unknown[]): Promise<unknown> {
-    return invoke(this, 'pop', [key, ...dflt.slice(0, 1)]);
+    return invoke(this, 'pop', withDefault(key, dflt));
   }
   setdefault(key: K, dflt: V): Promise<V> {
     return invoke(this, 'setdefault', [key, dflt]) as Promise<V>;

@@ -17,6 +17,7 @@ import type { Token } from './wire.js';
 /** @internal What a proxy needs from its connection (a socket, or this thread's own server). */
 export interface ProxyChannel {
   readonly params: ChannelParams;
+  /** `args` is an array just built for this call (a literal or rest parameter), shared with no one. */
   call(id: number, method: string, args: unknown[]): Promise<unknown>;
   create(typeid: string, args: unknown[]): Promise<unknown>;
   decref(id: number): void;

@@ -18,7 +18,7 @@ import { codedError } from '../errors.js';
 import { invalidType } from '../validate.js';
 import { serializeError } from '../worker/protocol.js';
 import type { FrameSocket } from '../connection/frame_socket.js';
-import { encodeFrame, frameValue } from '../connection/framing.js';
+import { encodeFreshFrame, frameValue } from '../connection/framing.js';
 import { FORBIDDEN, publicMethods, type Registration } from './registry.js';
 import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, LEND, type Token } from './wire.js';
 
@@ -97,6 +97,11 @@ function notExposed(method: unknown, typeid: string): TypeError {
   };
   error.code = 'ERR_METHOD_NOT_EXPOSED';
   return error;
+}
+
+/** What a client receives for a result the serializer refused (a function, a symbol…). */
+function unsendable(error: unknown): TypeError {
+  return new TypeError(`The result could not be sent to the client (${(error as Error).message})`, { cause: error });
 }
 
 export interface CoreOptions {
@@ -273,7 +278,7 @@ export class ServerCore {
     // Serving alone does not keep the process alive (see BaseManager.start).
     io.unref();
     io.onClose(() => this.#drop(session));
-    io.start((frame) => this.#onFrame(session, frame));
+    io.start((data, start, end) => this.#onFrame(session, data, start, end));
   }
 
   #drop(session: Session): void {
@@ -285,11 +290,11 @@ export class ServerCore {
     session.refs.clear();
   }
 
-  #onFrame(session: Session, frame: Buffer): void {
+  #onFrame(session: Session, data: Buffer, start: number, end: number): void {
     const io = session.io!;
     let message: unknown;
     try {
-      message = frameValue(frame);
+      message = frameValue(data, start, end);
     } catch {
       return io.destroy();
     }
@@ -298,7 +303,7 @@ export class ServerCore {
       case CALL:
       case CREATE:
         if (!Number.isSafeInteger(message[1])) return io.destroy();
-        this.#answer(session, message, frame.length);
+        this.#answer(session, message, end - start);
         break;
       case DECREF:
         if (!Array.isArray(message[1])) return io.destroy();
@@ -345,23 +350,32 @@ export class ServerCore {
   #reply(session: Session, callId: number, ok: boolean, value: unknown): void {
     const io = session.io!;
     if (io.closed) return;
+    // Most results hold no object, so they hold no proxy either: no walk, nothing allocated.
+    if (ok && (typeof value !== 'object' || value === null)) return this.#replyValue(io, callId, value);
     let length: number;
     const held: ServerRef[] = [];
     if (ok) {
       try {
         const encoded = encodeTokens(value, (v) => (v instanceof ServerRef ? (held.push(v), this.tokenOf(v)) : undefined));
-        length = encodeFrame([callId, 1, encoded]);
+        length = encodeFreshFrame([callId, 1, encoded], 1);
       } catch (error) {
         held.length = 0;
-        const failure = new TypeError(`The result could not be sent to the client (${(error as Error).message})`, {
-          cause: error,
-        });
-        length = encodeFrame([callId, 0, serializeError(failure)]);
+        length = encodeFreshFrame([callId, 0, serializeError(unsendable(error))], 1);
       }
     } else {
-      length = encodeFrame([callId, 0, serializeError(value)]);
+      length = encodeFreshFrame([callId, 0, serializeError(value)], 1);
     }
     for (const ref of held) this.incref(session, ref.id);
+    io.sendEncoded(length);
+  }
+
+  #replyValue(io: FrameSocket, callId: number, value: unknown): void {
+    let length: number;
+    try {
+      length = encodeFreshFrame([callId, 1, value], 1);
+    } catch (error) {
+      length = encodeFreshFrame([callId, 0, serializeError(unsendable(error))], 1);
+    }
     io.sendEncoded(length);
   }
 

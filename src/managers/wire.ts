@@ -158,6 +158,14 @@ function readToken(value: Record<string, unknown>): Token {
 export function decodeTokens(value: unknown, fromToken: (token: Token) => unknown, budget = Infinity): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value) && isPrimitiveList(value)) return value;
+  return decodeNested(value, fromToken, budget);
+}
+
+/**
+ * `decodeTokens` past its quick checks: apart, so that a call with plain arguments does not pay
+ * for the closures' context, which a function allocates on entry.
+ */
+function decodeNested(value: object, fromToken: (token: Token) => unknown, budget: number): unknown {
   const replaced = new Map<object, unknown>();
   const toVisit: object[] = [];
   const resolve = (item: unknown): unknown => {

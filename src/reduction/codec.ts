@@ -93,7 +93,27 @@ const notFast = new NotFast();
 
 let pos = 0;
 let nodes = 0;
-const seen: object[] = [];
+/**
+ * Objects of the message being encoded, `seen[0]` to `seen[seenCount - 1]`. The array keeps its
+ * backing store from message to message (`length = 0` would free it, and the next message would
+ * allocate one again); its slots are cleared after each message so that it holds no user object.
+ */
+const seen: (object | undefined)[] = [];
+let seenCount = 0;
+
+function remember(v: object): void {
+  seen[seenCount++] = v;
+}
+
+function seenBefore(v: object): boolean {
+  for (let i = 0; i < seenCount; i++) if (seen[i] === v) return true;
+  return false;
+}
+
+function forgetSeen(): void {
+  for (let i = 0; i < seenCount; i++) seen[i] = undefined;
+  seenCount = 0;
+}
 
 function room(n: number): void {
   if (pos + n > out.length) out = grow(out, pos + n);
@@ -162,8 +182,8 @@ function writeValue(v: unknown, depth: number): void {
         return;
       }
       // A proxy is refused by structured clone (V8's serializer throws DataCloneError for it).
-      if (seen.includes(v) || isProxy(v)) throw notFast;
-      seen.push(v);
+      if (seenBefore(v) || isProxy(v)) throw notFast;
+      remember(v);
       if (Array.isArray(v)) {
         writeArray(v, depth);
         return;
@@ -246,12 +266,45 @@ function serializeWithV8(value: unknown): Buffer {
   return message;
 }
 
+/**
+ * An array its caller has just built (a protocol message): dense, with no other property, not a
+ * proxy and referred to from nowhere else, so `writeArray`'s checks (an `Object.keys` and an
+ * `isProxy` per array, a measurable part of a small message) cannot fail and are skipped. With
+ * `lastIsFresh`, its last member is such an array too (a call's argument list).
+ */
+function writeFresh(v: readonly unknown[], depth: number, lastIsFresh: boolean): void {
+  const n = v.length;
+  if (++nodes > FAST_MAX_NODES || depth > FAST_MAX_DEPTH || n > FAST_MAX_NODES) throw notFast;
+  // Still remembered: a member that contains the array is a cycle, which needs V8.
+  remember(v);
+  room(5);
+  out[pos] = T_ARRAY;
+  out.writeUInt32LE(n, pos + 1);
+  pos += 5;
+  const plain = lastIsFresh ? n - 1 : n;
+  for (let i = 0; i < plain; i++) writeValue(v[i], depth + 1);
+  if (lastIsFresh) writeFresh(v[plain] as unknown[], depth + 1, false);
+}
+
 /** Encodes `value`; returns the message length (header included); `outBuffer()` holds it. */
 export function encodeValue(value: unknown): number {
+  return encodeMessage(value, 0);
+}
+
+/**
+ * `encodeValue` of an array the caller has just built and shares with no one (see `writeFresh`):
+ * the same bytes, fewer checks. `fresh` 2 says its last member is such an array too.
+ */
+export function encodeFresh(items: readonly unknown[], fresh: 1 | 2): number {
+  return encodeMessage(items, fresh);
+}
+
+function encodeMessage(value: unknown, fresh: 0 | 1 | 2): number {
   pos = HEADER;
   nodes = 0;
   try {
-    writeValue(value, 0);
+    if (fresh === 0) writeValue(value, 0);
+    else writeFresh(value as unknown[], 0, fresh === 2);
     out[4] = M_FAST;
     last = out;
   } catch (error) {
@@ -259,7 +312,7 @@ export function encodeValue(value: unknown): number {
     last = serializeWithV8(value);
     pos = last.length;
   } finally {
-    seen.length = 0;
+    forgetSeen();
   }
   checkSize(pos);
   last.writeUInt32LE(pos - 4, 0);
@@ -299,12 +352,13 @@ function readString(b: Buffer, ascii: boolean, start: number, n: number): string
 const KEY_CACHE_SIZE = 256;
 const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
 
-function readKey(b: Buffer): string {
+/** A key (or, up to `cached` characters, a string value) whose ASCII form repeats is shared. */
+function readKey(b: Buffer, limit = 32): string {
   const tag = b[rpos]!;
   const n = b.readUInt32LE(rpos + 1);
   const start = rpos + 5;
   rpos = start + n;
-  if (tag !== T_ASCII || n > 32) return readString(b, tag === T_ASCII, start, n);
+  if (tag !== T_ASCII || n > limit) return readString(b, tag === T_ASCII, start, n);
   let hash = n;
   for (let i = start; i < start + n; i++) hash = (Math.imul(hash, 31) + b[i]!) | 0;
   const slot = hash & (KEY_CACHE_SIZE - 1);
@@ -339,11 +393,15 @@ function readValue(): unknown {
       return v;
     }
     case T_ASCII:
+      // A very short string is often a name that comes again (a manager's method names): one
+      // shared copy costs no more to find than a new one to build, and is already hashed.
+      rpos--;
+      return readKey(b, 12);
     case T_UTF8: {
       const n = b.readUInt32LE(rpos);
       const start = rpos + 4;
       rpos = start + n;
-      return readString(b, tag === T_ASCII, start, n);
+      return readString(b, false, start, n);
     }
     case T_TRUE:
       return true;
@@ -375,18 +433,21 @@ function readValue(): unknown {
   }
 }
 
-/** Decodes the message in `b` (`length` = tag + payload, as in its header). */
-export function decodeValue(b: Buffer, length: number): unknown {
-  switch (b[4]) {
+/**
+ * Decodes the message in `b` from `start` on (`length` = tag + payload, as in its header); a
+ * start spares a caller reading many messages from one buffer a view of each.
+ */
+export function decodeValue(b: Buffer, length: number, start = 0): unknown {
+  switch (b[start + 4]) {
     case M_FAST:
-      rpos = HEADER;
+      rpos = start + HEADER;
       rbuf = b;
       return readValue();
     case M_BYTES:
-      return Buffer.from(b.subarray(HEADER, 4 + length));
+      return Buffer.from(b.subarray(start + HEADER, start + 4 + length));
     default: {
       // The base Deserializer copies what it reads: nothing it returns shares the scratch `b`.
-      const deserializer = new Deserializer(b.subarray(HEADER, 4 + length));
+      const deserializer = new Deserializer(b.subarray(start + HEADER, start + 4 + length));
       deserializer.readHeader();
       return deserializer.readValue();
     }
