@@ -7,7 +7,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::AtomicI32;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -378,11 +378,6 @@ pub fn futex_wake_all(
 /// Longest single sleep of an async waiter: it then looks whether its JS side is still there.
 const SLICE: Duration = Duration::from_millis(500);
 
-/// How long a waiting thread watches the word before it sleeps: an answer often comes within
-/// microseconds (a round trip's other half), and a futex sleep and wake-up cost more than that.
-/// Never the JS thread: this runs on a waiting thread.
-const SPIN: Duration = Duration::from_micros(20);
-
 /// What a waiting thread calls back with: (wait id, outcome).
 type Answer = ThreadsafeFunction<FnArgs<(u32, u32)>, (), FnArgs<(u32, u32)>, Status, false, true>;
 
@@ -449,13 +444,8 @@ fn wait_sliced(
     end: Option<Instant>,
     answer: &Answer,
 ) -> Option<WaitOutcome> {
-    let spin_end = Instant::now() + SPIN;
-    while Instant::now() < spin_end {
-        if word.load(Ordering::Acquire) != expected {
-            return Some(WaitOutcome::NotEqual);
-        }
-        std::hint::spin_loop();
-    }
+    // No spinning on the word first: measured on a loaded 2-core machine, a 20 µs spin halved the
+    // round trips between two awaiting processes (it takes the CPU the answering side needs).
     loop {
         let left = end.map(|e| e.saturating_duration_since(Instant::now()));
         let slice = left.map_or(SLICE, |l| l.min(SLICE));
