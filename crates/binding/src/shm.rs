@@ -324,7 +324,7 @@ fn word(env: &Env, array: Unknown<'_>, index: u32) -> Result<&'static AtomicI32>
         return Err(invalid("index out of range"));
     }
     // SAFETY: in bounds and aligned (an Int32Array element). The caller keeps the memory alive:
-    // sync waits run while JS holds the array, async ones hold the segment (see `futex_wait_async`).
+    // sync waits run while JS holds the array, async ones hold the segment (see `FutexWaiter::wait`).
     Ok(unsafe { &*data.cast::<AtomicI32>().add(index as usize) })
 }
 
