@@ -2,7 +2,8 @@
  * Async waits across processes (issue 13): round trips where one side awaits `get()` / `recv()`
  * on process-shared memory, so that every wait goes through the native async futex waiter.
  *   - main thread (await put/get on a Queue) <-> process worker (blocking echo)
- *   - main thread (send / await recv on a Pipe) <-> process worker (blocking echo)
+ *   - main thread (send / await recv on a Pipe) <-> process worker (blocking echo, then awaiting
+ *     echo: both ends async, as benchmark/managers.md measured before issue 13)
  *   - process worker <-> process worker, both awaiting get()/put()
  *   - process worker <-> process worker, a Semaphore ping-pong awaiting acquire() (waits only)
  * Each figure is the best of three rounds, with the CPU time (all threads of the awaiting process)
@@ -58,10 +59,10 @@ async function mainQueueTrips(pool: Pool): Promise<Round> {
   return rate(taken);
 }
 
-async function mainPipeTrips(pool: Pool): Promise<Round> {
+async function mainPipeTrips(pool: Pool, echoing: 'echoPipeSync' | 'echoPipeAsync'): Promise<Round> {
   const [here, there] = Pipe<number>();
   const start = new Barrier(2);
-  const echo = pool.apply(t_('echoPipeSync'), [there, start]);
+  const echo = pool.apply(t_(echoing), [there, start]);
   await start.wait();
   const taken = await timed(async () => {
     for (let i = 0; i < TRIPS; i++) {
@@ -98,7 +99,8 @@ async function semaphoreTurns(pool: Pool): Promise<Round> {
 console.log(`async waits across processes (${quick ? 'quick' : 'full'} run; ${TRIPS} trips; best of ${ROUNDS})`);
 const pool = new Pool({ backend: 'process', processes: 2 });
 await best('Queue round trips, main thread awaiting <-> process worker', () => mainQueueTrips(pool));
-await best('Pipe round trips, main thread awaiting <-> process worker', () => mainPipeTrips(pool));
+await best('Pipe round trips, main thread awaiting <-> process worker', () => mainPipeTrips(pool, 'echoPipeSync'));
+await best('Pipe round trips, main thread awaiting <-> process worker awaiting', () => mainPipeTrips(pool, 'echoPipeAsync'));
 await best('Queue round trips, 2 process workers both awaiting', () => workerQueueTrips(pool));
 await best('Semaphore turns, 2 process workers awaiting acquire()', () => semaphoreTurns(pool));
 await pool[Symbol.asyncDispose]();

@@ -24,6 +24,14 @@ export function echoPipeSync(conn: Connection<number>, start: Barrier): number {
   return n;
 }
 
+/** Echoes what comes on `conn` back until -1, awaiting (as a manager's proxy calls would). */
+export async function echoPipeAsync(conn: Connection<number>, start: Barrier): Promise<number> {
+  await start.wait();
+  let n = 0;
+  for (let x = await conn.recv(); x !== -1; x = await conn.recv(), n++) conn.send(x);
+  return n;
+}
+
 /** Sends 0..n-1 through `out`, each time awaiting the echo on `back`; returns wall and CPU ms. */
 export async function pingAsync(out: Queue<number>, back: Queue<number>, start: Barrier, n: number): Promise<[number, number]> {
   await start.wait();
