@@ -77,3 +77,62 @@ fn serve() {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{mpsc, Arc};
+    use std::time::Instant;
+
+    const GUARD: Duration = Duration::from_secs(60);
+
+    /// The waiting thread a job ran on.
+    fn ran_on(job: impl FnOnce() + Send + 'static) -> std::thread::ThreadId {
+        let (tx, rx) = mpsc::channel();
+        run(Box::new(move || {
+            job();
+            tx.send(std::thread::current().id()).unwrap();
+        }))
+        .unwrap();
+        rx.recv_timeout(GUARD).expect("the job never ran")
+    }
+
+    #[test]
+    fn parks_threads_for_the_next_job_and_starts_more_when_all_are_busy() {
+        let first = ran_on(|| {});
+        // Time for the thread to park (and none to end: IDLE_EXIT is far longer).
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            ran_on(|| {}),
+            first,
+            "a second thread ran a job a parked one could take"
+        );
+
+        // Every job waits until all have started: one thread short would never finish.
+        let n = 64;
+        let started = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        for _ in 0..n {
+            let (started, tx) = (Arc::clone(&started), tx.clone());
+            run(Box::new(move || {
+                started.fetch_add(1, Ordering::SeqCst);
+                let end = Instant::now() + GUARD;
+                while started.load(Ordering::SeqCst) < n && Instant::now() < end {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                tx.send(std::thread::current().id()).unwrap();
+            }))
+            .unwrap();
+        }
+        let mut threads: Vec<_> = (0..n).map(|_| rx.recv_timeout(GUARD).unwrap()).collect();
+        assert_eq!(started.load(Ordering::SeqCst), n);
+        threads.sort_by_key(|id| format!("{id:?}"));
+        threads.dedup();
+        assert_eq!(
+            threads.len(),
+            n,
+            "jobs shared a thread while all had to run at once"
+        );
+    }
+}
