@@ -1,6 +1,6 @@
 // Async waits on process-shared memory sleep on native threads named 'napi-mp-futex' (issue 13):
 // reused from wait to wait rather than started per wait, many at once when many waits are
-// pending, and ended after a couple of idle seconds. Serial: the tests count this process's threads.
+// pending, and ended after a few idle seconds. Serial: the tests count this process's threads.
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -45,7 +45,7 @@ test('a waiting thread stays parked after its wait is answered, and takes the ne
   changeAndWake(words, 0);
   t.is(await within(t, 60_000, first, 'the first wait'), 'ok');
   // A thread that was about to end would be gone by now.
-  await sleep(200);
+  await sleep(50);
   const parked = waitingThreads();
   t.true(parked.length >= 1, 'no waiting thread left after the wait: it was not kept for the next one');
   const second = pendingWait(words, 1);

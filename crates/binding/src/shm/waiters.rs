@@ -16,7 +16,7 @@ pub type Job = Box<dyn FnOnce() + Send>;
 pub const THREAD_NAME: &str = "napi-mp-futex";
 
 /// How long a parked thread waits for its next wait before it ends.
-const IDLE_EXIT: Duration = Duration::from_secs(2);
+const IDLE_EXIT: Duration = Duration::from_secs(5);
 
 struct Parked {
     /// Waits handed to parked threads and not yet taken by one.
