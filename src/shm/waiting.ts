@@ -140,18 +140,33 @@ function answerChangedWaits(): void {
   }
 }
 
+/** What settles each native wait by its id; the waiter (one per thread) is made on first use. */
+const settlers = new Map<number, (code: number) => void>();
+let nextWaitId = 0;
+let waiter: InstanceType<NonNullable<typeof binding>['FutexWaiter']> | undefined;
+
+function answer(id: number, code: number): void {
+  settlers.get(id)?.(code);
+}
+
 /** `waitAsync` for memory shared with other processes: the wait runs on a native thread. */
 function futexAsync(w: WaitRequest): WaitAsyncResult {
   if (Atomics.load(w.array, w.index) !== w.value) return { async: false, value: 'not-equal' };
   if (w.timeout <= 0) return { async: false, value: 'timed-out' };
   if (futexWaits.size === 0) process.prependListener('beforeExit', answerChangedWaits);
   const value = new Promise<'ok' | 'timed-out'>((resolve) => {
+    // Ids wrap at 2^32 (the native side's u32): far more than waits that can be pending at once.
+    const id = nextWaitId;
+    nextWaitId = (nextWaitId + 1) >>> 0;
     const settle = (outcome: 'ok' | 'timed-out') => {
+      settlers.delete(id);
       if (futexWaits.delete(w) && futexWaits.size === 0) process.off('beforeExit', answerChangedWaits);
       resolve(outcome);
     };
     futexWaits.set(w, settle);
-    binding!.futexWaitAsync(w.array, w.index, w.value, w.timeout, (code) => settle(code === 2 ? 'timed-out' : 'ok'));
+    settlers.set(id, (code) => settle(code === 2 ? 'timed-out' : 'ok'));
+    waiter ??= new binding!.FutexWaiter(answer);
+    waiter.wait(w.array, w.index, w.value, w.timeout, id);
   });
   return { async: true, value };
 }
