@@ -14,25 +14,38 @@ const SPIN_MAX_MS = 0.05;
 const SPIN_MIN_MS = 0.002;
 const PROBE_EVERY = 64;
 
-let budgetMs = SPIN_MAX_MS;
-let skipped = 0;
+/**
+ * An adaptive spin budget of its own, for a caller whose peer differs from the ring's (a
+ * manager's client and server spin for each other's frames: src/managers/link.ts).
+ */
+export class Spinner {
+  #budgetMs = SPIN_MAX_MS;
+  #skipped = 0;
 
-/** Re-checks `ready` for up to the current budget; true as soon as it holds, false if it never did. */
+  /** Re-checks `ready` for up to the current budget; true as soon as it holds, false if it never did. */
+  until(ready: () => boolean): boolean {
+    let ms = this.#budgetMs;
+    if (ms < SPIN_MIN_MS) {
+      if (++this.#skipped % PROBE_EVERY !== 0) return ready();
+      ms = SPIN_MIN_MS;
+    }
+    const until = performance.now() + ms;
+    for (let i = 1; ; i++) {
+      if (ready()) {
+        this.#budgetMs = Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, this.#budgetMs * 2));
+        return true;
+      }
+      if ((i & 63) === 0 && performance.now() > until) {
+        this.#budgetMs /= 2;
+        return false;
+      }
+    }
+  }
+}
+
+const ringSpin = new Spinner();
+
+/** Re-checks `ready` for up to this thread's ring budget; true as soon as it holds, false if it never did. */
 export function spinUntil(ready: () => boolean): boolean {
-  let ms = budgetMs;
-  if (ms < SPIN_MIN_MS) {
-    if (++skipped % PROBE_EVERY !== 0) return ready();
-    ms = SPIN_MIN_MS;
-  }
-  const until = performance.now() + ms;
-  for (let i = 1; ; i++) {
-    if (ready()) {
-      budgetMs = Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, budgetMs * 2));
-      return true;
-    }
-    if ((i & 63) === 0 && performance.now() > until) {
-      budgetMs /= 2;
-      return false;
-    }
-  }
+  return ringSpin.until(ready);
 }
