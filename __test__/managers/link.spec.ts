@@ -8,10 +8,13 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 
 import { Manager, Pool, SyncManager, task } from '../../index.js';
-import { linkFrames, openLinkMemory } from '../../src/managers/link.js';
+import { LINK_ENV, linkFrames, openLinkMemory } from '../../src/managers/link.js';
 import type * as Tasks from '../fixtures/manager-tasks.js';
 import { CALL, CREATE, RawClient } from '../helpers/raw-manager-client.js';
 import { within } from '../helpers/pool.js';
+
+// Links are asked for by clients that opt in (workers inherit this at their start).
+process.env[LINK_ENV] = '1';
 
 const tasks = new URL('../fixtures/manager-tasks.ts', import.meta.url);
 const t_ = <K extends keyof typeof Tasks>(name: K) => task<(typeof Tasks)[K]>(tasks, name);
@@ -28,6 +31,20 @@ test.serial('a process worker: sequential calls go through the link, not the soc
   t.true(linkFrames.ringIn - before.ringIn >= 2 * n - 2, `${linkFrames.ringIn - before.ringIn} frames by the ring`);
   t.true(linkFrames.socketIn - before.socketIn < 10, `${linkFrames.socketIn - before.socketIn} frames by the socket`);
   t.is(await d.get(n - 1), n - 1);
+});
+
+test.serial('without the opt-in, a process worker stays on its socket', async (t) => {
+  delete process.env[LINK_ENV];
+  try {
+    await using manager = new Manager();
+    await using pool = new Pool({ processes: 1, backend: 'process' });
+    const d = await manager.dict<number, number>();
+    const before = linkFrames.ringIn;
+    t.is(await within(t, 120_000, pool.apply(t_('sequentialSetGet'), [d, 200])), (200 * 199) / 2);
+    t.is(linkFrames.ringIn, before);
+  } finally {
+    process.env[LINK_ENV] = '1';
+  }
 });
 
 test.serial('frames larger than the ring go over the socket, in order with those of the ring', async (t) => {

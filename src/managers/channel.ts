@@ -22,9 +22,8 @@ import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { encodedFrame, encodeFreshFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
-import { Spinner } from '../shm/spin.js';
 import { PendingCalls } from './calls.js';
-import { isPoke, linksAvailable, openLinkMemory, RingLink } from './link.js';
+import { newBlocker, newSpin, isPoke, linksWanted, openLinkMemory, RingLink } from './link.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import {
@@ -98,7 +97,8 @@ function takeResolvers(resolve: Pending['resolve'], reject: Pending['reject']): 
 const RESOLVED = Promise.resolve();
 /** A client spins for replies at most this long in one turn of its event loop. */
 const TURN_MS = 1;
-const replySpin = new Spinner();
+const replySpin = newSpin();
+const replyBlock = newBlocker();
 
 function ignore(): void {}
 
@@ -123,7 +123,6 @@ export class SocketChannel implements ProxyChannel {
   readonly #newTurn = (): void => {
     this.#turnStart = 0;
   };
-  readonly #replyReady = (): boolean => this.#link!.ready;
   readonly #onReplyFrame: FrameHandler = (data, start, end) => this.#onReply(data, start, end);
 
   constructor(params: ChannelParams, onFailed: (channel: SocketChannel) => void) {
@@ -155,7 +154,7 @@ export class SocketChannel implements ProxyChannel {
     io.start((data, start, end) => this.#onFrame(data, start, end));
     if (this.#pending.size === 0) io.unref();
     // Asked first, so that the link is there by the time the first reply is.
-    if (linksAvailable() && typeof this.params.address === 'string' && !this.params.tls) this.#askLink(io);
+    if (linksWanted() && typeof this.params.address === 'string' && !this.params.tls) this.#askLink(io);
     const queued = this.#queued;
     this.#queued = [];
     for (const frame of queued) this.#send(frame);
@@ -218,20 +217,21 @@ export class SocketChannel implements ProxyChannel {
     this.#pumpScheduled = false;
     const link = this.#link!;
     if (this.#failure || this.#pending.size === 0) return;
-    if (!link.ready && !this.#spinForReply() && link.sleep()) return;
+    if (!link.ready) {
+      if (this.#turnStart === 0) {
+        this.#turnStart = performance.now();
+        setImmediate(this.#newTurn);
+      } else if (performance.now() - this.#turnStart > TURN_MS) {
+        // This turn has waited long enough: the event loop runs (timers, I/O), then the wait
+        // goes on. The server need not wake this side for that, so it keeps its pace.
+        this.#pumpScheduled = true;
+        setImmediate(this.#pumpTask);
+        return;
+      }
+      if (!link.await(replySpin, replyBlock) && link.sleep()) return;
+    }
     if (!this.#takeReplies(link)) return;
     if (this.#pending.size > 0) this.#schedulePump();
-  }
-
-  /** Spins for a reply, unless this turn of the event loop has spun for long enough already. */
-  #spinForReply(): boolean {
-    if (this.#turnStart === 0) {
-      this.#turnStart = performance.now();
-      setImmediate(this.#newTurn);
-    } else if (performance.now() - this.#turnStart > TURN_MS) {
-      return false;
-    }
-    return replySpin.until(this.#replyReady);
   }
 
   /** False when the ring was broken (the connection is closed then). */

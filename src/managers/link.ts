@@ -18,13 +18,33 @@
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { valueFrame } from '../connection/framing.js';
 import { outBuffer } from '../reduction/codec.js';
-import { DIRECTION_WORDS, FrameRing, RING_BYTES } from '../shm/frame-ring.js';
+import { ASLEEP, DIRECTION_WORDS, FrameRing, RING_BYTES } from '../shm/frame-ring.js';
+import { Spinner } from '../shm/spin.js';
 import { allocateShared, processShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
 
 const CTRL_WORDS = 2 * DIRECTION_WORDS;
 const SEGMENT_BYTES = CTRL_WORDS * 4 + 2 * RING_BYTES;
 /** Larger frames go over the socket: a few of them would fill the ring. */
 export const MAX_RING_FRAME = RING_BYTES / 4;
+/**
+ * How long a side blocks on the futex for the peer's next frame after it spun, at most and at
+ * least (the budget adapts between the two, as the spin's does). Blocking gives the core to the
+ * peer, which on a busy machine is what it waits for; the bound keeps the event loop's stall short.
+ */
+const BLOCK_MAX_MS = 0.3;
+const BLOCK_MIN_MS = 0.02;
+/**
+ * A side spins only for a peer that was itself watching its ring when this side wrote (its answer
+ * comes within microseconds then); the server also spins, once in PROBE_MASK + 1 waits, for a
+ * client that was not, so that the two find their way back to spinning after a disturbance.
+ */
+const PROBE_MS = 0.05;
+export const PROBE_MASK = 31;
+
+/** The budget of a side's spin before it blocks: the ring's (up to 50 µs, adaptive). */
+export const newSpin = (): Spinner => new Spinner();
+export const newBlocker = (): Spinner => new Spinner(BLOCK_MAX_MS, BLOCK_MIN_MS);
+export const newProbe = (): Spinner => new Spinner(PROBE_MS, PROBE_MS, 1);
 /** Requests go from client to server in direction 0, replies in direction 1. */
 const REQUESTS = 0;
 const REPLIES = 1;
@@ -36,12 +56,20 @@ export function isPoke(data: Buffer, start: number, end: number): boolean {
   return end - start === POKE_FRAME.length && data.compare(POKE_FRAME, 0, POKE_FRAME.length, start, end) === 0;
 }
 
-/** Set to 0 to keep every manager client on its socket (for comparison, or where mapping fails). */
+/**
+ * Set to 1 for a client to ask its manager for a link. Off by default: whether a link beats the
+ * socket depends on free cores (benchmark/managers.md), and on a loaded machine it does not.
+ */
 export const LINK_ENV = 'NAPI_MULTIPROCESSING_MANAGER_LINK';
 
-/** Whether this process may offer or ask for links at all. */
+/** Whether links can be made here (a server offers one to any local client that asks). */
 export function linksAvailable(): boolean {
-  return processShared && process.platform === 'linux' && process.env[LINK_ENV] !== '0';
+  return processShared && process.platform === 'linux';
+}
+
+/** Whether a client of this thread asks for links. */
+export function linksWanted(): boolean {
+  return process.env[LINK_ENV] === '1' && linksAvailable();
 }
 
 /** A new segment for a link (server side), to be sent with `wire`. */
@@ -83,6 +111,8 @@ export class RingLink {
    * for a link and never mapped it (or never meant to) still has its replies on the socket.
    */
   #peerMapped: boolean;
+  /** Whether the peer was watching its ring when this side last wrote to it. */
+  #peerAwake = false;
 
   constructor(memory: SharedMemory, side: 'client' | 'server', io: FrameSocket, socketFrames = 0) {
     this.io = io;
@@ -113,7 +143,9 @@ export class RingLink {
       this.#out.tryWrite(source, length)
     ) {
       linkFrames.ringOut++;
-      if (this.#out.takeSleeper()) {
+      const how = this.#out.wakeReader();
+      this.#peerAwake = how === 0;
+      if (how === ASLEEP) {
         linkFrames.pokesOut++;
         this.io.send(POKE_FRAME);
         // Now: the caller may spin next, and a microtask would only flush after it.
@@ -147,6 +179,18 @@ export class RingLink {
     }
     return n;
   }
+
+  /**
+   * Waits a moment for the peer's next frame: spins (if the peer was awake, or with `probe`),
+   * then blocks on the futex, each for a budget that adapts to how often it is enough (see
+   * Spinner). True when a frame came.
+   */
+  await(spin: Spinner, block: Spinner, probe?: Spinner): boolean {
+    const spinner = this.#peerAwake ? spin : probe;
+    return spinner?.until(this.#ready) === true || block.until(this.#ready, this.#in.block);
+  }
+
+  readonly #ready = (): boolean => this.#in.ready;
 
   /** Stops watching the ring: false when a frame came meanwhile (keep reading then). */
   sleep(): boolean {

@@ -11,8 +11,7 @@
  */
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { RingError } from '../shm/frame-ring.js';
-import { Spinner } from '../shm/spin.js';
-import { RingLink, newLinkMemory, wireLink } from './link.js';
+import { newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
 
 const TURN_MS = 1;
 /** Frames taken from one client before the others get their turn. */
@@ -29,7 +28,10 @@ export interface LinkedSession {
 
 export class RingServer {
   readonly #sessions = new Set<LinkedSession>();
-  readonly #spin = new Spinner();
+  readonly #spin = newSpin();
+  readonly #block = newBlocker();
+  readonly #probe = newProbe();
+  #waits = 0;
   #serving = false;
   readonly #anyReady = (): boolean => {
     for (const session of this.#sessions) if (session.link!.ready && !session.paused) return true;
@@ -78,11 +80,21 @@ export class RingServer {
         setImmediate(this.wake);
         return;
       }
-      if (served > 0 || this.#spin.until(this.#anyReady)) continue;
+      if (served > 0 || this.#await()) continue;
       let asleep = true;
       for (const session of this.#sessions) if (!session.paused && !session.link!.sleep()) asleep = false;
       if (asleep) return;
     }
+  }
+
+  /** Spins for any client's next frame; with a single client, may then block on its futex. */
+  #await(): boolean {
+    if (this.#sessions.size !== 1) return this.#spin.until(this.#anyReady);
+    const session = this.#sessions.values().next().value!;
+    return (
+      !session.paused &&
+      session.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
+    );
   }
 
   #take(session: LinkedSession, max: number): number {

@@ -3,16 +3,21 @@
  * connection framing makes them) in memory shared by two processes: the shared-memory path
  * between a manager and a client on the same machine (src/managers/link.ts).
  *
- * Unlike Ring (ring.ts), it has no locks, no outbox and no futex: each side is one thread, a
- * frame that does not fit is the caller's business (it goes over the socket), and the sleeping
- * reader is woken over that socket too. The writer owns TAIL, the reader HEAD, each on its own
- * cache line; a frame starts on a 4-byte boundary, so that its length word is never split.
+ * Unlike Ring (ring.ts), it has no locks and no outbox: each side is one thread, and a frame that
+ * does not fit is the caller's business (it goes over the socket). A reader waits in one of two
+ * ways, which it announces in SLEEPING: blocked on that word's futex for a moment (the writer
+ * wakes the futex), or back in its event loop (the writer pokes it over the socket). The writer
+ * owns TAIL, the reader HEAD, each on its own cache line; a frame starts on a 4-byte boundary,
+ * so that its length word is never split.
  *
  * The peer is another process that may be hostile (a manager's client) or broken: each side
  * keeps its own counter privately and only reads the peer's, and a count or a length that makes
  * no sense throws a RingError rather than reading out of place. The reader copies a frame out
  * before anyone decodes it, so the peer cannot change it under the decoder.
  */
+
+import { binding } from '../native/binding.js';
+import { wake } from './waiting.js';
 
 /** Bytes of frames in one direction; a power of two, so that positions wrap with a mask. */
 export const RING_BYTES = 64 * 1024;
@@ -21,8 +26,10 @@ const MASK = RING_BYTES - 1;
 export const DIRECTION_WORDS = 32;
 const TAIL = 0;
 const HEAD = 16;
-/** Set by a reader about to wait; the writer that clears it must wake the reader. */
+/** Set by a reader about to wait (ASLEEP or BLOCKED); the writer that clears it must wake the reader. */
 const SLEEPING = 17;
+export const ASLEEP = 1;
+export const BLOCKED = 2;
 /** How many frames the reader took from the other path (the socket) since the ring was made. */
 const SEEN = 18;
 
@@ -50,7 +57,7 @@ export class FrameRing {
 
   /** Makes a new ring read as if its reader were asleep: the first frame written wakes it. */
   static prepare(ctrl: Int32Array, direction: number): void {
-    Atomics.store(ctrl, direction * DIRECTION_WORDS + SLEEPING, 1);
+    Atomics.store(ctrl, direction * DIRECTION_WORDS + SLEEPING, ASLEEP);
   }
 
   // --- writer ---------------------------------------------------------------------------------
@@ -77,10 +84,16 @@ export class FrameRing {
     return true;
   }
 
-  /** True once: the reader went to sleep, and the caller must now wake it. */
-  takeSleeper(): boolean {
+  /**
+   * How the reader waits, once: 0 it does not, BLOCKED it was woken here, ASLEEP the caller must
+   * poke it.
+   */
+  wakeReader(): number {
     const i = this.#base + SLEEPING;
-    return Atomics.load(this.#ctrl, i) !== 0 && Atomics.exchange(this.#ctrl, i, 0) !== 0;
+    if (Atomics.load(this.#ctrl, i) === 0) return 0;
+    const how = Atomics.exchange(this.#ctrl, i, 0);
+    if (how === BLOCKED) wake(this.#ctrl, i, 1);
+    return how;
   }
 
   /** How many frames the reader has taken from the other path. */
@@ -135,11 +148,19 @@ export class FrameRing {
    * must not wait). A writer that sees the flag clears it and wakes the reader.
    */
   sleep(): boolean {
-    Atomics.store(this.#ctrl, this.#base + SLEEPING, 1);
+    Atomics.store(this.#ctrl, this.#base + SLEEPING, ASLEEP);
     if (!this.ready) return true;
     Atomics.store(this.#ctrl, this.#base + SLEEPING, 0);
     return false;
   }
+
+  /** Blocks this thread until a frame comes (the writer wakes it) or `ms` have passed. */
+  readonly block = (ms: number): void => {
+    const i = this.#base + SLEEPING;
+    Atomics.store(this.#ctrl, i, BLOCKED);
+    if (!this.ready) binding!.futexWaitSync(this.#ctrl, i, BLOCKED, ms);
+    Atomics.store(this.#ctrl, i, 0);
+  };
 
   /** One more frame taken from the other path. */
   countSeen(): void {
