@@ -33,6 +33,20 @@ test.serial('a process worker: sequential calls go through the link, not the soc
   t.is(await d.get(n - 1), n - 1);
 });
 
+test.serial('a process worker: 100 calls in flight through the link all complete', async (t) => {
+  await using manager = new Manager();
+  await using pool = new Pool({ processes: 1, backend: 'process' });
+  const d = await manager.dict<number, number>();
+  const loop = task<(d: unknown, n: number, inflight: number) => Promise<{ checksum: number }>>(
+    new URL('../../benchmark/tasks/managers.mjs', import.meta.url),
+    'setGetLoop',
+  );
+  const before = linkFrames.ringIn;
+  const n = 5000;
+  t.is((await within(t, 120_000, pool.apply(loop, [d, n, 100]))).checksum, (n * (n - 1)) / 2);
+  t.true(linkFrames.ringIn - before >= 2 * n, `${linkFrames.ringIn - before} frames by the ring`);
+});
+
 test.serial('without the opt-in, a process worker stays on its socket', async (t) => {
   delete process.env[LINK_ENV];
   try {
