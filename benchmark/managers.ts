@@ -14,6 +14,9 @@
  * number of round trips with a bare echo server over a Unix socket, no manager protocol at all. A
  * sequential call cannot beat it (each call is one such round trip, and both event loops' wake-ups
  * and system calls are most of its cost): see benchmark/managers.md for what was measured.
+ *
+ * And one shows the shared-memory link (src/managers/link.ts), which a process worker uses only
+ * when it opts in (NAPI_MULTIPROCESSING_MANAGER_LINK=1): its own pool's worker has it set.
  */
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -22,6 +25,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { Manager, Pool, task } from '../index.js';
+import { LINK_ENV } from '../src/managers/link.js';
 import { type BenchRecord, type EngineKind, errorMessage, median, packageRoot, withTimeout } from './common.js';
 import { detectPython, runPython } from './engines.js';
 import type { SuiteContext } from './measure.js';
@@ -33,6 +37,7 @@ const INFLIGHT = 100;
 const ROUND_TIMEOUT_MS = 600_000;
 
 export const SOCKET_ROW = 'process worker, bare socket round trips (no manager)';
+export const LINK_ROW = 'process worker, sequential, shared-memory link (opt-in)';
 const TASKS = pathToFileURL(join(packageRoot, 'benchmark', 'tasks', 'managers.mjs'));
 const loop = task<(d: unknown, n: number, inflight?: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'setGetLoop');
 const roundTrips = task<(path: string, n: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'socketRoundTrips');
@@ -58,6 +63,8 @@ interface Env {
   manager: InstanceType<typeof Manager>;
   threads: Pool;
   processes: Pool;
+  /** A process worker that asks for a shared-memory link. */
+  linked: Pool;
   /** The echo server of the transport-alone row. */
   echoPath: string;
 }
@@ -93,6 +100,20 @@ async function inWorker(env: Env, pool: Pool, n: number, inflight: number): Prom
   return pool.apply(loop, [d, n, inflight]);
 }
 
+/** A process pool whose worker was started with the link's opt-in (and has used it once). */
+async function linkedPool(manager: InstanceType<typeof Manager>): Promise<Pool> {
+  const previous = process.env[LINK_ENV];
+  process.env[LINK_ENV] = '1';
+  const pool = new Pool({ processes: 1, backend: 'process' });
+  try {
+    await pool.apply(loop, [await manager.dict(), 1, 1]);
+  } finally {
+    if (previous === undefined) delete process.env[LINK_ENV];
+    else process.env[LINK_ENV] = previous;
+  }
+  return pool;
+}
+
 async function python(n: number): Promise<{ ms: number; checksum: number }> {
   const script = join(packageRoot, 'benchmark', 'python', 'managers.py');
   const outcome = await runPython(script, ['--n', String(n), '--runs', '1', '--warmup', '1'], ROUND_TIMEOUT_MS);
@@ -105,6 +126,7 @@ function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
     { name: 'main thread (the manager serves it directly)', kind: 'ours', n: main, run: (n) => mainThread(env.manager, n) },
     { name: 'thread worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.threads, n, 1) },
     { name: 'process worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, 1) },
+    { name: LINK_ROW, kind: 'ours', n: worker, run: (n) => inWorker(env, env.linked, n, 1) },
     {
       name: `process worker, ${INFLIGHT} calls in flight`,
       kind: 'ours',
@@ -117,7 +139,7 @@ function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
 }
 
 /** The rows of a round, CPython's included. */
-const ROWS = 6;
+const ROWS = 7;
 
 /** Progress steps: the pools' start, then a warm-up round and `runs` rounds of every case. */
 export function managersSteps(runs: number): number {
@@ -131,9 +153,10 @@ export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
   await using manager = new Manager();
   await using threads = new Pool({ processes: 1, backend: 'thread' });
   await using processes = new Pool({ processes: 1, backend: 'process' });
+  await using linked = await linkedPool(manager);
   await using echo = await echoServer();
   progress.step();
-  const list = cases({ manager, threads, processes, echoPath: echo.path }, options.quick, withPython);
+  const list = cases({ manager, threads, processes, linked, echoPath: echo.path }, options.quick, withPython);
   const samples = list.map(() => [] as number[]);
   const failures = new Map<number, string>();
   for (let round = 0; round <= options.runs; round++) {

@@ -149,6 +149,11 @@ export class FrameSocket {
     }
   }
 
+  /** Writes what is queued now rather than at the end of this turn. */
+  flush(): void {
+    if (this.#flushing) this.#flush();
+  }
+
   /** Stops reading from the peer (its frames wait in the kernel) until `resume`. */
   pause(): void {
     this.#paused = true;

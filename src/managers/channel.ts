@@ -18,11 +18,12 @@ import { AuthenticationError, codedError } from '../errors.js';
 import { outOfRange } from '../validate.js';
 import { deserializeError, isSerializedError, serializeError } from '../worker/protocol.js';
 import { type Address, addressKey } from '../connection/address.js';
-import type { FrameSocket } from '../connection/frame_socket.js';
+import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { encodedFrame, encodeFreshFrame, frameValue, valueFrame } from '../connection/framing.js';
 import { dial, type TransportOptions } from '../connection/listener.js';
 import { registerShareable } from '../reduction/transfer.js';
 import { PendingCalls } from './calls.js';
+import { newBlocker, newSpin, isPoke, linksWanted, openLinkMemory, RingLink } from './link.js';
 import { makeProxy, PROXY_SHARE_TYPE, proxyToken, type ProxyChannel, type ProxyState } from './proxy.js';
 import { type ServerCore, ServerRef } from './server.js';
 import {
@@ -35,6 +36,7 @@ import {
   encodeTokens,
   isPrimitiveList,
   LEND,
+  LINK,
   type Token,
 } from './wire.js';
 
@@ -91,6 +93,15 @@ function takeResolvers(resolve: Pending['resolve'], reject: Pending['reject']): 
   takenReject = reject;
 }
 
+/** Flushes and pumps are scheduled on this (a promise reaction is cheaper than queueMicrotask). */
+const RESOLVED = Promise.resolve();
+/** A client spins for replies at most this long in one turn of its event loop. */
+const TURN_MS = 1;
+const replySpin = newSpin();
+const replyBlock = newBlocker();
+
+function ignore(): void {}
+
 export class SocketChannel implements ProxyChannel {
   readonly params: ChannelParams;
   #io: FrameSocket | undefined;
@@ -101,6 +112,18 @@ export class SocketChannel implements ProxyChannel {
   #failure: (() => unknown) | undefined;
   #decrefs: number[] = [];
   readonly #onFailed: (channel: SocketChannel) => void;
+  /** The shared-memory path to a manager on this machine (link.ts), once it gave one. */
+  #link: RingLink | undefined;
+  /** Frames sent over the socket since the link was asked for, until it comes. */
+  #sentSinceAsk: number | undefined;
+  #pumpScheduled = false;
+  /** When this turn of the event loop began spinning for replies (0: it has not). */
+  #turnStart = 0;
+  readonly #pumpTask = (): void => this.#pump();
+  readonly #newTurn = (): void => {
+    this.#turnStart = 0;
+  };
+  readonly #onReplyFrame: FrameHandler = (data, start, end) => this.#onReply(data, start, end);
 
   constructor(params: ChannelParams, onFailed: (channel: SocketChannel) => void) {
     this.params = params;
@@ -130,20 +153,96 @@ export class SocketChannel implements ProxyChannel {
     io.onClose((error) => this.#fail(() => managerClosed(error)));
     io.start((data, start, end) => this.#onFrame(data, start, end));
     if (this.#pending.size === 0) io.unref();
-    for (const frame of this.#queued) io.send(frame);
+    // Asked first, so that the link is there by the time the first reply is.
+    if (linksWanted() && typeof this.params.address === 'string' && !this.params.tls) this.#askLink(io);
+    const queued = this.#queued;
     this.#queued = [];
+    for (const frame of queued) this.#send(frame);
+  }
+
+  /** Asks a manager on this machine for a shared-memory link; refused, the socket carries on. */
+  #askLink(io: FrameSocket): void {
+    const callId = this.#nextCall++;
+    io.send(valueFrame([LINK, callId]));
+    this.#sentSinceAsk = 0;
+    this.#pending.set(callId, { resolve: (wired) => this.#linked(io, wired), reject: ignore });
+    if (this.#pending.size === 1) io.ref();
+  }
+
+  #linked(io: FrameSocket, wired: unknown): void {
+    const sent = this.#sentSinceAsk!;
+    this.#sentSinceAsk = undefined;
+    if (this.#failure) return;
+    try {
+      this.#link = new RingLink(openLinkMemory(wired), 'client', io, sent);
+    } catch {
+      // Not mappable here (another machine after all, another pid namespace…): stay on the socket.
+      return;
+    }
+    if (this.#pending.size > 0) this.#schedulePump();
   }
 
   #send(frame: Buffer): void {
-    if (this.#io) return this.#io.send(frame);
+    if (this.#link) return this.#link.send(frame);
+    if (this.#io) {
+      if (this.#sentSinceAsk !== undefined) this.#sentSinceAsk++;
+      return this.#io.send(frame);
+    }
     this.#queued.push(frame);
     this.connect().catch(() => {});
   }
 
-  /** Sends the frame just encoded: into the socket's batch, or queued until it is connected. */
+  /** Sends the frame just encoded: into the link or the socket's batch, or queued until connected. */
   #sendEncoded(length: number): void {
-    if (this.#io) return this.#io.sendEncoded(length);
+    if (this.#link) return this.#link.sendEncoded(length);
+    if (this.#io) {
+      if (this.#sentSinceAsk !== undefined) this.#sentSinceAsk++;
+      return this.#io.sendEncoded(length);
+    }
     this.#send(encodedFrame(length));
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    void RESOLVED.then(this.#pumpTask);
+  }
+
+  /**
+   * Takes the replies in the link's ring. Runs after the calls of this turn were written, so a
+   * batch goes out whole; with nothing there yet it spins a little (a sequential caller's reply
+   * comes within microseconds), and else leaves the wait to the server's poke.
+   */
+  #pump(): void {
+    this.#pumpScheduled = false;
+    const link = this.#link!;
+    if (this.#failure || this.#pending.size === 0) return;
+    if (!link.ready) {
+      if (this.#turnStart === 0) {
+        this.#turnStart = performance.now();
+        setImmediate(this.#newTurn);
+      } else if (performance.now() - this.#turnStart > TURN_MS) {
+        // This turn has waited long enough: the event loop runs (timers, I/O), then the wait
+        // goes on. The server need not wake this side for that, so it keeps its pace.
+        this.#pumpScheduled = true;
+        setImmediate(this.#pumpTask);
+        return;
+      }
+      if (!link.await(replySpin, replyBlock) && link.sleep()) return;
+    }
+    if (!this.#takeReplies(link)) return;
+    if (this.#pending.size > 0) this.#schedulePump();
+  }
+
+  /** False when the ring was broken (the connection is closed then). */
+  #takeReplies(link: RingLink): boolean {
+    try {
+      link.drain(this.#onReplyFrame, Infinity);
+      return true;
+    } catch (error) {
+      this.#io!.destroy(error as Error);
+      return false;
+    }
   }
 
   /** `message` is a request its caller has just built, its last member the args (fresh too). */
@@ -167,6 +266,7 @@ export class SocketChannel implements ProxyChannel {
     const promise = new Promise(takeResolvers);
     this.#pending.set(callId, { resolve: takenResolve, reject: takenReject });
     if (this.#pending.size === 1) this.#io?.ref();
+    if (this.#link) this.#schedulePump();
     return promise;
   }
 
@@ -213,6 +313,20 @@ export class SocketChannel implements ProxyChannel {
   }
 
   #onFrame(data: Buffer, start: number, end: number): void {
+    const link = this.#link;
+    if (link !== undefined) {
+      // What the manager wrote to the ring before it sent this frame comes first.
+      if (!this.#takeReplies(link)) return;
+      if (isPoke(data, start, end)) {
+        if (this.#pending.size > 0) this.#schedulePump();
+        return;
+      }
+      link.tookFromSocket();
+    }
+    this.#onReply(data, start, end);
+  }
+
+  #onReply(data: Buffer, start: number, end: number): void {
     let reply: unknown;
     try {
       reply = frameValue(data, start, end);

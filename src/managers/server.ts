@@ -17,10 +17,12 @@ import { randomBytes } from 'node:crypto';
 import { codedError } from '../errors.js';
 import { invalidType } from '../validate.js';
 import { serializeError } from '../worker/protocol.js';
-import type { FrameSocket } from '../connection/frame_socket.js';
+import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { encodeFreshFrame, frameValue } from '../connection/framing.js';
 import { FORBIDDEN, publicMethods, type Registration } from './registry.js';
-import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, LEND, type Token } from './wire.js';
+import { isPoke, linksAvailable, type RingLink } from './link.js';
+import { RingServer } from './ring_server.js';
+import { ADOPT, CALL, CREATE, DECREF, decodeTokens, encodeTokens, LEND, LINK, type Token } from './wire.js';
 
 /** A client stops being read while this much of its replies waits to be written. */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -46,7 +48,16 @@ export class Session {
   pending = 0;
   paused = false;
   checkScheduled = false;
+  /** The shared-memory path to this client, once it asked for one (link.ts). */
+  link: RingLink | undefined = undefined;
+  onRingFrame: FrameHandler | undefined = undefined;
   constructor(readonly io: FrameSocket | undefined) {}
+
+  /** Sends the frame just encoded, through the link when there is one. */
+  sendEncoded(length: number): void {
+    if (this.link) this.link.sendEncoded(length);
+    else this.io!.sendEncoded(length);
+  }
 }
 
 let caller: Session | undefined;
@@ -119,6 +130,7 @@ export class ServerCore {
   readonly #leases = new Map<string, { id: number; expires: number }>();
   readonly #taken = new Map<string, number>();
   readonly #closeListeners: (() => void)[] = [];
+  readonly #rings = new RingServer();
   #nextId = 1;
   #closed = false;
 
@@ -278,11 +290,39 @@ export class ServerCore {
     // Serving alone does not keep the process alive (see BaseManager.start).
     io.unref();
     io.onClose(() => this.#drop(session));
-    io.start((data, start, end) => this.#onFrame(session, data, start, end));
+    io.start((data, start, end) => this.#onSocketFrame(session, data, start, end));
+  }
+
+  #onSocketFrame(session: Session, data: Buffer, start: number, end: number): void {
+    const link = session.link;
+    if (link === undefined) return this.#onFrame(session, data, start, end);
+    // What the client wrote to its ring before it sent this frame comes first.
+    if (!this.#rings.takeAhead(session)) return;
+    if (isPoke(data, start, end)) return this.#rings.wake();
+    link.tookFromSocket();
+    this.#onFrame(session, data, start, end);
+  }
+
+  /**
+   * Gives a client on this machine a shared-memory link. The reply goes over the socket (the
+   * client cannot read the ring before it has it); a client that is refused stays on the socket.
+   */
+  #openLink(session: Session, callId: number): void {
+    const io = session.io!;
+    const local = typeof io.socket.remoteAddress !== 'string' && !('encrypted' in io.socket);
+    let wired: unknown;
+    try {
+      if (session.link || !local || !linksAvailable()) throw codedError('ERR_LINK_REFUSED', 'No shared-memory link here');
+      wired = this.#rings.open(session, (data, start, end) => this.#onFrame(session, data, start, end));
+    } catch (error) {
+      return io.sendEncoded(encodeFreshFrame([callId, 0, serializeError(error)], 1));
+    }
+    io.sendEncoded(encodeFreshFrame([callId, 1, wired], 1));
   }
 
   #drop(session: Session): void {
     if (!this.#sessions.delete(session)) return;
+    this.#rings.drop(session);
     for (const [id, count] of session.refs) {
       const entry = this.#objects.get(id);
       if (entry && (entry.refs -= count) <= 0) this.#objects.delete(id);
@@ -304,6 +344,10 @@ export class ServerCore {
       case CREATE:
         if (!Number.isSafeInteger(message[1])) return io.destroy();
         this.#answer(session, message, end - start);
+        break;
+      case LINK:
+        if (!Number.isSafeInteger(message[1])) return io.destroy();
+        this.#openLink(session, message[1] as number);
         break;
       case DECREF:
         if (!Array.isArray(message[1])) return io.destroy();
@@ -351,7 +395,7 @@ export class ServerCore {
     const io = session.io!;
     if (io.closed) return;
     // Most results hold no object, so they hold no proxy either: no walk, nothing allocated.
-    if (ok && (typeof value !== 'object' || value === null)) return this.#replyValue(io, callId, value);
+    if (ok && (typeof value !== 'object' || value === null)) return this.#replyValue(session, callId, value);
     let length: number;
     const held: ServerRef[] = [];
     if (ok) {
@@ -366,17 +410,17 @@ export class ServerCore {
       length = encodeFreshFrame([callId, 0, serializeError(value)], 1);
     }
     for (const ref of held) this.incref(session, ref.id);
-    io.sendEncoded(length);
+    session.sendEncoded(length);
   }
 
-  #replyValue(io: FrameSocket, callId: number, value: unknown): void {
+  #replyValue(session: Session, callId: number, value: unknown): void {
     let length: number;
     try {
       length = encodeFreshFrame([callId, 1, value], 1);
     } catch (error) {
       length = encodeFreshFrame([callId, 0, serializeError(unsendable(error))], 1);
     }
-    io.sendEncoded(length);
+    session.sendEncoded(length);
   }
 
   /**
@@ -390,6 +434,7 @@ export class ServerCore {
       if (session.paused) {
         session.paused = false;
         io.resume();
+        if (session.link) this.#rings.wake();
       }
       return;
     }

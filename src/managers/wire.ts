@@ -16,7 +16,9 @@
  * Requests (client -> server), one array per frame:
  *   [CALL, callId, objectId, method, args]   [CREATE, callId, typeid, args]
  *   [DECREF, objectIds]   [LEND, objectId, lease]   [ADOPT, objectId, lease]
+ *   [LINK, callId]: a client on this machine asks for a shared-memory link (link.ts)
  * Replies (server -> client): [callId, 1, value] or [callId, 0, serialized error].
+ * Over a link, `[-1]` either way wakes a side that stopped watching its ring.
  */
 import { isPlainObject, walkCollection } from '../reduction/transfer.js';
 import { outOfRange } from '../validate.js';
@@ -26,6 +28,7 @@ export const CREATE = 1;
 export const DECREF = 2;
 export const LEND = 3;
 export const ADOPT = 4;
+export const LINK = 5;
 
 export const MARK = '__napiMpProxy';
 const TOKEN = 1;

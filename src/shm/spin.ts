@@ -14,25 +14,60 @@ const SPIN_MAX_MS = 0.05;
 const SPIN_MIN_MS = 0.002;
 const PROBE_EVERY = 64;
 
-let budgetMs = SPIN_MAX_MS;
-let skipped = 0;
+/**
+ * An adaptive spin budget of its own, for a caller whose peer differs from the ring's (a
+ * manager's client and server spin for each other's frames: src/managers/link.ts).
+ */
+export class Spinner {
+  readonly #maxMs: number;
+  readonly #minMs: number;
+  readonly #probeEvery: number;
+  #budgetMs: number;
+  #skipped = 0;
 
-/** Re-checks `ready` for up to the current budget; true as soon as it holds, false if it never did. */
+  /** `probeEvery` 1: the budget never goes below `minMs` (a spin of that long is always worth it). */
+  constructor(maxMs = SPIN_MAX_MS, minMs = SPIN_MIN_MS, probeEvery = PROBE_EVERY) {
+    this.#maxMs = this.#budgetMs = maxMs;
+    this.#minMs = minMs;
+    this.#probeEvery = probeEvery;
+  }
+
+  /**
+   * Re-checks `ready` for up to the current budget; true as soon as it holds, false if it never
+   * did. With `pause`, it waits that way between two checks (given the milliseconds left)
+   * rather than spinning.
+   */
+  until(ready: () => boolean, pause?: (ms: number) => void): boolean {
+    let ms = this.#budgetMs;
+    if (ms < this.#minMs) {
+      if (++this.#skipped % this.#probeEvery !== 0) return ready();
+      ms = this.#minMs;
+    }
+    const until = performance.now() + ms;
+    for (let i = 1; ; i++) {
+      if (ready()) {
+        this.#budgetMs = Math.min(this.#maxMs, Math.max(this.#minMs, this.#budgetMs * 2));
+        return true;
+      }
+      if (pause !== undefined ? !this.#paused(until, pause) : (i & 63) === 0 && performance.now() > until) {
+        this.#budgetMs /= 2;
+        return false;
+      }
+    }
+  }
+
+  /** False once the time is up; else waits by `pause` for at most what is left. */
+  #paused(until: number, pause: (ms: number) => void): boolean {
+    const left = until - performance.now();
+    if (left <= 0) return false;
+    pause(left);
+    return true;
+  }
+}
+
+const ringSpin = new Spinner();
+
+/** Re-checks `ready` for up to this thread's ring budget; true as soon as it holds, false if it never did. */
 export function spinUntil(ready: () => boolean): boolean {
-  let ms = budgetMs;
-  if (ms < SPIN_MIN_MS) {
-    if (++skipped % PROBE_EVERY !== 0) return ready();
-    ms = SPIN_MIN_MS;
-  }
-  const until = performance.now() + ms;
-  for (let i = 1; ; i++) {
-    if (ready()) {
-      budgetMs = Math.min(SPIN_MAX_MS, Math.max(SPIN_MIN_MS, budgetMs * 2));
-      return true;
-    }
-    if ((i & 63) === 0 && performance.now() > until) {
-      budgetMs /= 2;
-      return false;
-    }
-  }
+  return ringSpin.until(ready);
 }
