@@ -168,6 +168,41 @@ for (const backend of backends) {
     await within(t, 30_000, Promise.all(sleeps));
   });
 
+  test(`${backend}: what map() maps is the array as it was when called, holes and own iterators as before`, async (t) => {
+    await using pool = new Pool({ backend, processes: 2 });
+    // Slow calls: most of the map is still to be sent when the caller changes its arrays.
+    const slow = (x: unknown) => {
+      const end = performance.now() + 0.02;
+      while (performance.now() < end) {
+        // a call that costs something
+      }
+      return x === undefined ? 'hole' : x;
+    };
+    const numbers = range(20_000, (i) => i);
+    const mixed = range(20_000, (i): unknown => (i === 10_000 ? 'text' : i));
+    const expected = [numbers.slice(), mixed.slice()];
+    const maps = [pool.map(slow, numbers), pool.map(slow, mixed)];
+    numbers.fill(-1);
+    mixed.fill('changed');
+    numbers.length = 10;
+    const results = await within(t, 60_000, Promise.all(maps));
+    results.forEach((back, k) => t.true(same(back, expected[k]!), `list ${k}`));
+
+    const holey = [1, , 3, ...range(100, (i) => i)];
+    t.deepEqual(
+      await within(t, 30_000, pool.map(slow, holey)),
+      Array.from(holey, (x) => slow(x)),
+    );
+    const own = range(100, (i) => i);
+    Object.defineProperty(own, Symbol.iterator, {
+      value: function* () {
+        yield 7;
+        yield 8;
+      },
+    });
+    t.deepEqual(await within(t, 30_000, pool.map(slow, own)), [7, 8]);
+  });
+
   test(`${backend}: an explicit chunksize is honoured exactly for a map of numbers`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
     const xs = range(2000, (i) => i * 1.5);

@@ -105,8 +105,7 @@ export class WorkerBackend implements Backend {
     const sid = taskIdOf(spec);
     const forProcess = this.kind === 'process';
     if (batch.split) {
-      const { items, star, op } = batch;
-      this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, items, star, forProcess, sink, op, this.#spare));
+      this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, batch, forProcess, sink, this.#spare));
     } else {
       const transfer: TransferListItem[] = [];
       const single = batch.single === true;

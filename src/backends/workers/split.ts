@@ -8,7 +8,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
 import type { TaskSpec } from '../../task.js';
 import { packInto, packNumbers, unpackInto } from '../../worker/numbers.js';
-import { kReject, kResolve, type Sink } from '../backend.js';
+import { type Batch, kReject, kResolve, type Sink } from '../backend.js';
 import type { PendingJob, SliceShape } from './dispatch.js';
 
 /** A spare buffer above this is not kept: its pages are better returned than held by an idle pool. */
@@ -65,41 +65,54 @@ export class SplitSource {
    * the worker writes its results over it, so no buffer is allocated per slice on either side.
    */
   readonly #numbers: Float64Array | undefined;
+  /** Every call is in `#numbers` already (a lent list of numbers, packed as the map began). */
+  readonly #packed: boolean;
+  /**
+   * The calls, in a list this map owns (the pool's copy of the input, or one made here from a lent
+   * list), which becomes the map's results: each slice's are written over its calls (which went
+   * out when it was cut) as they come back, while the workers run the next ones. No second array
+   * of the map's length, and the list keeps its elements kind when the results share it. When
+   * every call is packed, the results get an array of their own, made as the first slice is back.
+   */
+  #list: unknown[] | undefined;
+  readonly length: number;
+  readonly star: boolean;
+  readonly op: object | undefined;
 
   constructor(
     /** Its place in submission order, among the queued jobs' ids. */
     readonly id: number,
     readonly sid: number,
     readonly spec: TaskSpec,
-    /**
-     * The calls, in a list the backend owns (the pool's copy of the input). It becomes the map's
-     * results: each slice's are written over its items (which went out when it was cut) as it
-     * comes back, while the workers run the next ones. No second array of the map's length is
-     * allocated, and the list keeps its elements kind when the results are of the same kind.
-     */
-    readonly items: unknown[],
-    readonly star: boolean,
+    batch: Batch,
     readonly forProcess: boolean,
     readonly sink: Sink,
-    readonly op: object | undefined,
     /** Where a thread pool keeps its buffer for maps of numbers between maps; none for processes. */
     readonly spare: SpareNumbers | undefined,
   ) {
+    const { items, star, op, lent } = batch;
+    this.length = items.length;
+    this.star = star;
+    this.op = op;
     // (Not for a list that starts with something else: it would most likely stay unused.)
     const numeric = spare && !star && items.length >= 2 && typeof items[0] === 'number';
     this.#numbers = numeric ? spare.take(items.length) : undefined;
+    // A lent list is read now, before the caller can change it: straight into the buffer when it
+    // holds only numbers (the only copy made), else copied as the pool would have.
+    this.#packed = lent === true && this.#numbers !== undefined && packInto(items, 0, items.length, this.#numbers);
+    this.#list = this.#packed ? undefined : lent ? Array.from(items) : items;
   }
 
   /** Calls not yet handed out; 0 once failed to encode or cancelled. */
   get left(): number {
-    return this.items.length - this.#next;
+    return this.length - this.#next;
   }
 
   /** The next slice, as `shape` sizes it, as one job with id `id`; undefined when none are left. */
   cut(shape: SliceShape, id: number): PendingJob | undefined {
     const start = this.#next;
     const size = this.#size(shape);
-    const end = Math.min(this.items.length, start + size);
+    const end = Math.min(this.length, start + size);
     if (end <= start) return undefined;
     this.#next = end;
     const transfer: TransferListItem[] = [];
@@ -110,14 +123,14 @@ export class SplitSource {
       if (numbers) {
         items = numbers;
       } else {
-        const slice = this.items.slice(start, end);
+        const slice = this.#list!.slice(start, end);
         items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
         shared = hasShared(items);
         if (!shared) items = slice;
       }
     } catch (error) {
       // As an unpicklable chunk in Python: the map fails with it, and nothing more goes out.
-      this.#next = this.items.length;
+      this.#next = this.length;
       this.#fail(error);
       this.#finishIfDone();
       return undefined;
@@ -149,8 +162,9 @@ export class SplitSource {
   #numbersOf(start: number, end: number): Float64Array | undefined {
     if (this.star) return undefined;
     const all = this.#numbers;
-    if (!all) return packNumbers(this.items, start, end);
-    return packInto(this.items, start, end, all) ? all.subarray(start, end) : undefined;
+    if (this.#packed) return all!.subarray(start, end);
+    if (!all) return packNumbers(this.#list!, start, end);
+    return packInto(this.#list!, start, end, all) ? all.subarray(start, end) : undefined;
   }
 
   /**
@@ -169,15 +183,16 @@ export class SplitSource {
 
   /** Rejects at once (cancel, terminate, a failed start); slices still out are ignored when they return. */
   abandon(error: unknown): void {
-    this.#next = this.items.length;
+    this.#next = this.length;
     if (this.#settled) return;
     this.#settled = true;
     this.sink[kReject](error);
   }
 
   #sliceDone(start: number, values: ArrayLike<unknown>): void {
-    if (values instanceof Float64Array) unpackInto(this.items, start, values);
-    else for (let i = 0; i < values.length; i++) this.items[start + i] = values[i];
+    const results = (this.#list ??= new Array<unknown>(this.length));
+    if (values instanceof Float64Array) unpackInto(results, start, values);
+    else for (let i = 0; i < values.length; i++) results[start + i] = values[i];
     this.#done += values.length;
     this.#running--;
     this.#finishIfDone();
@@ -203,6 +218,6 @@ export class SplitSource {
       this.sink[kReject](this.#failure.error);
       return;
     }
-    this.sink[kResolve](this.items);
+    this.sink[kResolve](this.#list ?? []);
   }
 }
