@@ -4,10 +4,10 @@
  * tests hold that path to what the generic one gives, and check that a map that ends early
  * (an error, an abort, a crash) leaves nothing behind for the next map to read.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 
 import { Pool, WorkerCrashedError } from '../../index.js';
-import { backends, fixture, within } from '../helpers/pool.js';
+import { backends, fixture, runLengths, within } from '../helpers/pool.js';
 
 function range(n: number): number[];
 function range<T>(n: number, f: (i: number) => T): T[];
@@ -20,15 +20,26 @@ function same(actual: unknown[], expected: unknown[]): boolean {
   return actual.length === expected.length && expected.every((x, i) => i in actual && Object.is(actual[i], x));
 }
 
-/** Lengths of the runs of equal consecutive marks: the calls each job of the map held, in order. */
-function runLengths(marks: string[]): number[] {
-  const lengths: number[] = [];
-  marks.forEach((mark, i) => {
-    if (i > 0 && mark === marks[i - 1]) lengths[lengths.length - 1]!++;
-    else lengths.push(1);
-  });
-  return lengths;
+/** Whether `pool` doubles every number of `xs` right. */
+async function doubles(t: ExecutionContext, pool: Pool, xs: number[]): Promise<boolean> {
+  return same(
+    await within(
+      t,
+      60_000,
+      pool.map((x: number) => x * 2, xs),
+    ),
+    xs.map((x) => x * 2),
+  );
 }
+
+/** Echoes its argument (a hole as 'hole') after a fiftieth of a millisecond: slices stay out a while. */
+const slowly = (x: unknown) => {
+  const end = performance.now() + 0.02;
+  while (performance.now() < end) {
+    // a call that costs something
+  }
+  return x === undefined ? 'hole' : x;
+};
 
 const odd = [-0, Number.NaN, 0.5, -(2 ** 53) + 1, 2 ** 53 - 1, 2 ** 31, -(2 ** 31), 2 ** 31 - 1, Infinity, -Infinity];
 
@@ -81,17 +92,7 @@ for (const backend of backends) {
       // One after another, smaller then bigger than the buffer the pool may keep.
       for (const n of [200_000, 10, 150_000, 300_000]) {
         const xs = range(n, (i) => n - i);
-        t.true(
-          same(
-            await within(
-              t,
-              60_000,
-              pool.map((x: number) => x * 2, xs),
-            ),
-            xs.map((x) => x * 2),
-          ),
-          `${n} numbers`,
-        );
+        t.true(await doubles(t, pool, xs), `${n} numbers`);
       }
     }
   });
@@ -99,19 +100,7 @@ for (const backend of backends) {
   test(`${backend}: a map of numbers that fails, is aborted or loses a worker part-way leaves the next maps right`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
     const xs = range(40_000, (i) => i + 1);
-    const doubled = xs.map((x) => x * 2);
-    const check = async (what: string) =>
-      t.true(
-        same(
-          await within(
-            t,
-            60_000,
-            pool.map((x: number) => x * 2, xs),
-          ),
-          doubled,
-        ),
-        `after ${what}`,
-      );
+    const check = async (what: string) => t.true(await doubles(t, pool, xs), `after ${what}`);
     await check('nothing');
 
     const failing = (x: number) => {
@@ -121,16 +110,8 @@ for (const backend of backends) {
     await t.throwsAsync(within(t, 60_000, pool.map(failing, xs)), { instanceOf: RangeError, message: 'bad item 30000' });
     await check('a call that threw');
 
-    // Slow calls, so that slices are still running when the signal fires.
-    const slow = (x: number) => {
-      const end = performance.now() + 0.05;
-      while (performance.now() < end) {
-        // a call that costs something
-      }
-      return x * 3;
-    };
     const ac = new AbortController();
-    const aborted = pool.map(slow, xs, { signal: ac.signal });
+    const aborted = pool.map(slowly, xs, { signal: ac.signal });
     setTimeout(() => ac.abort(), 50);
     await t.throwsAsync(within(t, 60_000, aborted), { name: 'AbortError' });
     await check('an abort');
@@ -155,33 +136,17 @@ for (const backend of backends) {
     ac.abort();
     await t.throwsAsync(aborted, { name: 'AbortError' });
     const ys = range(20_000, (i) => 3 * i + 2);
-    t.true(
-      same(
-        await within(
-          t,
-          30_000,
-          pool.map((y: number) => y * 2, ys),
-        ),
-        ys.map((y) => y * 2),
-      ),
-    );
+    t.true(await doubles(t, pool, ys));
     await within(t, 30_000, Promise.all(sleeps));
   });
 
   test(`${backend}: what map() maps is the array as it was when called, holes and own iterators as before`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
-    // Slow calls: most of the map is still to be sent when the caller changes its arrays.
-    const slow = (x: unknown) => {
-      const end = performance.now() + 0.02;
-      while (performance.now() < end) {
-        // a call that costs something
-      }
-      return x === undefined ? 'hole' : x;
-    };
+    // (Slow calls: most of the map is still to be sent when the caller changes its arrays.)
     const numbers = range(20_000, (i) => i);
     const mixed = range(20_000, (i): unknown => (i === 10_000 ? 'text' : i));
     const expected = [numbers.slice(), mixed.slice()];
-    const maps = [pool.map(slow, numbers), pool.map(slow, mixed)];
+    const maps = [pool.map(slowly, numbers), pool.map(slowly, mixed)];
     numbers.fill(-1);
     mixed.fill('changed');
     numbers.length = 10;
@@ -190,8 +155,8 @@ for (const backend of backends) {
 
     const holey = [1, , 3, ...range(100, (i) => i)];
     t.deepEqual(
-      await within(t, 30_000, pool.map(slow, holey)),
-      Array.from(holey, (x) => slow(x)),
+      await within(t, 30_000, pool.map(slowly, holey)),
+      Array.from(holey, (x) => slowly(x)),
     );
     const own = range(100, (i) => i);
     Object.defineProperty(own, Symbol.iterator, {
@@ -200,7 +165,7 @@ for (const backend of backends) {
         yield 8;
       },
     });
-    t.deepEqual(await within(t, 30_000, pool.map(slow, own)), [7, 8]);
+    t.deepEqual(await within(t, 30_000, pool.map(slowly, own)), [7, 8]);
   });
 
   test(`${backend}: an explicit chunksize is honoured exactly for a map of numbers`, async (t) => {
