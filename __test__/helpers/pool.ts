@@ -73,3 +73,13 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<boole
   }
   return check();
 }
+
+/** Lengths of the runs of equal consecutive marks: the calls each job of the map held, in order. */
+export function runLengths(marks: string[]): number[] {
+  const lengths: number[] = [];
+  marks.forEach((mark, i) => {
+    if (i > 0 && mark === marks[i - 1]) lengths[lengths.length - 1]!++;
+    else lengths.push(1);
+  });
+  return lengths;
+}

@@ -1,17 +1,7 @@
 import test from 'ava';
 
 import { Pool } from '../../index.js';
-import { backends, fixture, within } from '../helpers/pool.js';
-
-/** Lengths of the runs of equal consecutive marks: the calls each job of the map held, in order. */
-function runLengths(marks: string[]): number[] {
-  const lengths: number[] = [];
-  marks.forEach((mark, i) => {
-    if (i > 0 && mark === marks[i - 1]) lengths[lengths.length - 1]!++;
-    else lengths.push(1);
-  });
-  return lengths;
-}
+import { backends, fixture, runLengths, within } from '../helpers/pool.js';
 
 for (const backend of backends) {
   test(`${backend}: an explicit chunksize is honoured exactly, map and starmap`, async (t) => {

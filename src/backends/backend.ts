@@ -51,6 +51,12 @@ export interface Batch {
    * a backend whose `splits` is true.
    */
   split?: boolean;
+  /**
+   * With `split`: `items` is the caller's own array, lent rather than copied (a big map of numbers
+   * is then copied once, into what the backend sends from). The backend reads it before run()
+   * returns, copies what it keeps, and never writes to it.
+   */
+  lent?: boolean;
 }
 
 export interface Backend {

@@ -100,6 +100,13 @@ function checkChunksize(value: unknown): number | undefined {
   return validateInteger(value, 'chunksize', 1, 2 ** 31 - 1);
 }
 
+const arrayValues = Array.prototype[Symbol.iterator];
+
+/** An array whose items its iterator gives as they are, so that reading it by index reads the same. */
+function isPlainArray(value: unknown): value is unknown[] {
+  return Array.isArray(value) && value[Symbol.iterator] === arrayValues;
+}
+
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
@@ -319,11 +326,13 @@ export class Pool {
       checkIterable(iterable, star ? 'iterableOfArgTuples' : 'iterable');
       const size = checkChunksize(chunksize);
       // A sync iterable is read now, so the batches are queued before this call returns (as
-      // Python's map_async does); an async one is read first, and still counts as accepted.
-      const items = isIterable(iterable) ? Array.from(iterable) : collect(iterable as AsyncIterable<unknown>);
+      // Python's map_async does); an async one is read first, and still counts as accepted. An
+      // array the backend splits is lent to it, which reads it at once (Batch.lent).
+      const lent = !star && size === undefined && this.#backend.splits === true && isPlainArray(iterable);
+      const items = lent ? iterable : isIterable(iterable) ? Array.from(iterable) : collect(iterable as AsyncIterable<unknown>);
       return this.#track(
         this.#abortable(signal, (op) => {
-          const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star, op);
+          const run = (list: unknown[]) => this.#mapBatches(spec, list, size, star, op, lent);
           // While an async iterable is still being read, terminate() must not leave this waiting.
           return Array.isArray(items) ? run(items) : Promise.race([items, this.#terminated]).then(run);
         }),
@@ -339,11 +348,12 @@ export class Pool {
     chunksize: number | undefined,
     star: boolean,
     op?: object,
+    lent = false,
   ): Promise<unknown[]> {
     if (items.length === 0) return Promise.resolve([]);
     if (star) items.forEach((args, i) => checkArgsTuple(args, i));
     // No chunksize: a backend that can sizes the chunks itself from the task's measured cost.
-    if (chunksize === undefined && this.#backend.splits) return this.#run(spec, { items, star, op, split: true });
+    if (chunksize === undefined && this.#backend.splits) return this.#run(spec, { items, star, op, split: true, lent });
     // Otherwise Python's default: about four chunks per worker.
     const size = chunksize ?? Math.ceil(items.length / (this.processes * 4));
     const results = new Array<unknown>(items.length);

@@ -171,12 +171,14 @@ async function callAll(
 }
 
 /**
- * The calls of a list of numbers (numbers.ts). While the results are numbers too they go straight
- * into a Float64Array, which crosses back as it is: no array grown call by call, no second pass
- * to pack it. The first other result turns the rest into a plain list.
+ * The calls of a list of numbers (numbers.ts). While the results are numbers too they are written
+ * over the arguments, and the list crosses back as it is: no array grown call by call, no second
+ * pass to pack it. The first other result turns the rest into a plain list.
  */
 async function callNumbers(fn: (...args: unknown[]) => unknown, items: Float64Array): Promise<ArrayLike<unknown>> {
-  const out = new Float64Array(items.length);
+  // Over the arguments, each read before its result is written: this job owns its list (a copy,
+  // or its own slice of a map's shared buffer, which the pool reads the results from).
+  const out = items;
   for (let i = 0; i < items.length; i++) {
     const value = fn(items[i]);
     if (typeof value !== 'number') {
@@ -240,8 +242,9 @@ function encodeResults(results: JobResults, transfer: unknown[]): JobResults {
   const plain = all.map((value, i) => {
     if (failed.has(i) || single) return value;
     const packed = value instanceof Float64Array ? value : packNumbers(value as unknown[]);
-    // A numbers-only result's buffer moves to the parent rather than being copied.
-    if (packed) transfer.push(packed.buffer);
+    // A numbers-only result's buffer moves to the parent rather than being copied (shared memory
+    // is not moved: it is the parent's already).
+    if (packed && !(packed.buffer instanceof SharedArrayBuffer)) transfer.push(packed.buffer);
     return packed ?? value;
   });
   const encoded = plain.map((value, i) => {

@@ -26,7 +26,7 @@ import { packNumbers, unpackNumbers } from '../../worker/numbers.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
 import { type Backend, type BackendOptions, type Batch, kReject, kResolve, type Sink } from '../backend.js';
 import { CostTable, JobQueue, type PendingJob, type Shape, taskIdOf } from './dispatch.js';
-import { SplitSource } from './split.js';
+import { SpareNumbers, SplitSource } from './split.js';
 
 const NO_TRANSFER: TransferListItem[] = [];
 
@@ -71,6 +71,8 @@ export class WorkerBackend implements Backend {
   readonly #queue = new JobQueue();
   /** Divisible maps with calls not yet handed out, oldest first. */
   #sources: SplitSource[] = [];
+  /** Threads only: shared memory does not reach a child process. */
+  readonly #spare: SpareNumbers | undefined;
   readonly #costs = new CostTable();
   #dispatchQueued = false;
   #state: 'running' | 'draining' | 'terminated' = 'running';
@@ -82,6 +84,7 @@ export class WorkerBackend implements Backend {
   constructor(kind: WorkerKind, options: WorkerBackendOptions) {
     this.kind = kind;
     this.#options = options;
+    this.#spare = kind === 'thread' ? new SpareNumbers() : undefined;
     // Start every worker now, as Python does, so the first map does not pay the start-up.
     for (let i = 0; i < options.processes; i++) this.#spawn();
   }
@@ -102,7 +105,7 @@ export class WorkerBackend implements Backend {
     const sid = taskIdOf(spec);
     const forProcess = this.kind === 'process';
     if (batch.split) {
-      this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, batch.items, batch.star, forProcess, sink, batch.op));
+      this.#sources.push(new SplitSource(++this.#nextJobId, sid, spec, batch, forProcess, sink, this.#spare));
     } else {
       const transfer: TransferListItem[] = [];
       const single = batch.single === true;
@@ -240,12 +243,15 @@ export class WorkerBackend implements Backend {
   /**
    * Up to `room` queued jobs of one task and calling convention. A message never mixes tasks, so
    * a crash inside a batch can only fail jobs of the task that was running, never another map's.
+   * A slice of a divisible map (back in the queue after a crash) goes alone, as when it was cut:
+   * its worker may write its results over its calls (split.ts), so it must never run again once
+   * started, as a batch-mate's cancel() would have it (the batch that was running is requeued).
    */
   #takeBatch(room: number): PendingJob[] {
     const first = this.#queue.at(0)!;
     let n = 1;
     const alike = (next: PendingJob | undefined) =>
-      next?.sid === first.sid && next.star === first.star && next.single === first.single;
+      next?.sid === first.sid && next.star === first.star && next.single === first.single && !first.packed && !next.packed;
     while (n < room && alike(this.#queue.at(n))) n++;
     return this.#queue.take(n);
   }
@@ -476,6 +482,7 @@ export class WorkerBackend implements Backend {
   async drain(): Promise<void> {
     if (this.#state === 'running') this.#state = 'draining';
     if (this.#busy()) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    this.#spare?.clear();
     const slots = [...this.#slots];
     for (const slot of slots) {
       slot.retiring = true;
@@ -486,6 +493,7 @@ export class WorkerBackend implements Backend {
 
   async terminate(): Promise<void> {
     this.#state = 'terminated';
+    this.#spare?.clear();
     const error = new PoolTerminatedError();
     for (const p of this.#queue.remove()) p.sink[kReject](error);
     this.#abandonSources(error);
