@@ -37,7 +37,7 @@ const INFLIGHT = 100;
 const ROUND_TIMEOUT_MS = 600_000;
 
 export const SOCKET_ROW = 'process worker, bare socket round trips (no manager)';
-export const LINK_ROW = 'process worker, sequential, shared-memory link (opt-in)';
+export const SOCKET_ONLY_ROW = 'process worker, sequential, socket only (NAPI_MULTIPROCESSING_MANAGER_LINK=0)';
 const TASKS = pathToFileURL(join(packageRoot, 'benchmark', 'tasks', 'managers.mjs'));
 const loop = task<(d: unknown, n: number, inflight?: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'setGetLoop');
 const roundTrips = task<(path: string, n: number) => Promise<{ ms: number; checksum: number }>>(TASKS, 'socketRoundTrips');
@@ -63,8 +63,8 @@ interface Env {
   manager: InstanceType<typeof Manager>;
   threads: Pool;
   processes: Pool;
-  /** A process worker that asks for a shared-memory link. */
-  linked: Pool;
+  /** A process worker kept on its socket (no shared-memory link). */
+  socketOnly: Pool;
   /** The echo server of the transport-alone row. */
   echoPath: string;
 }
@@ -100,10 +100,10 @@ async function inWorker(env: Env, pool: Pool, n: number, inflight: number): Prom
   return pool.apply(loop, [d, n, inflight]);
 }
 
-/** A process pool whose worker was started with the link's opt-in (and has used it once). */
-async function linkedPool(manager: InstanceType<typeof Manager>): Promise<Pool> {
+/** A process pool whose worker was started with links turned off (and has called once). */
+async function socketOnlyPool(manager: InstanceType<typeof Manager>): Promise<Pool> {
   const previous = process.env[LINK_ENV];
-  process.env[LINK_ENV] = '1';
+  process.env[LINK_ENV] = '0';
   const pool = new Pool({ processes: 1, backend: 'process' });
   try {
     await pool.apply(loop, [await manager.dict(), 1, 1]);
@@ -126,7 +126,7 @@ function cases(env: Env, quick: boolean, withPython: boolean): Case[] {
     { name: 'main thread (the manager serves it directly)', kind: 'ours', n: main, run: (n) => mainThread(env.manager, n) },
     { name: 'thread worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.threads, n, 1) },
     { name: 'process worker, sequential', kind: 'ours', n: worker, run: (n) => inWorker(env, env.processes, n, 1) },
-    { name: LINK_ROW, kind: 'ours', n: worker, run: (n) => inWorker(env, env.linked, n, 1) },
+    { name: SOCKET_ONLY_ROW, kind: 'ours', n: worker, run: (n) => inWorker(env, env.socketOnly, n, 1) },
     {
       name: `process worker, ${INFLIGHT} calls in flight`,
       kind: 'ours',
@@ -153,10 +153,10 @@ export async function runManagers(ctx: SuiteContext): Promise<BenchRecord[]> {
   await using manager = new Manager();
   await using threads = new Pool({ processes: 1, backend: 'thread' });
   await using processes = new Pool({ processes: 1, backend: 'process' });
-  await using linked = await linkedPool(manager);
+  await using socketOnly = await socketOnlyPool(manager);
   await using echo = await echoServer();
   progress.step();
-  const list = cases({ manager, threads, processes, linked, echoPath: echo.path }, options.quick, withPython);
+  const list = cases({ manager, threads, processes, socketOnly, echoPath: echo.path }, options.quick, withPython);
   const samples = list.map(() => [] as number[]);
   const failures = new Map<number, string>();
   for (let round = 0; round <= options.runs; round++) {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { XMLValidator } from 'fast-xml-parser';
 
-import { LINK_ROW, managersIterations, PYTHON_ROW, SOCKET_ROW } from '../../benchmark/managers.js';
+import { SOCKET_ONLY_ROW, managersIterations, PYTHON_ROW, SOCKET_ROW } from '../../benchmark/managers.js';
 import type { BenchDocument } from '../../benchmark/report.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +22,7 @@ const CASES = [
   'main thread (the manager serves it directly)',
   'thread worker, sequential',
   'process worker, sequential',
-  LINK_ROW,
+  SOCKET_ONLY_ROW,
   'process worker, 100 calls in flight',
   SOCKET_ROW,
 ];

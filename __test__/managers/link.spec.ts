@@ -13,8 +13,9 @@ import type * as Tasks from '../fixtures/manager-tasks.js';
 import { CALL, CREATE, RawClient } from '../helpers/raw-manager-client.js';
 import { within } from '../helpers/pool.js';
 
-// Links are asked for by clients that opt in (workers inherit this at their start).
-process.env[LINK_ENV] = '1';
+// Links are the default: a stray NAPI_MULTIPROCESSING_MANAGER_LINK=0 in the environment would turn
+// them off for this file's workers (which inherit it at their start).
+delete process.env[LINK_ENV];
 
 const tasks = new URL('../fixtures/manager-tasks.ts', import.meta.url);
 const t_ = <K extends keyof typeof Tasks>(name: K) => task<(typeof Tasks)[K]>(tasks, name);
@@ -47,8 +48,8 @@ test.serial('a process worker: 100 calls in flight through the link all complete
   t.true(linkFrames.ringIn - before >= 2 * n, `${linkFrames.ringIn - before} frames by the ring`);
 });
 
-test.serial('without the opt-in, a process worker stays on its socket', async (t) => {
-  delete process.env[LINK_ENV];
+test.serial('with NAPI_MULTIPROCESSING_MANAGER_LINK=0, a process worker stays on its socket', async (t) => {
+  process.env[LINK_ENV] = '0';
   try {
     await using manager = new Manager();
     await using pool = new Pool({ processes: 1, backend: 'process' });
@@ -57,7 +58,7 @@ test.serial('without the opt-in, a process worker stays on its socket', async (t
     t.is(await within(t, 120_000, pool.apply(t_('sequentialSetGet'), [d, 200])), (200 * 199) / 2);
     t.is(linkFrames.ringIn, before);
   } finally {
-    process.env[LINK_ENV] = '1';
+    delete process.env[LINK_ENV];
   }
 });
 

@@ -57,8 +57,10 @@ export function isPoke(data: Buffer, start: number, end: number): boolean {
 }
 
 /**
- * Set to 1 for a client to ask its manager for a link. Off by default: whether a link beats the
- * socket depends on free cores (benchmark/managers.md), and on a loaded machine it does not.
+ * Set to 0 to keep a client on its socket. Links are the default for local clients: with free
+ * cores a sequential call over one costs no wake-up (10x the socket's rate on this project's
+ * 2-core machine), and on a loaded machine it falls back to futex wake-ups, which cost what the
+ * socket's do (benchmark/managers.md).
  */
 export const LINK_ENV = 'NAPI_MULTIPROCESSING_MANAGER_LINK';
 
@@ -69,7 +71,7 @@ export function linksAvailable(): boolean {
 
 /** Whether a client of this thread asks for links. */
 export function linksWanted(): boolean {
-  return process.env[LINK_ENV] === '1' && linksAvailable();
+  return process.env[LINK_ENV] !== '0' && linksAvailable();
 }
 
 /** A new segment for a link (server side), to be sent with `wire`. */
