@@ -73,27 +73,42 @@ export class RingServer {
 
   #serve(): void {
     const until = performance.now() + TURN_MS;
+    // The sessions that sent something in this turn: usually one sequential client, however many
+    // others are linked and idle (an idle pool worker, the thread worker beside a process one).
+    let talking = 0;
+    let talker: LinkedSession | undefined;
     for (;;) {
       let served = 0;
-      for (const session of this.#sessions) served += this.#take(session, BATCH);
+      for (const session of this.#sessions) {
+        const n = this.#take(session, BATCH);
+        if (n > 0 && session !== talker) (talker = session), talking++;
+        served += n;
+      }
       if (performance.now() > until) {
         setImmediate(this.wake);
         return;
       }
-      if (served > 0 || this.#await()) continue;
+      if (served > 0 || this.#await(talking <= 1 ? (talker ?? this.#lone()) : undefined)) continue;
       let asleep = true;
       for (const session of this.#sessions) if (!session.paused && !session.link!.sleep()) asleep = false;
       if (asleep) return;
     }
   }
 
-  /** Spins for any client's next frame; with a single client, may then block on its futex. */
-  #await(): boolean {
-    if (this.#sessions.size !== 1) return this.#spin.until(this.#anyReady);
-    const session = this.#sessions.values().next().value!;
+  #lone(): LinkedSession | undefined {
+    return this.#sessions.size === 1 ? this.#sessions.values().next().value : undefined;
+  }
+
+  /**
+   * Waits for the next frame: for the one client that is talking, as that client's link waits
+   * (spin if it was awake, then block on its ring's futex; the others, if any, are served once
+   * that wait ends, within BLOCK_MAX_MS, or poke); with several talking, spins for any of them.
+   */
+  #await(talker: LinkedSession | undefined): boolean {
+    if (talker === undefined || !this.#sessions.has(talker)) return this.#spin.until(this.#anyReady);
     return (
-      !session.paused &&
-      session.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
+      !talker.paused &&
+      talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
     );
   }
 
