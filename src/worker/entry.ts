@@ -5,8 +5,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 
 import type { TaskSpec } from '../task.js';
-import { serveParent } from '../shm/handover.js';
-import { allDelivered } from '../shm/outbox.js';
+import { allDelivered, serveParent } from '../shm/handover-child.js';
 import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
