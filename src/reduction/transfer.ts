@@ -51,11 +51,6 @@ export function registerShareable(type: string, revive: (state: unknown) => unkn
   revivers.set(type, revive);
 }
 
-/** The types registered so far, sorted: lets a test hold the worker's registry to the package's. */
-export function shareableTypes(): string[] {
-  return [...revivers.keys()].sort();
-}
-
 export function isShareable(value: unknown): value is Shareable {
   return typeof value === 'object' && value !== null && typeof (value as Partial<Shareable>)[kShare] === 'function';
 }
