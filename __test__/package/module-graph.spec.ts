@@ -36,15 +36,3 @@ test('importing task() and its types does not load the native addon; importing `
   if (fromApi.available) t.true(fromApi.loaded.some((path) => path.endsWith('binding.cjs')));
   else t.deepEqual(fromApi.loaded, []);
 });
-
-test("a worker's registry of shareable types is every type the public entry registers", async (t) => {
-  const listTypes = (entry: string) => `
-    await import(${JSON.stringify(entry)});
-    const { shareableTypes } = await import('./src/reduction/transfer.ts');
-    console.log(JSON.stringify(shareableTypes()));
-  `;
-  const fromRegistry = (await inFreshNode(listTypes('./src/reduction/registry.ts'))) as string[];
-  const fromIndex = (await inFreshNode(listTypes('./index.ts'))) as string[];
-  t.deepEqual(fromRegistry, fromIndex);
-  t.true(fromIndex.includes('Lock') && fromIndex.includes('Queue') && fromIndex.includes('Connection'));
-});

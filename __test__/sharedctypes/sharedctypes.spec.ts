@@ -3,7 +3,8 @@ import { inspect } from 'node:util';
 import test from 'ava';
 
 import { Lock, RawArray, RawValue, RLock, SharedArray, Value, type Typecode } from '../../index.js';
-import { decode, encode, refuseForProcess } from '../../src/reduction/transfer.js';
+import { decode, encode } from '../../src/reduction/transfer.js';
+import { refuseForProcess } from '../../src/shm/memory.js';
 
 const cases: [Typecode, number | bigint, number | bigint, unknown][] = [
   // typecode, a value that fits, the first value beyond the range, the typed array class

@@ -9,7 +9,8 @@ import { ProcessError } from '../errors.js';
 import { ChildHandover } from '../shm/handover.js';
 import { localSpec } from '../backends/async/backend.js';
 import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from '../task.js';
-import { encode, refuseForProcess } from '../reduction/transfer.js';
+import { encode } from '../reduction/transfer.js';
+import { processRefusal } from '../shm/memory.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../worker/spawn.js';
 import { invalidType, invalidValue, validateOptions, validateTimeout, type OptionNames } from '../validate.js';
 import { after } from '../shm/waiting.js';
@@ -111,7 +112,7 @@ export class Process<T extends TaskLike = TaskLike> {
     refuseWhileImporting(`Process ${this.name}`);
     const { spec, self } = this.#work();
     const transfer: import('node:worker_threads').TransferListItem[] = [];
-    const refuse = this.backend === 'process' ? refuseForProcess : undefined;
+    const refuse = this.backend === 'process' ? processRefusal : undefined;
     const args = encode(this.#args, transfer, refuse) as unknown[];
     const encodedSelf = self === undefined ? undefined : encode(self, transfer, refuse);
     const handle = spawnWorker(this.backend);

@@ -14,8 +14,6 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 
-import { processShared, whyNotProcessShared } from '../shm/memory.js';
-
 /** Implemented by every class that can cross to a thread worker as the same shared object. */
 export const kShare: unique symbol = Symbol.for('napi-multiprocessing.share') as never;
 
@@ -51,11 +49,6 @@ const revivers = new Map<string, (state: unknown) => unknown>();
 /** Registers how to rebuild a shareable of `type` from its state (each module does this at load). */
 export function registerShareable(type: string, revive: (state: unknown) => unknown): void {
   revivers.set(type, revive);
-}
-
-/** The types registered so far, sorted: lets a test hold the worker's registry to the package's. */
-export function shareableTypes(): string[] {
-  return [...revivers.keys()].sort();
 }
 
 export function isShareable(value: unknown): value is Shareable {
@@ -145,9 +138,7 @@ function pack(
     if (copies.has(item)) return copies.get(item);
     if (isShareable(item)) {
       const description = item[kShare]();
-      // A process of this machine maps the memory itself when the native core shares it.
-      const mapped = processShared && refuse === refuseForProcess;
-      if (refuse && !description.crossesProcesses && !mapped) throw refuse(description.type);
+      if (refuse && !description.crossesProcesses) throw refuse(description.type);
       if (description.transfer) transfer.push(...description.transfer);
       const placeholder = {};
       table.push([placeholder, description.type, description.state]);
@@ -178,7 +169,7 @@ function pack(
 /**
  * Prepares a value to cross to a worker (task arguments, results): shareables become placeholders
  * listed in a side table (see `Packed`). `transfer` collects MessagePorts to pass as transferables.
- * `refuse` (set by the process backend) turns a shareable into an error. Without shareables (the
+ * `refuse` (`processRefusal` for a process worker, see memory.ts) turns a shareable into an error. Without shareables (the
  * common case) the value itself goes, uncopied.
  */
 export function encode(value: unknown, transfer: TransferListItem[], refuse?: (what: string) => Error): unknown {
@@ -239,19 +230,4 @@ export function decode(packed: unknown): unknown {
     revived.set(placeholder, revive(state));
   }
   return unpack(v, revived);
-}
-
-/**
- * The error a process worker gives for a shared object when its memory cannot be shared with
- * another process (without the native addon, or off Linux: see memory.ts).
- */
-export function refuseForProcess(type: string): TypeError {
-  // "An Event", "An RLock" (said "ar-lock"), but "A RawValue", "A Queue".
-  const article = /^[AEIOU]|^[FHLMNRSX][A-Z]/.test(type) ? 'An' : 'A';
-  const error = new TypeError(
-    `${article} ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process, ` +
-      `because ${whyNotProcessShared()}. Use backend 'thread' (the default) to share it, or send plain values.`,
-  ) as TypeError & { code: string };
-  error.code = 'ERR_INVALID_ARG_TYPE';
-  return error;
 }

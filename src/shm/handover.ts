@@ -16,7 +16,8 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 
-import { handOverAll, outboxOf, type HandedOver } from './outbox.js';
+import { registerChildren, type HandoverMessage as Message } from './handover-child.js';
+import { outboxOf, type HandedOver } from './outbox.js';
 import { Ring } from './ring.js';
 import { keepsUndelivered, onArrivals } from './waiting.js';
 
@@ -26,12 +27,10 @@ export interface HandoverLink {
   signal: Int32Array;
 }
 
-type Message = { t: 'request' } | { t: 'handed'; outboxes: HandedOver[]; reply: boolean };
-
 /** How long a stop waits for an idle worker to answer a request before terminating it anyway. */
 const REQUEST_GRACE_MS = 5_000;
 
-// --- parent side ------------------------------------------------------------------------------
+// --- parent side (the child's is in handover-child.ts) --------------------------------------
 
 /** Bumped by children after they handed something over, so that looking costs one load. */
 let signal: Int32Array | null = null;
@@ -44,6 +43,10 @@ function adoptArrivedNow(): void {
   for (const child of children) child.receive();
 }
 onArrivals(adoptArrivedNow);
+// A worker that starts threads of its own passes what they handed over on up when it ends.
+registerChildren(() => {
+  for (const child of children) child.receive();
+});
 
 /** Blocking waits of this thread keep looking while a child may still hand over (waiting.ts). */
 const watcher = {
@@ -124,38 +127,4 @@ export class ChildHandover {
     this.#port.close();
     this.#answer();
   }
-}
-
-// --- child side -------------------------------------------------------------------------------
-
-let parent: HandoverLink | null = null;
-
-/** In a worker started with a link: hands everything undelivered over on request and at exit. */
-export function serveParent(link: HandoverLink): void {
-  if (parent !== null) return;
-  parent = link;
-  link.port.on('message', (message: Message) => {
-    if (message.t === 'request') handToParent(true);
-  });
-  link.port.unref();
-  process.on('exit', () => {
-    try {
-      handToParent(false);
-    } catch {
-      // The parent is gone (its end of the channel with it): nobody is left to deliver to.
-    }
-  });
-}
-
-function handToParent(reply: boolean): void {
-  const link = parent!;
-  // What this thread's own children left goes on up too.
-  for (const child of children) child.receive();
-  const outboxes = handOverAll();
-  if (outboxes.length === 0 && !reply) return;
-  link.port.postMessage(
-    { t: 'handed', outboxes, reply } satisfies Message,
-    outboxes.map((h) => h.bytes),
-  );
-  Atomics.add(link.signal, 0, 1);
 }

@@ -66,6 +66,29 @@ export function whyNotProcessShared(): string {
   return 'the system refused to create a shared memory segment (memfd_create)';
 }
 
+/**
+ * The error a process worker gives for a shared object when its memory cannot be shared with
+ * another process (without the native addon, or off Linux).
+ */
+export function refuseForProcess(type: string): TypeError {
+  // "An Event", "An RLock" (said "ar-lock"), but "A RawValue", "A Queue".
+  const article = /^[AEIOU]|^[FHLMNRSX][A-Z]/.test(type) ? 'An' : 'A';
+  const error = new TypeError(
+    `${article} ${type} cannot be sent to a 'process' worker: it lives in memory shared between threads of one process, ` +
+      `because ${whyNotProcessShared()}. Use backend 'thread' (the default) to share it, or send plain values.`,
+  ) as TypeError & { code: string };
+  error.code = 'ERR_INVALID_ARG_TYPE';
+  return error;
+}
+
+/**
+ * What `encode` is given for a process worker: nothing to refuse where a process of this machine
+ * maps the memory itself (the native core shares it), else `refuseForProcess`. Decided here rather
+ * than in transfer.ts, so that a worker can encode and decode without loading this module (and the
+ * addon it probes).
+ */
+export const processRefusal: ((type: string) => TypeError) | undefined = processShared ? undefined : refuseForProcess;
+
 const SLAB = 64 * 1024;
 /** Larger objects get a segment of their own (a queue's 64 KiB ring, big arrays). */
 const OWN_SEGMENT = SLAB / 4;

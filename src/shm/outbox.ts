@@ -9,6 +9,7 @@
  */
 import { CAPACITY, NF_SEQ, NF_WAITERS, W_LOCK, type Ring, type RingState } from './ring.js';
 import { keepsUndelivered, runAsync, runSync, wake, type Waiting } from './waiting.js';
+import { registerOutboxes } from './handover-child.js';
 
 /** This thread's outbox for `ring`, made on first use. */
 export function outboxOf(ring: Ring): Outbox {
@@ -49,6 +50,8 @@ export function handOverAll(): HandedOver[] {
 export async function allDelivered(): Promise<void> {
   while (holding.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
 }
+
+registerOutboxes({ handOverAll, allDelivered });
 
 function noop(): void {}
 

@@ -20,6 +20,7 @@ import { threadId } from 'node:worker_threads';
 
 import { binding } from '../native/binding.js';
 import { isProcessShared } from './memory.js';
+import { countSharedObject } from './made.js';
 
 export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
 
@@ -288,16 +289,9 @@ export function newSharedId(): string {
   return `${process.pid}.${threadId}.${++ids.next}`;
 }
 
-let remembered = 0;
-
-/** How many shared objects this thread has made or revived so far (they hold shared memory). */
-export function sharedObjectsMade(): number {
-  return remembered;
-}
-
 /** Records `object` as this thread's instance of shared object `id`. */
 export function remember<T extends object>(id: string, object: T): T {
-  remembered++;
+  countSharedObject();
   live.set(id, new WeakRef(object));
   registry.register(object, id);
   return object;

@@ -5,8 +5,7 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 
 import type { TaskSpec } from '../task.js';
-import { serveParent } from '../shm/handover.js';
-import { allDelivered } from '../shm/outbox.js';
+import { allDelivered, serveParent } from '../shm/handover-child.js';
 import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
@@ -91,7 +90,7 @@ async function resolveSpec(spec: TaskSpec): Promise<(...args: unknown[]) => unkn
   switch (spec.kind) {
     case 'kernel':
       // Loaded on first use: a worker that runs only JavaScript never loads the addon.
-      return (await import('../native/api.js')).native[spec.name] as (...args: unknown[]) => unknown;
+      return (await loadPackage()).native[spec.name] as (...args: unknown[]) => unknown;
     case 'inline':
       return compileInline(spec.source, spec.name);
     case 'module': {
@@ -120,21 +119,23 @@ function fnFor(sid: number): Promise<(...args: unknown[]) => unknown> {
   return fn;
 }
 
-let sharedTypes: Promise<unknown> | undefined;
+let pkg: Promise<typeof import('../../index.js')> | undefined;
 
 /**
- * The classes of every shareable type (Lock, Queue, Connection...), to revive what a task receives
- * whatever its module imports. Loaded the first time a shared object arrives: most workers never
- * see one, and start faster and smaller without them.
+ * The public entry: the native kernels, and the classes of every shareable type (Lock, Queue,
+ * Connection...) to revive what a task receives whatever its module imports. Loaded the first
+ * time a kernel runs or a shared object arrives: most workers never see one, and start faster and
+ * smaller without them. The entry rather than modules of their own: in the bundle, everything this
+ * file imports up front then sits in one chunk shared with the entry, one file to load per worker.
  */
-function loadSharedTypes(): Promise<unknown> {
-  sharedTypes ??= import('../reduction/registry.js');
-  return sharedTypes;
+function loadPackage(): Promise<typeof import('../../index.js')> {
+  pkg ??= import('../../index.js');
+  return pkg;
 }
 
 /** `decode`, once the classes of the shared objects in `packed` (if any) are loaded. */
 async function decodeShared(packed: unknown): Promise<unknown> {
-  if (hasShared(packed)) await loadSharedTypes();
+  if (hasShared(packed)) await loadPackage();
   return decode(packed);
 }
 

@@ -7,10 +7,7 @@
  * for as long as its workers live. So a worker that made or revived shared objects during its
  * tasks runs one full collection once it has been idle for a moment.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
-
-import { sharedObjectsMade } from '../shm/waiting.js';
+import { sharedObjectsMade } from '../shm/made.js';
 
 const IDLE_COLLECT_MS = 1_000;
 
@@ -44,6 +41,9 @@ function collect(): void {
 function exposedGc(): () => void {
   const global = (globalThis as { gc?: unknown }).gc;
   if (typeof global === 'function') return global as () => void;
+  // Loaded here, not at the top: a worker that never needs a collection never loads them.
+  const v8 = process.getBuiltinModule('node:v8');
+  const vm = process.getBuiltinModule('node:vm');
   v8.setFlagsFromString('--expose-gc');
   try {
     return vm.runInNewContext('gc') as () => void;

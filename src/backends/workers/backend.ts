@@ -20,7 +20,8 @@ import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
 import { ChildHandover } from '../../shm/handover.js';
 import { describeTask, type TaskSpec } from '../../task.js';
-import { decode, encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
+import { decode, encode, hasShared } from '../../reduction/transfer.js';
+import { processRefusal } from '../../shm/memory.js';
 import { deserializeError, type FromWorker, type JobResults, type SerializedError } from '../../worker/protocol.js';
 import { packNumbers, unpackNumbers } from '../../worker/numbers.js';
 import { spawnWorker, type WorkerHandle, type WorkerKind } from '../../worker/spawn.js';
@@ -112,7 +113,7 @@ export class WorkerBackend implements Backend {
       const calls = single ? batch.items[0] : (!batch.star && packNumbers(batch.items)) || batch.items;
       let items: unknown;
       try {
-        items = encode(calls, transfer, forProcess ? refuseForProcess : undefined);
+        items = encode(calls, transfer, forProcess ? processRefusal : undefined);
       } catch (error) {
         return sink[kReject](error);
       }
@@ -184,7 +185,7 @@ export class WorkerBackend implements Backend {
           name: slot.name,
           role: 'pool',
           initializer: this.#options.initializer,
-          initargs: encode(this.#options.initargs, [], this.kind === 'process' ? refuseForProcess : undefined) as unknown[],
+          initargs: encode(this.#options.initargs, [], this.kind === 'process' ? processRefusal : undefined) as unknown[],
           handover: handover?.link,
         },
         handover ? [handover.link.port] : undefined,

@@ -5,7 +5,8 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 
-import { encode, hasShared, refuseForProcess } from '../../reduction/transfer.js';
+import { encode, hasShared } from '../../reduction/transfer.js';
+import { processRefusal } from '../../shm/memory.js';
 import type { TaskSpec } from '../../task.js';
 import { packInto, packNumbers, unpackInto } from '../../worker/numbers.js';
 import { type Batch, kReject, kResolve, type Sink } from '../backend.js';
@@ -124,7 +125,7 @@ export class SplitSource {
         items = numbers;
       } else {
         const slice = this.#list!.slice(start, end);
-        items = encode(slice, transfer, this.forProcess ? refuseForProcess : undefined);
+        items = encode(slice, transfer, this.forProcess ? processRefusal : undefined);
         shared = hasShared(items);
         if (!shared) items = slice;
       }

@@ -1,0 +1,42 @@
+import test from 'ava';
+
+import { Lock, native, Pool, task } from '../../index.js';
+import { backends, within } from '../helpers/pool.js';
+
+const fixtureUrl = new URL('../fixtures/worker-loads.mjs', import.meta.url);
+interface Loaded {
+  addon: boolean;
+  sharedMemory: boolean;
+  builtins: string[];
+}
+const loaded = task<() => Loaded>(fixtureUrl, 'loaded');
+const loadedAfterLocking = task<(lock: Lock) => Loaded>(fixtureUrl, 'loadedAfterLocking');
+
+// What a worker loads before its first plain task is paid by every pool start, in time and memory:
+// the addon, the shared-memory layer and node:v8/vm come on first use only.
+for (const backend of backends) {
+  test(`a ${backend} worker runs a plain task without loading the addon, shared memory, node:v8 or node:vm`, async (t) => {
+    const pool = new Pool({ processes: 1, backend });
+    // A child process's IPC channel ('advanced' serialization) is node:v8's serializer: Node loads it.
+    const builtins = backend === 'process' ? ['NativeModule v8'] : [];
+    try {
+      t.deepEqual(await within(t, 30_000, pool.apply(loaded)), { addon: false, sharedMemory: false, builtins });
+    } finally {
+      await pool.terminate();
+    }
+  });
+}
+
+test('a thread worker loads the addon for a native kernel and shared memory for a Lock, on first use', async (t) => {
+  const pool = new Pool({ processes: 1 });
+  try {
+    if (native.available) {
+      t.is(await within(t, 30_000, pool.apply(native.sumPrimes, [100_000])), 454396537);
+      t.true((await within(t, 30_000, pool.apply(loaded))).addon);
+    }
+    const after = await within(t, 30_000, pool.apply(loadedAfterLocking, [new Lock()]));
+    t.true(after.sharedMemory);
+  } finally {
+    await pool.terminate();
+  }
+});
