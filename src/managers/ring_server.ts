@@ -107,8 +107,7 @@ export class RingServer {
   #await(talker: LinkedSession | undefined): boolean {
     if (talker === undefined || !this.#sessions.has(talker)) return this.#spin.until(this.#anyReady);
     return (
-      !talker.paused &&
-      talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
+      !talker.paused && talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
     );
   }
 
