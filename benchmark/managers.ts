@@ -10,13 +10,12 @@
  * The bar (issue 12): process worker, sequential >= 1.5x CPython; main thread >= 10x; 100 calls
  * in flight from a process worker >= 10x CPython's sequential loop.
  *
- * One more row shows the floor under the sequential rows: the same process worker doing the same
- * number of round trips with a bare echo server over a Unix socket, no manager protocol at all. A
- * sequential call cannot beat it (each call is one such round trip, and both event loops' wake-ups
- * and system calls are most of its cost): see benchmark/managers.md for what was measured.
+ * One more row shows the floor under calls over a socket: the same process worker doing the same
+ * number of round trips with a bare echo server over a Unix socket, no manager protocol at all
+ * (both event loops' wake-ups and system calls are most of its cost): see benchmark/managers.md.
  *
- * And one shows the shared-memory link (src/managers/link.ts), which a process worker uses only
- * when it opts in (NAPI_MULTIPROCESSING_MANAGER_LINK=1): its own pool's worker has it set.
+ * Workers reach the manager over the shared-memory link (src/managers/link.ts) by default; one row
+ * keeps a process worker on its socket (NAPI_MULTIPROCESSING_MANAGER_LINK=0, set for its pool).
  */
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
