@@ -20,7 +20,7 @@ const KEY = 'lifetime-key';
 function run(mode: string, env: Record<string, string> = {}) {
   const child = spawn(process.execPath, ['--import=tsx', script, mode], {
     env: { ...process.env, MANAGER_AUTHKEY: KEY, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [env.HOLD === 'stdin' ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
   const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
@@ -82,7 +82,7 @@ async function serveInChild(t: ExecutionContext, mode: string, env: Record<strin
 }
 
 test('a manager ends with the process that started it: its socket is removed, its clients get ERR_MANAGER_CLOSED', async (t) => {
-  const { address, exited } = await serveInChild(t, 'serve', { HOLD_MS: '1500' });
+  const { address, exited, child } = await serveInChild(t, 'serve', { HOLD: 'stdin' });
   t.true(existsSync(address));
   const client = new SyncManager({ address, authkey: KEY });
   await client.connect();
@@ -90,6 +90,7 @@ test('a manager ends with the process that started it: its socket is removed, it
   await d.set('x', 1);
   const q = await client.Queue();
   const pending = q.get();
+  child.stdin!.end('go\n');
   t.is(await within(t, 60_000, exited), 0, 'the process ended by itself: serving does not keep it alive');
   await t.throwsAsync(within(t, 10_000, pending), { code: 'ERR_MANAGER_CLOSED' });
   await t.throwsAsync(within(t, 10_000, d.get('x')), { code: 'ERR_MANAGER_CLOSED' });

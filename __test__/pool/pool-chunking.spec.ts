@@ -51,15 +51,17 @@ for (const backend of backends) {
 
   test(`${backend}: with no chunksize, a map whose calls are cheaper than the last map's is not held to doubling from one call`, async (t) => {
     await using pool = new Pool({ backend, processes: 2 });
-    // The pool learns a dear cost (5 ms a call), then maps the same task at next to no cost: the
+    // The pool learns a dear cost (50 ms a call), then maps the same task at next to no cost: the
     // first jobs, cut from the old cost, hold one call each; once their answers are back the
-    // slices are cut from the new cost, not doubled one round trip at a time from there.
+    // slices are cut from the new cost, not doubled one round trip at a time from there. (50 ms:
+    // on a loaded machine a worker preempted for a few ms during a one-call job must still
+    // measure a cost several times below the old one.)
     await within(
       t,
       60_000,
       pool.starmap(
         fixture('jobMarkAfter'),
-        Array.from({ length: 8 }, (_, i) => [i, 5] as [number, number]),
+        Array.from({ length: 8 }, (_, i) => [i, 50] as [number, number]),
       ),
     );
     const tuples = Array.from({ length: 5000 }, (_, i) => [i, 0] as [number, number]);

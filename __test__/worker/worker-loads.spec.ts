@@ -17,10 +17,12 @@ const loadedAfterLocking = task<(lock: Lock) => Loaded>(fixtureUrl, 'loadedAfter
 for (const backend of backends) {
   test(`a ${backend} worker runs a plain task without loading the addon, shared memory, node:v8 or node:vm`, async (t) => {
     const pool = new Pool({ processes: 1, backend });
-    // A child process's IPC channel ('advanced' serialization) is node:v8's serializer: Node loads it.
-    const builtins = backend === 'process' ? ['NativeModule v8'] : [];
     try {
-      t.deepEqual(await within(t, 30_000, pool.apply(loaded)), { addon: false, sharedMemory: false, builtins });
+      const seen = await within(t, 30_000, pool.apply(loaded));
+      // A child process's IPC channel ('advanced' serialization) is node:v8's serializer, which
+      // Node 20 and 22 load as the module and 24 does not: not ours to count.
+      if (backend === 'process') seen.builtins = seen.builtins.filter((name) => name !== 'NativeModule v8');
+      t.deepEqual(seen, { addon: false, sharedMemory: false, builtins: [] });
     } finally {
       await pool.terminate();
     }
