@@ -6,14 +6,14 @@
  * constructor until each of the 2 workers answered one trivial task, and reports the wall time and
  * the CPU the whole process (every thread) spent in that span. Engines alternate round by round so
  * a change in machine load hits both alike; the medians are what to compare.
- * `NODE=/path/to/node` picks another Node; `THREADS=n` another pool size; `BASE` below.
+ * `STARTUP_NODE=/path/to/node` picks another Node (npx sets NODE); `THREADS=n` another pool size; `BASE` below.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const threads = Number(process.env.THREADS ?? 2);
 const rounds = Number(process.argv[2] ?? 30);
-const node = process.env.NODE ?? process.execPath;
+const node = process.env.STARTUP_NODE ?? process.execPath;
 const tasks = new URL('./tasks/primes.mjs', import.meta.url).href;
 const dist = new URL('../dist/index.js', import.meta.url).href;
 
