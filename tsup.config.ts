@@ -75,5 +75,14 @@ export default defineConfig([
     clean: true,
   },
   { ...library, entry: { index: 'index.ts' }, format: ['cjs'], dts: true, clean: false },
+  // The worker's CommonJS start (see src/worker/start.cts): one require() of the ESM worker beside it.
+  {
+    ...shared,
+    entry: { 'worker-start': 'src/worker/start.cts' },
+    format: ['cjs'],
+    dts: false,
+    clean: false,
+    external: ['./worker.js'],
+  },
   cli,
 ]);

@@ -5,6 +5,7 @@
 import { threadId } from 'node:worker_threads';
 
 import { codedError } from '../errors.js';
+import { requireEsm } from '../worker/require_esm.js';
 
 export interface ProcessInfo {
   /** 'MainProcess', 'PoolWorker-N', or the name given to a Process. */
@@ -35,7 +36,7 @@ export async function importTaskModule(url: string): Promise<Record<string, unkn
   const outer = importing;
   importing = url;
   try {
-    return (await import(url)) as Record<string, unknown>;
+    return requireEsm(url) ?? ((await import(url)) as Record<string, unknown>);
   } finally {
     importing = outer;
   }

@@ -8,6 +8,7 @@ import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
 import { workerExecArgv, workerNodeOptions } from './exec_argv.js';
+import { canRequireEsm } from './require_esm.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export type WorkerKind = 'thread' | 'process';
@@ -43,6 +44,11 @@ const fromSource = import.meta.url.endsWith('.ts');
 
 /** The worker program: the TS source next to this file, or `worker.js` next to the bundle. */
 const entryUrl = fromSource ? new URL('./entry.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+
+/** The file a worker with these flags starts from: the built worker through its CommonJS start where it can. */
+function startUrl(execArgv: readonly string[]): URL {
+  return !fromSource && canRequireEsm(execArgv) ? new URL('./worker-start.cjs', import.meta.url) : entryUrl;
+}
 
 function parentUsesTsx(): boolean {
   return process.execArgv.some((arg) => arg.includes('tsx'));
@@ -104,8 +110,9 @@ function newThread(options: SpawnOptions): Worker {
     // The built entry loads as a file, straight away, with no eval'd bootstrap to compile and run
     // first. Its flags are listed: inherited, a parent's --input-type would refuse a file.
     try {
-      return new Worker(entryUrl, {
-        execArgv: workerExecArgv('thread', process.execArgv),
+      const execArgv = workerExecArgv('thread', process.execArgv);
+      return new Worker(startUrl(execArgv), {
+        execArgv,
         resourceLimits: options.resourceLimits,
       });
     } catch (error) {
@@ -193,7 +200,7 @@ function spawnProcess(options: SpawnOptions): WorkerHandle {
   const heap = options.resourceLimits?.maxOldGenerationSizeMb;
   // The parent's flags that apply to a child (tsx among them, so TS task modules load there too).
   const execArgv = workerExecArgv('process', process.execArgv);
-  const child: ChildProcess = fork(fileURLToPath(entryUrl), [], {
+  const child: ChildProcess = fork(fileURLToPath(startUrl(execArgv)), [], {
     serialization: 'advanced',
     execArgv: heap ? [...execArgv, `--max-old-space-size=${heap}`] : execArgv,
     env: { ...process.env, NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS), NAPI_MULTIPROCESSING_CHILD: '1' },

@@ -1,0 +1,47 @@
+/**
+ * Loading ES modules with require() in a worker, where that is safe.
+ *
+ * A worker whose entry is CommonJS and that loads its ES modules through require() never starts
+ * Node's asynchronous ES module loader (its fs/promises, readline… and the async resolve/load
+ * pipeline): some 4 ms of a new worker's start-up on Node 20, most of what separated our pool's
+ * start-up from piscina's (whose worker is CommonJS and require()s its task module first).
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/** Flags (in execArgv or NODE_OPTIONS) that may customise loading, which require() could bypass. */
+const HOOK_FLAG = /(^|\s)(--import|--loader|--experimental-loader|--require|-r)(\s|=|$)/;
+
+/**
+ * Node loads ES modules through require() without an experimental warning from 20.19, 22.13 and
+ * 23.5 on (22.12 and 23.0–23.4 warn on stderr, older ones refuse). With a loader flag, a module
+ * may need hooks that only import() runs (tsx's TypeScript, for one).
+ */
+export function canRequireEsm(execArgv: readonly string[] = process.execArgv): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const quiet = major === 20 ? minor >= 19 : major === 22 ? minor >= 13 : major === 23 ? minor >= 5 : major >= 24;
+  return quiet && !execArgv.some((arg) => HOOK_FLAG.test(arg)) && !HOOK_FLAG.test(process.env.NODE_OPTIONS ?? '');
+}
+
+let requireHere: NodeJS.Require | undefined;
+
+/** Codes of a require() that refused an ES module before running any of it: import() loads it. */
+const REFUSED = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQUIRE_CYCLE_MODULE']);
+
+/**
+ * The namespace of the ES module at `url`, loaded with require(); undefined when import() must
+ * load it: not a .js/.mjs file, not requireable here, top-level await, or CommonJS (import() gives
+ * that a namespace with `default`, which require() does not; it reuses the loaded module).
+ */
+export function requireEsm(url: string): Record<string, unknown> | undefined {
+  if (!url.startsWith('file:') || !/\.m?js$/.test(url) || !canRequireEsm()) return undefined;
+  requireHere ??= createRequire(import.meta.url);
+  let loaded: unknown;
+  try {
+    loaded = requireHere(fileURLToPath(url));
+  } catch (error) {
+    if (REFUSED.has((error as { code?: unknown }).code as string)) return undefined;
+    throw error;
+  }
+  return Object.prototype.toString.call(loaded) === '[object Module]' ? (loaded as Record<string, unknown>) : undefined;
+}

@@ -1,0 +1,7 @@
+/**
+ * The worker program's first file, CommonJS on purpose: it require()s the ES module worker, so a
+ * worker that runs plain tasks never starts Node's asynchronous ES module loader (see
+ * require_esm.ts). Spawned only where the parent found require() of ES modules quiet and safe;
+ * the worker's modules have no top-level await, which require() would refuse.
+ */
+require('./worker.js');
