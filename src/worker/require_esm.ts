@@ -25,6 +25,17 @@ export function canRequireEsm(execArgv: readonly string[] = process.execArgv): b
 
 let requireHere: NodeJS.Require | undefined;
 
+/**
+ * Set by the CommonJS start (start.cts), which the parent picks only where canRequireEsm() holds
+ * for the worker's flags. A worker started otherwise (tsx's bootstrap, whose hooks serve import()
+ * alone) leaves its task modules to import().
+ */
+const REQUIRE_ESM = Symbol.for('napi-multiprocessing.require-esm');
+
+function startedByRequire(): boolean {
+  return (globalThis as Record<symbol, unknown>)[REQUIRE_ESM] === true;
+}
+
 /** Codes of a require() that refused an ES module before running any of it: import() loads it. */
 const REFUSED = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQUIRE_CYCLE_MODULE']);
 
@@ -34,7 +45,7 @@ const REFUSED = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQ
  * that a namespace with `default`, which require() does not; it reuses the loaded module).
  */
 export function requireEsm(url: string): Record<string, unknown> | undefined {
-  if (!url.startsWith('file:') || !/\.m?js$/.test(url) || !canRequireEsm()) return undefined;
+  if (!url.startsWith('file:') || !/\.m?js$/.test(url) || !startedByRequire()) return undefined;
   requireHere ??= createRequire(import.meta.url);
   let loaded: unknown;
   try {
