@@ -45,9 +45,14 @@ const fromSource = import.meta.url.endsWith('.ts');
 /** The worker program: the TS source next to this file, or `worker.js` next to the bundle. */
 const entryUrl = fromSource ? new URL('./entry.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
 
-/** The file a worker with these flags starts from: the built worker through its CommonJS start where it can. */
+/**
+ * The file a worker with these flags starts from: the built worker through its CommonJS start on
+ * Node 20, whose ES module loader would start its asynchronous machinery. Node 22.23 and 24 load an
+ * ES module entry without it, and there the CommonJS start measured slower (benchmark/startup.ts).
+ */
 function startUrl(execArgv: readonly string[]): URL {
-  return !fromSource && canRequireEsm(execArgv) ? new URL('./worker-start.cjs', import.meta.url) : entryUrl;
+  const esmLoaderIsAsync = process.versions.node.startsWith('20.');
+  return !fromSource && esmLoaderIsAsync && canRequireEsm(execArgv) ? new URL('./worker-start.cjs', import.meta.url) : entryUrl;
 }
 
 function parentUsesTsx(): boolean {
