@@ -43,4 +43,20 @@ for (const backend of ['thread', 'process'] as const) {
     );
     t.deepEqual(results, [42, 42, 27]);
   });
+
+  test(`${backend} backend: a missing task module or export fails as import() fails it`, async (t) => {
+    const errors = await withBuild(
+      backend,
+      `const failure = (promise) => promise.then(() => null, (error) => ({ name: error.name, code: error.code, message: error.message }));
+      console.log(JSON.stringify([
+        await failure(pool.apply(task(new URL('${fixture('does-not-exist.mjs')}'), 'x'), [])),
+        await failure(pool.apply(task(new URL('${fixture('tasks.mjs')}'), 'missing'), [])),
+      ]));`,
+    );
+    const [missingModule, missingExport] = errors as { name: string; code?: string; message: string }[];
+    t.like(missingModule, { name: 'Error', code: 'ERR_MODULE_NOT_FOUND' });
+    t.regex(missingModule!.message, /^Cannot find module '.*does-not-exist\.mjs'/);
+    t.like(missingExport, { name: 'TypeError' });
+    t.regex(missingExport!.message, /no exported function 'missing'/);
+  });
 }

@@ -46,10 +46,15 @@ const REFUSED = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQ
  */
 export function requireEsm(url: string): Record<string, unknown> | undefined {
   if (!url.startsWith('file:') || !/\.m?js$/.test(url) || !startedByRequire()) return undefined;
+  const path = fileURLToPath(url);
   requireHere ??= createRequire(import.meta.url);
+  // No such file: import() reports it (ERR_MODULE_NOT_FOUND), as it would without this shortcut.
+  // node:fs through require(): an ES import of it reads every export, fs/promises among them.
+  const { statSync } = requireHere('node:fs') as typeof import('node:fs');
+  if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
   let loaded: unknown;
   try {
-    loaded = requireHere(fileURLToPath(url));
+    loaded = requireHere(path);
   } catch (error) {
     if (REFUSED.has((error as { code?: unknown }).code as string)) return undefined;
     throw error;
