@@ -6,9 +6,6 @@
  * pipeline): some 4 ms of a new worker's start-up on Node 20, most of what separated our pool's
  * start-up from piscina's (whose worker is CommonJS and require()s its task module first).
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-
 /** Flags (in execArgv or NODE_OPTIONS) that may customise loading, which require() could bypass. */
 const HOOK_FLAG = /(^|\s)(--import|--loader|--experimental-loader|--require|-r)(\s|=|$)/;
 
@@ -23,17 +20,18 @@ export function canRequireEsm(execArgv: readonly string[] = process.execArgv): b
   return quiet && !execArgv.some((arg) => HOOK_FLAG.test(arg)) && !HOOK_FLAG.test(process.env.NODE_OPTIONS ?? '');
 }
 
-let requireHere: NodeJS.Require | undefined;
-
 /**
- * Set by the CommonJS start (start.cts), which the parent picks only where canRequireEsm() holds
- * for the worker's flags. A worker started otherwise (tsx's bootstrap, whose hooks serve import()
- * alone) leaves its task modules to import().
+ * The CommonJS start's own require() (start.cts), which the parent picks only where canRequireEsm()
+ * holds for the worker's flags. A worker started otherwise (tsx's bootstrap, whose hooks serve
+ * import() alone) leaves its task modules to import(). Handed over rather than made here: ES
+ * imports of node:module and node:url cost a new worker their ES module facades (about 0.4 ms on
+ * Node 20), and this file is among the worker's first.
  */
 const REQUIRE_ESM = Symbol.for('napi-multiprocessing.require-esm');
 
-function startedByRequire(): boolean {
-  return (globalThis as Record<symbol, unknown>)[REQUIRE_ESM] === true;
+function startRequire(): NodeJS.Require | undefined {
+  const handed = (globalThis as Record<symbol, unknown>)[REQUIRE_ESM];
+  return typeof handed === 'function' ? (handed as NodeJS.Require) : undefined;
 }
 
 /** Codes of a require() that refused an ES module before running any of it: import() loads it. */
@@ -45,11 +43,10 @@ const REFUSED = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE', 'ERR_REQ
  * that a namespace with `default`, which require() does not; it reuses the loaded module).
  */
 export function requireEsm(url: string): Record<string, unknown> | undefined {
-  if (!url.startsWith('file:') || !/\.m?js$/.test(url) || !startedByRequire()) return undefined;
-  const path = fileURLToPath(url);
-  requireHere ??= createRequire(import.meta.url);
+  const requireHere = startRequire();
+  if (!requireHere || !url.startsWith('file:') || !/\.m?js$/.test(url)) return undefined;
+  const path = (requireHere('node:url') as typeof import('node:url')).fileURLToPath(url);
   // No such file: import() reports it (ERR_MODULE_NOT_FOUND), as it would without this shortcut.
-  // node:fs through require(): an ES import of it reads every export, fs/promises among them.
   const { statSync } = requireHere('node:fs') as typeof import('node:fs');
   if (!statSync(path, { throwIfNoEntry: false })?.isFile()) return undefined;
   let loaded: unknown;

@@ -4,6 +4,6 @@
  * require_esm.ts). Spawned only where the parent found require() of ES modules quiet and safe;
  * the worker's modules have no top-level await, which require() would refuse.
  */
-// The flag that lets the worker require() its task modules too (REQUIRE_ESM in require_esm.ts).
-(globalThis as Record<symbol, unknown>)[Symbol.for('napi-multiprocessing.require-esm')] = true;
+// What lets the worker require() its task modules too (REQUIRE_ESM in require_esm.ts).
+(globalThis as Record<symbol, unknown>)[Symbol.for('napi-multiprocessing.require-esm')] = require;
 require('./worker.js');
