@@ -68,9 +68,13 @@ const library = { ...shared, keepNames: true } as const;
 export default defineConfig([
   {
     ...library,
-    entry: { index: 'index.ts', worker: 'src/worker/entry.ts' },
+    entry: { index: 'index.ts', worker: 'src/worker/main.ts' },
     format: ['esm'],
     splitting: true,
+    // One shared file, named so the worker's CommonJS start can load it (src/worker/start.cts).
+    esbuildOptions(options) {
+      options.chunkNames = 'shared';
+    },
     dts: { entry: { index: 'index.ts' } },
     clean: true,
   },
@@ -82,7 +86,7 @@ export default defineConfig([
     format: ['cjs'],
     dts: false,
     clean: false,
-    external: ['./worker.js'],
+    external: ['./shared.js'],
   },
   cli,
 ]);

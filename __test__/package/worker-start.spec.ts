@@ -32,6 +32,15 @@ for (const backend of ['thread', 'process'] as const) {
     t.is(started, !requiresEsm);
   });
 
+  test(`${backend} backend: a worker the CommonJS start began runs a plain .mjs task without Node's ES module resolver`, async (t) => {
+    const loaded = await withBuild(
+      backend,
+      `console.log(JSON.stringify(await pool.apply(task(new URL('${fixture('loader-modules.mjs')}'), 'resolverLoaded'), [])));`,
+    );
+    // The CommonJS start is used on Node 20 only (src/worker/spawn.ts); elsewhere worker.js imports.
+    t.is(loaded, !(major === 20 && requiresEsm));
+  });
+
   test(`${backend} backend: task modules require() refuses or would change still load as import() loads them`, async (t) => {
     const results = await withBuild(
       backend,

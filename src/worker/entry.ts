@@ -34,15 +34,17 @@ function listen(handler: (message: ToWorker) => void): void {
 }
 
 // esbuild (tsx, tsup with keepNames) may wrap nested functions in `__name(fn, "name")`; an inline
-// task's source carries that call, so provide it here.
-(globalThis as { __name?: unknown }).__name ??= <T>(fn: T, name: string): T => {
-  try {
-    Object.defineProperty(fn, 'name', { value: name, configurable: true });
-  } catch {
-    // a frozen function keeps its name
-  }
-  return fn;
-};
+// task's source carries that call, so a worker provides it.
+function provideName(): void {
+  (globalThis as { __name?: unknown }).__name ??= <T>(fn: T, name: string): T => {
+    try {
+      Object.defineProperty(fn, 'name', { value: name, configurable: true });
+    } catch {
+      // a frozen function keeps its name
+    }
+    return fn;
+  };
+}
 
 const specs = new Map<number, TaskSpec>();
 const resolved = new Map<number, Promise<(...args: unknown[]) => unknown>>();
@@ -324,12 +326,8 @@ function reportExit(): void {
     }
   }
 }
-process.on('exit', reportExit);
 /** The uncaught error (or unhandled rejection) that is ending this worker, for the pool's crash error. */
 let fatal: unknown;
-process.on('uncaughtExceptionMonitor', (error) => {
-  fatal = error;
-});
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
@@ -407,15 +405,39 @@ function exitFlushed(code: number, deliver = true): void {
   void delivered.then(() => Promise.all([flushed(process.stdout), flushed(process.stderr)])).finally(() => process.exit(code));
 }
 
-// Messages are handled strictly one after another: one task at a time per worker, as in Python.
-// A stop goes to an idle worker only, so it waits behind nothing (not even a slow initializer,
-// which a child process's disconnect does not wait for either).
-listen((message) => {
-  if (message.t === 'stop') exitFlushed(0);
-  else queue = queue.then(() => handle(message));
-});
+let started = false;
 
-if (isMainThread && process.channel) {
-  // A child process must not outlive its pool: when the IPC channel closes, exit.
-  process.on('disconnect', () => exitFlushed(0, false));
+/**
+ * Makes this thread or process a pool worker or a Process: called by the worker program's files
+ * (main.ts, start.cts), never on import. This file is also part of the public entry's graph (see
+ * WORKER_PROGRAM), so it must do nothing when merely loaded.
+ */
+export function runWorker(): void {
+  if (started) return;
+  started = true;
+  provideName();
+  process.on('exit', reportExit);
+  process.on('uncaughtExceptionMonitor', (error) => {
+    fatal = error;
+  });
+  // Messages are handled strictly one after another: one task at a time per worker, as in Python.
+  // A stop goes to an idle worker only, so it waits behind nothing (not even a slow initializer,
+  // which a child process's disconnect does not wait for either).
+  listen((message) => {
+    if (message.t === 'stop') exitFlushed(0);
+    else queue = queue.then(() => handle(message));
+  });
+  if (isMainThread && process.channel) {
+    // A child process must not outlive its pool: when the IPC channel closes, exit.
+    process.on('disconnect', () => exitFlushed(0, false));
+  }
 }
+
+/**
+ * Where the CommonJS start finds runWorker() once it has loaded the bundle's shared file, which
+ * holds this module: under its own name, the worker's first and only file of ours, so a worker never
+ * resolves an ES import (Node 20 loads its whole ES module resolver for the first one: about 2 ms of
+ * CPU per worker, measured).
+ */
+export const WORKER_PROGRAM = Symbol.for('napi-multiprocessing.run-worker');
+(globalThis as Record<symbol, unknown>)[WORKER_PROGRAM] ??= runWorker;

@@ -7,6 +7,9 @@ import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
+// Nothing used: the worker program joins the public entry's graph, so the bundle puts it in the
+// shared file the CommonJS start loads alone (start.cts).
+import './entry.js';
 import { workerExecArgv, workerNodeOptions } from './exec_argv.js';
 import { canRequireEsm } from './require_esm.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -43,7 +46,7 @@ export interface SpawnOptions {
 const fromSource = import.meta.url.endsWith('.ts');
 
 /** The worker program: the TS source next to this file, or `worker.js` next to the bundle. */
-const entryUrl = fromSource ? new URL('./entry.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+const entryUrl = fromSource ? new URL('./main.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 /**
  * The file a worker with these flags starts from: the built worker through its CommonJS start on
