@@ -71,7 +71,8 @@ export default defineConfig([
     entry: { index: 'index.ts', worker: 'src/worker/main.ts' },
     format: ['esm'],
     splitting: true,
-    // One shared file, named so the worker's CommonJS start can load it (src/worker/start.cts).
+    // One shared file, named so the worker's CommonJS start can load it (src/worker/start.cts). A
+    // second chunk (a new dynamic import) would take the same name and fail the build, not the start.
     esbuildOptions(options) {
       options.chunkNames = 'shared';
     },

@@ -434,10 +434,10 @@ export function runWorker(): void {
 }
 
 /**
- * Where the CommonJS start finds runWorker() once it has loaded the bundle's shared file, which
- * holds this module: under its own name, the worker's first and only file of ours, so a worker never
- * resolves an ES import (Node 20 loads its whole ES module resolver for the first one: about 2 ms of
- * CPU per worker, measured).
+ * Where the CommonJS start (start.cts) finds runWorker() once it has loaded the bundle's shared
+ * file, which holds this module. That file has a fixed name and no ES imports, so a worker started
+ * there loads one file of ours and resolves no ES import (the first one loads Node's whole ES module
+ * resolver: about 2 ms of CPU per worker on Node 20, measured).
  */
 export const WORKER_PROGRAM = Symbol.for('napi-multiprocessing.run-worker');
 (globalThis as Record<symbol, unknown>)[WORKER_PROGRAM] ??= runWorker;
