@@ -68,12 +68,26 @@ const library = { ...shared, keepNames: true } as const;
 export default defineConfig([
   {
     ...library,
-    entry: { index: 'index.ts', worker: 'src/worker/entry.ts' },
+    entry: { index: 'index.ts', worker: 'src/worker/main.ts' },
     format: ['esm'],
     splitting: true,
+    // One shared file, named so the worker's CommonJS start can load it (src/worker/start.cts). A
+    // second chunk (a new dynamic import) would take the same name and fail the build, not the start.
+    esbuildOptions(options) {
+      options.chunkNames = 'shared';
+    },
     dts: { entry: { index: 'index.ts' } },
     clean: true,
   },
   { ...library, entry: { index: 'index.ts' }, format: ['cjs'], dts: true, clean: false },
+  // The worker's CommonJS start (see src/worker/start.cts): one require() of the ESM worker beside it.
+  {
+    ...shared,
+    entry: { 'worker-start': 'src/worker/start.cts' },
+    format: ['cjs'],
+    dts: false,
+    clean: false,
+    external: ['./shared.js'],
+  },
   cli,
 ]);

@@ -13,9 +13,9 @@ const loaded = task<() => Loaded>(fixtureUrl, 'loaded');
 const loadedAfterLocking = task<(lock: Lock) => Loaded>(fixtureUrl, 'loadedAfterLocking');
 
 // What a worker loads before its first plain task is paid by every pool start, in time and memory:
-// the addon, the shared-memory layer and node:v8/vm come on first use only.
+// the addon, the shared-memory layer and node:v8/vm come on first use only, perf_hooks never.
 for (const backend of backends) {
-  test(`a ${backend} worker runs a plain task without loading the addon, shared memory, node:v8 or node:vm`, async (t) => {
+  test(`a ${backend} worker runs a plain task without loading the addon, shared memory, node:v8, node:vm or perf_hooks`, async (t) => {
     const pool = new Pool({ processes: 1, backend });
     try {
       const seen = await within(t, 30_000, pool.apply(loaded));

@@ -2,8 +2,6 @@
  * The program every pool worker and every Process runs, as a worker_thread or as a child process.
  * It receives jobs, runs them one at a time (as a Python pool worker does), and replies.
  */
-import { isMainThread, parentPort } from 'node:worker_threads';
-
 import type { TaskSpec } from '../task.js';
 import { allDelivered, serveParent } from '../shm/handover-child.js';
 import { decode, encode, hasShared } from '../reduction/transfer.js';
@@ -12,6 +10,10 @@ import { workerBusy, workerIdle } from './idle.js';
 import { packNumbers } from './numbers.js';
 import type { FromWorker, JobResults, RunMessage, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
+
+// Not an ES import, which would build node:worker_threads' ES module facade: about 0.9 ms of
+// every worker's start on Node 20.
+const { isMainThread, parentPort } = process.getBuiltinModule('node:worker_threads');
 
 type Send = (message: FromWorker, transfer?: readonly unknown[]) => void;
 
@@ -32,15 +34,17 @@ function listen(handler: (message: ToWorker) => void): void {
 }
 
 // esbuild (tsx, tsup with keepNames) may wrap nested functions in `__name(fn, "name")`; an inline
-// task's source carries that call, so provide it here.
-(globalThis as { __name?: unknown }).__name ??= <T>(fn: T, name: string): T => {
-  try {
-    Object.defineProperty(fn, 'name', { value: name, configurable: true });
-  } catch {
-    // a frozen function keeps its name
-  }
-  return fn;
-};
+// task's source carries that call, so a worker provides it.
+function provideName(): void {
+  (globalThis as { __name?: unknown }).__name ??= <T>(fn: T, name: string): T => {
+    try {
+      Object.defineProperty(fn, 'name', { value: name, configurable: true });
+    } catch {
+      // a frozen function keeps its name
+    }
+    return fn;
+  };
+}
 
 const specs = new Map<number, TaskSpec>();
 const resolved = new Map<number, Promise<(...args: unknown[]) => unknown>>();
@@ -200,6 +204,15 @@ interface Running extends JobResults {
   ms: number;
 }
 
+/**
+ * Milliseconds since `start` (a process.hrtime()). Not performance.now(): a worker's first touch of
+ * `performance` loads perf_hooks, about 1 ms of every worker's start-up (measured on Node 20 and 24).
+ */
+function msSince(start: [number, number]): number {
+  const [s, ns] = process.hrtime(start);
+  return s * 1e3 + ns / 1e6;
+}
+
 /** Runs a message's jobs one after another, recording each outcome in `batch` as it comes. */
 async function runBatch(message: RunMessage, batch: Running): Promise<void> {
   const spec = specs.get(message.sid)!;
@@ -211,7 +224,7 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
   } catch (error) {
     loadError = error;
   }
-  const start = performance.now();
+  const start = process.hrtime();
   for (const list of message.lists) {
     try {
       if (!fn) throw loadError;
@@ -225,7 +238,7 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
       batch.values.push(serializeError(explainScope(error, spec)));
     }
   }
-  batch.ms = performance.now() - start;
+  batch.ms = msSince(start);
 }
 
 /** `results` as they cross to the parent: the successful values encoded, shared objects described. */
@@ -313,12 +326,8 @@ function reportExit(): void {
     }
   }
 }
-process.on('exit', reportExit);
 /** The uncaught error (or unhandled rejection) that is ending this worker, for the pool's crash error. */
 let fatal: unknown;
-process.on('uncaughtExceptionMonitor', (error) => {
-  fatal = error;
-});
 
 async function handle(message: ToWorker): Promise<void> {
   switch (message.t) {
@@ -396,15 +405,39 @@ function exitFlushed(code: number, deliver = true): void {
   void delivered.then(() => Promise.all([flushed(process.stdout), flushed(process.stderr)])).finally(() => process.exit(code));
 }
 
-// Messages are handled strictly one after another: one task at a time per worker, as in Python.
-// A stop goes to an idle worker only, so it waits behind nothing (not even a slow initializer,
-// which a child process's disconnect does not wait for either).
-listen((message) => {
-  if (message.t === 'stop') exitFlushed(0);
-  else queue = queue.then(() => handle(message));
-});
+let started = false;
 
-if (isMainThread && process.channel) {
-  // A child process must not outlive its pool: when the IPC channel closes, exit.
-  process.on('disconnect', () => exitFlushed(0, false));
+/**
+ * Makes this thread or process a pool worker or a Process: called by the worker program's files
+ * (main.ts, start.cts), never on import. This file is also part of the public entry's graph (see
+ * WORKER_PROGRAM), so it must do nothing when merely loaded.
+ */
+export function runWorker(): void {
+  if (started) return;
+  started = true;
+  provideName();
+  process.on('exit', reportExit);
+  process.on('uncaughtExceptionMonitor', (error) => {
+    fatal = error;
+  });
+  // Messages are handled strictly one after another: one task at a time per worker, as in Python.
+  // A stop goes to an idle worker only, so it waits behind nothing (not even a slow initializer,
+  // which a child process's disconnect does not wait for either).
+  listen((message) => {
+    if (message.t === 'stop') exitFlushed(0);
+    else queue = queue.then(() => handle(message));
+  });
+  if (isMainThread && process.channel) {
+    // A child process must not outlive its pool: when the IPC channel closes, exit.
+    process.on('disconnect', () => exitFlushed(0, false));
+  }
 }
+
+/**
+ * Where the CommonJS start (start.cts) finds runWorker() once it has loaded the bundle's shared
+ * file, which holds this module. That file has a fixed name and no ES imports, so a worker started
+ * there loads one file of ours and resolves no ES import (the first one loads Node's whole ES module
+ * resolver: about 2 ms of CPU per worker on Node 20, measured).
+ */
+export const WORKER_PROGRAM = Symbol.for('napi-multiprocessing.run-worker');
+(globalThis as Record<symbol, unknown>)[WORKER_PROGRAM] ??= runWorker;

@@ -7,7 +7,11 @@ import { createRequire } from 'node:module';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits, type TransferListItem } from 'node:worker_threads';
 
+// Nothing used: the worker program joins the public entry's graph, so the bundle puts it in the
+// shared file the CommonJS start loads alone (start.cts).
+import './entry.js';
 import { workerExecArgv, workerNodeOptions } from './exec_argv.js';
+import { canRequireEsm } from './require_esm.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 export type WorkerKind = 'thread' | 'process';
@@ -42,7 +46,17 @@ export interface SpawnOptions {
 const fromSource = import.meta.url.endsWith('.ts');
 
 /** The worker program: the TS source next to this file, or `worker.js` next to the bundle. */
-const entryUrl = fromSource ? new URL('./entry.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+const entryUrl = fromSource ? new URL('./main.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+
+/**
+ * The file a worker with these flags starts from: the built worker through its CommonJS start on
+ * Node 20, whose ES module loader would start its asynchronous machinery. Node 22.23 and 24 load an
+ * ES module entry without it, and there the CommonJS start measured slower (benchmark/startup.ts).
+ */
+function startUrl(execArgv: readonly string[]): URL {
+  const esmLoaderIsAsync = process.versions.node.startsWith('20.');
+  return !fromSource && esmLoaderIsAsync && canRequireEsm(execArgv) ? new URL('./worker-start.cjs', import.meta.url) : entryUrl;
+}
 
 function parentUsesTsx(): boolean {
   return process.execArgv.some((arg) => arg.includes('tsx'));
@@ -104,8 +118,9 @@ function newThread(options: SpawnOptions): Worker {
     // The built entry loads as a file, straight away, with no eval'd bootstrap to compile and run
     // first. Its flags are listed: inherited, a parent's --input-type would refuse a file.
     try {
-      return new Worker(entryUrl, {
-        execArgv: workerExecArgv('thread', process.execArgv),
+      const execArgv = workerExecArgv('thread', process.execArgv);
+      return new Worker(startUrl(execArgv), {
+        execArgv,
         resourceLimits: options.resourceLimits,
       });
     } catch (error) {
@@ -193,7 +208,7 @@ function spawnProcess(options: SpawnOptions): WorkerHandle {
   const heap = options.resourceLimits?.maxOldGenerationSizeMb;
   // The parent's flags that apply to a child (tsx among them, so TS task modules load there too).
   const execArgv = workerExecArgv('process', process.execArgv);
-  const child: ChildProcess = fork(fileURLToPath(entryUrl), [], {
+  const child: ChildProcess = fork(fileURLToPath(startUrl(execArgv)), [], {
     serialization: 'advanced',
     execArgv: heap ? [...execArgv, `--max-old-space-size=${heap}`] : execArgv,
     env: { ...process.env, NODE_OPTIONS: workerNodeOptions(process.env.NODE_OPTIONS), NAPI_MULTIPROCESSING_CHILD: '1' },
