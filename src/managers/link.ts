@@ -97,8 +97,22 @@ export function openLinkMemory(wired: unknown): SharedMemory {
   return memory;
 }
 
-/** Frames the links of this thread carried, by path (what tests and the bench notes look at). */
-export const linkFrames = { ringOut: 0, socketOut: 0, pokesOut: 0, ringIn: 0, socketIn: 0 };
+/**
+ * Frames the links of this thread carried, by path, and how its waits for a frame ended: while
+ * spinning, blocked on the futex, or neither (back to the event loop); `anyWaits`: a ring server's
+ * spins for any of several clients that talk at once. What tests and the bench notes look at.
+ */
+export const linkFrames = {
+  ringOut: 0,
+  socketOut: 0,
+  pokesOut: 0,
+  ringIn: 0,
+  socketIn: 0,
+  spun: 0,
+  blocked: 0,
+  missed: 0,
+  anyWaits: 0,
+};
 
 export class RingLink {
   readonly io: FrameSocket;
@@ -189,7 +203,10 @@ export class RingLink {
    */
   await(spin: Spinner, block: Spinner, probe?: Spinner): boolean {
     const spinner = this.#peerAwake ? spin : probe;
-    return spinner?.until(this.#ready) === true || block.until(this.#ready, this.#in.block);
+    if (spinner?.until(this.#ready) === true) return (linkFrames.spun++, true);
+    if (block.until(this.#ready, this.#in.block)) return (linkFrames.blocked++, true);
+    linkFrames.missed++;
+    return false;
   }
 
   readonly #ready = (): boolean => this.#in.ready;

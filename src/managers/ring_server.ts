@@ -11,7 +11,7 @@
  */
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { RingError } from '../shm/frame-ring.js';
-import { newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
+import { linkFrames, newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
 
 const TURN_MS = 1;
 /** Frames taken from one client before the others get their turn. */
@@ -105,7 +105,10 @@ export class RingServer {
    * that wait ends, within BLOCK_MAX_MS, or poke); with several talking, spins for any of them.
    */
   #await(talker: LinkedSession | undefined): boolean {
-    if (talker === undefined || !this.#sessions.has(talker)) return this.#spin.until(this.#anyReady);
+    if (talker === undefined || !this.#sessions.has(talker)) {
+      linkFrames.anyWaits++;
+      return this.#spin.until(this.#anyReady);
+    }
     return (
       !talker.paused && talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
     );
