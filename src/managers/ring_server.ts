@@ -60,23 +60,28 @@ export class RingServer {
     return !session.io!.socket.destroyed;
   }
 
-  /** Serves every ring until the clients go quiet (a poke, or a throttled client let go). */
-  readonly wake = (): void => {
+  /**
+   * Serves every ring until the clients go quiet (a poke, or a throttled client let go).
+   * `talker`: the session that poked, or that talked in the turn this one continues.
+   */
+  readonly wake = (talker?: LinkedSession): void => {
     if (this.#serving) return;
     this.#serving = true;
     try {
-      this.#serve();
+      this.#serve(talker);
     } finally {
       this.#serving = false;
     }
   };
 
-  #serve(): void {
+  #serve(first: LinkedSession | undefined): void {
     const until = performance.now() + TURN_MS;
     // The sessions that sent something in this turn: usually one sequential client, however many
     // others are linked and idle (an idle pool worker, the thread worker beside a process one).
-    let talking = 0;
-    let talker: LinkedSession | undefined;
+    // A turn that a poke starts has one already: the frame that came with the poke was taken
+    // ahead of it (takeAhead), and without it the turn's first wait would be one for any ring.
+    let talking = first === undefined ? 0 : 1;
+    let talker = first;
     for (;;) {
       let served = 0;
       for (const session of this.#sessions) {
@@ -85,7 +90,7 @@ export class RingServer {
         served += n;
       }
       if (performance.now() > until) {
-        setImmediate(this.wake);
+        setImmediate(this.wake, talking === 1 ? talker : undefined);
         return;
       }
       if (served > 0 || this.#await(talking <= 1 ? (talker ?? this.#lone()) : undefined)) continue;
