@@ -3,7 +3,7 @@
  * the manager's event loop.
  *
  * A poke over a client's socket starts the serving loop. It takes every frame waiting in every
- * linked client's ring, and when none is left it spins (adaptive, bounded: src/shm/spin.ts) for
+ * linked client's ring, and when none is left it waits (spinning, then blocked: link.ts) for
  * the next one, since a sequential client sends its next call a few microseconds after it had its
  * reply; only when the spin finds nothing does it mark every ring as asleep and return to the
  * event loop. It never holds the loop for more than TURN_MS at a time: past that it goes on in
@@ -11,7 +11,7 @@
  */
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { RingError } from '../shm/frame-ring.js';
-import { linkFrames, newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
+import { handOver, linkFrames, newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
 
 const TURN_MS = 1;
 /** Frames taken from one client before the others get their turn. */
@@ -112,7 +112,7 @@ export class RingServer {
   #await(talker: LinkedSession | undefined): boolean {
     if (talker === undefined || !this.#sessions.has(talker)) {
       linkFrames.anyWaits++;
-      return this.#spin.until(this.#anyReady);
+      return this.#spin.until(this.#anyReady, handOver);
     }
     return (
       !talker.paused && talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
