@@ -51,8 +51,46 @@ export const PROBE_MASK = 31;
 export const newSpin = (): Spinner => new Spinner();
 export const newBlocker = (): Spinner => new Spinner(BLOCK_MAX_MS, BLOCK_MIN_MS);
 export const newProbe = (): Spinner => new Spinner(PROBE_MS, PROBE_MS, 1);
+/**
+ * A yield hands the core to the peer only when the peer is what the kernel runs next there. When
+ * a third task shares that core (a busy loop in the same session, say), one yield can give it a
+ * whole time slice, milliseconds, where a sleeper that a futex wakes would have had the core back
+ * at once. One such yield now and then costs less than the yields save (a few µs a call); one in
+ * fewer than CALM_WAITS waits does not: then this thread's waits block on the futex at once for a
+ * stretch, which doubles each time yields are still slow when they resume (a lasting neighbour).
+ */
+const SLOW_YIELD_MS = 0.2;
+const CALM_WAITS = 256;
+const YIELDLESS_MIN = 256;
+const YIELDLESS_MAX = 65_536;
+/** Waits left that block at once; the next such stretch; waits that yielded since a slow one. */
+let yieldless = 0;
+let stretch = YIELDLESS_MIN;
+let calm = CALM_WAITS;
+
 /** What a spinning side does between two looks at its ring: lets a peer on its core run. */
-export const handOver = (): void => binding!.yieldCpu();
+export function handOver(): void {
+  const start = performance.now();
+  binding!.yieldCpu();
+  if (performance.now() - start <= SLOW_YIELD_MS) return;
+  linkFrames.slowYields++;
+  if (calm < CALM_WAITS) {
+    yieldless = stretch;
+    stretch = Math.min(stretch * 2, YIELDLESS_MAX);
+  } else stretch = YIELDLESS_MIN;
+  calm = 0;
+}
+
+/** Whether this wait may spin (yielding); counts the waits down or up (see handOver). */
+export function mayYield(): boolean {
+  if (yieldless > 0) {
+    yieldless--;
+    return false;
+  }
+  calm++;
+  return true;
+}
+
 /** Requests go from client to server in direction 0, replies in direction 1. */
 const REQUESTS = 0;
 const REPLIES = 1;
@@ -108,7 +146,8 @@ export function openLinkMemory(wired: unknown): SharedMemory {
 /**
  * Frames the links of this thread carried, by path, and how its waits for a frame ended: while
  * spinning, blocked on the futex, or neither (back to the event loop); `anyWaits`: a ring server's
- * spins for any of several clients that talk at once. What tests and the bench notes look at.
+ * spins for any of several clients that talk at once; `slowYields`: yields that gave the core to
+ * someone else than the peer for a while (see handOver). What tests and the bench notes look at.
  */
 export const linkFrames = {
   ringOut: 0,
@@ -120,6 +159,7 @@ export const linkFrames = {
   blocked: 0,
   missed: 0,
   anyWaits: 0,
+  slowYields: 0,
 };
 
 export class RingLink {
@@ -210,7 +250,7 @@ export class RingLink {
    * often it is enough (see Spinner). True when a frame came.
    */
   await(spin: Spinner, block: Spinner, probe?: Spinner): boolean {
-    const spinner = this.#peerAwake ? spin : probe;
+    const spinner = !mayYield() ? undefined : this.#peerAwake ? spin : probe;
     if (spinner?.until(this.#ready, handOver) === true) return (linkFrames.spun++, true);
     if (block.until(this.#ready, this.#in.block)) return (linkFrames.blocked++, true);
     linkFrames.missed++;

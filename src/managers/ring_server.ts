@@ -11,7 +11,18 @@
  */
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { RingError } from '../shm/frame-ring.js';
-import { handOver, linkFrames, newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
+import {
+  handOver,
+  linkFrames,
+  mayYield,
+  newBlocker,
+  newProbe,
+  newSpin,
+  PROBE_MASK,
+  RingLink,
+  newLinkMemory,
+  wireLink,
+} from './link.js';
 
 const TURN_MS = 1;
 /** Frames taken from one client before the others get their turn. */
@@ -112,7 +123,7 @@ export class RingServer {
   #await(talker: LinkedSession | undefined): boolean {
     if (talker === undefined || !this.#sessions.has(talker)) {
       linkFrames.anyWaits++;
-      return this.#spin.until(this.#anyReady, handOver);
+      return mayYield() && this.#spin.until(this.#anyReady, handOver);
     }
     return (
       !talker.paused && talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
