@@ -1,15 +1,17 @@
 /**
  * Prototype for the manager's shared-memory link (benchmark/managers.md): round trips of a small
  * frame between two processes over a pair of FrameRings, each side spinning synchronously for
- * the other (no event loop, no manager), against the same with a futex block instead of a spin.
- * The ceiling of what a link can do on this machine at this moment.
+ * the other (no event loop, no manager), against the same with a futex block instead of a spin,
+ * and with `sched_yield` between two looks. The ceiling of what a link can do on this machine at
+ * this moment.
  *
- *   npx tsx benchmark/managers-link-proto.ts [ms]
+ *   MODES=spin,block,yield npx tsx benchmark/managers-link-proto.ts [ms]
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { type SharedMemory, unwire, wire } from '../src/shm/memory.js';
+import { binding } from '../src/native/binding.js';
 import { DIRECTION_WORDS, FrameRing, RING_BYTES } from '../src/shm/frame-ring.js';
 
 const CTRL = 2 * DIRECTION_WORDS;
@@ -24,9 +26,10 @@ function rings(memory: SharedMemory, side: 0 | 1) {
 
 const frame = Buffer.from([4, 0, 0, 0, 9, 1, 2, 3]);
 
-/** Waits for a frame: spinning, or blocking on the futex (the writer wakes it). */
+/** Waits for a frame: spinning, yielding the core, or blocking on the futex (the writer wakes it). */
 function take(r: FrameRing, mode: string): void {
   if (mode === 'spin') while (!r.ready);
+  else if (mode === 'yield') while (!r.ready) binding!.yieldCpu();
   else while (!r.ready) r.block(1000);
   r.read(64);
 }
@@ -49,7 +52,7 @@ if (process.argv[2] === 'child') {
   });
 } else {
   const { allocateShared } = await import('../src/shm/memory.js');
-  for (const mode of ['spin', 'block', 'spin', 'block']) {
+  for (const mode of (process.env.MODES ?? 'spin,block,yield,spin,block,yield').split(',')) {
     const memory = allocateShared(CTRL * 4 + 2 * RING_BYTES);
     const child = fork(fileURLToPath(import.meta.url), ['child'], { execArgv: ['--import=tsx'] });
     child.send({ wired: wire(memory), mode, ms });

@@ -34,6 +34,22 @@ test.serial('a process worker: sequential calls go through the link, not the soc
   t.is(await d.get(n - 1), n - 1);
 });
 
+test.serial('an idle linked client beside: the manager waits for the one that talks, not for any ring', async (t) => {
+  await using manager = new Manager();
+  // A thread worker that called once is linked too, and then idle.
+  await using threads = new Pool({ processes: 1 });
+  await using pool = new Pool({ processes: 1, backend: 'process' });
+  t.is(await within(t, 120_000, threads.apply(t_('sequentialSetGet'), [await manager.dict<number, number>(), 10])), 45);
+  const d = await manager.dict<number, number>();
+  const before = { ...linkFrames };
+  const n = 2000;
+  t.is(await within(t, 120_000, pool.apply(t_('sequentialSetGet'), [d, n])), (n * (n - 1)) / 2);
+  t.true(linkFrames.ringIn - before.ringIn >= 2 * n - 2, `${linkFrames.ringIn - before.ringIn} frames by the ring`);
+  // A turn that a poke starts knows who poked: a wait for any ring (which cannot block on one
+  // client's futex nor hand it the core) is only for clients that talk at once.
+  t.is(linkFrames.anyWaits - before.anyWaits, 0);
+});
+
 test.serial('a process worker: 100 calls in flight through the link all complete', async (t) => {
   await using manager = new Manager();
   await using pool = new Pool({ processes: 1, backend: 'process' });

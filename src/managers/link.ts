@@ -4,12 +4,16 @@
  * A sequential call over the Unix socket costs two event-loop wake-ups (the manager's, then the
  * client's), and those wake-ups, not the JavaScript, bound such calls (benchmark/managers.md).
  * Once a local client has authenticated, it asks for a link: a segment with a request ring and
- * a reply ring (src/shm/frame-ring.ts). Each side then writes its frames into its ring and, with
- * a bounded adaptive spin (src/shm/spin.ts), watches the other ring for the answer, so that a
- * caller that sends again right away is served with no wake-up at all. A side that stops
- * spinning says so in the ring, and the other side wakes it with a one-frame poke over the
- * socket, which stays open as the control channel: authentication, liveness (its close ends
- * every wait), and every frame that is too large for the ring or finds it full.
+ * a reply ring (src/shm/frame-ring.ts). Each side then writes its frames into its ring and, for a
+ * bounded adaptive time (src/shm/spin.ts), watches the other ring for the answer, giving its core
+ * away between two looks (`sched_yield`): with a core each, that is a spin, and the answer comes
+ * with no wake-up at all; with one core for the two (a busy machine), each look hands the core
+ * straight to the peer, which costs a context switch but no futex wake-up and no sleep (a futex
+ * hand-over costs twice as much: benchmark/managers.md). Past that, a side blocks on the ring's
+ * futex a moment, then goes back to its event loop, saying so in the ring, and the other side wakes
+ * it with a one-frame poke over the socket, which stays open as the control channel:
+ * authentication, liveness (its close ends every wait), and every frame that is too large for the
+ * ring or finds it full.
  *
  * Frames keep their order across the two paths: a side that had to send one over the socket
  * writes to the ring again only once the peer has taken as many socket frames as it sent (the
@@ -18,6 +22,7 @@
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { valueFrame } from '../connection/framing.js';
 import { outBuffer } from '../reduction/codec.js';
+import { binding } from '../native/binding.js';
 import { ASLEEP, DIRECTION_WORDS, FrameRing, RING_BYTES } from '../shm/frame-ring.js';
 import { Spinner } from '../shm/spin.js';
 import { allocateShared, processShared, unwire, wire, type SharedMemory, type WiredMemory } from '../shm/memory.js';
@@ -34,9 +39,10 @@ export const MAX_RING_FRAME = RING_BYTES / 4;
 const BLOCK_MAX_MS = 0.3;
 const BLOCK_MIN_MS = 0.02;
 /**
- * A side spins only for a peer that was itself watching its ring when this side wrote (its answer
- * comes within microseconds then); the server also spins, once in PROBE_MASK + 1 waits, for a
- * client that was not, so that the two find their way back to spinning after a disturbance.
+ * A side spins only for a peer that was watching its ring when this side wrote, or blocked on it
+ * and woken by this write (its answer comes within microseconds then); the server also spins,
+ * once in PROBE_MASK + 1 waits, for a client that was in its event loop, so that the two find
+ * their way back to spinning after a disturbance.
  */
 const PROBE_MS = 0.05;
 export const PROBE_MASK = 31;
@@ -45,6 +51,46 @@ export const PROBE_MASK = 31;
 export const newSpin = (): Spinner => new Spinner();
 export const newBlocker = (): Spinner => new Spinner(BLOCK_MAX_MS, BLOCK_MIN_MS);
 export const newProbe = (): Spinner => new Spinner(PROBE_MS, PROBE_MS, 1);
+/**
+ * A yield hands the core to the peer only when the peer is what the kernel runs next there. When
+ * a third task shares that core (a busy loop in the same session, say), one yield can give it a
+ * whole time slice, milliseconds, where a sleeper that a futex wakes would have had the core back
+ * at once. One such yield now and then costs less than the yields save (a few µs a call); one in
+ * fewer than CALM_WAITS waits does not: then this thread's waits block on the futex at once for a
+ * stretch, which doubles each time yields are still slow when they resume (a lasting neighbour).
+ */
+const SLOW_YIELD_MS = 0.2;
+const CALM_WAITS = 256;
+const YIELDLESS_MIN = 256;
+const YIELDLESS_MAX = 65_536;
+/** Waits left that block at once; the next such stretch; waits that yielded since a slow one. */
+let yieldless = 0;
+let stretch = YIELDLESS_MIN;
+let calm = CALM_WAITS;
+
+/** What a spinning side does between two looks at its ring: lets a peer on its core run. */
+export function handOver(): void {
+  const start = performance.now();
+  binding!.yieldCpu();
+  if (performance.now() - start <= SLOW_YIELD_MS) return;
+  linkFrames.slowYields++;
+  if (calm < CALM_WAITS) {
+    yieldless = stretch;
+    stretch = Math.min(stretch * 2, YIELDLESS_MAX);
+  } else stretch = YIELDLESS_MIN;
+  calm = 0;
+}
+
+/** Whether this wait may spin (yielding); counts the waits down or up (see handOver). */
+export function mayYield(): boolean {
+  if (yieldless > 0) {
+    yieldless--;
+    return false;
+  }
+  calm++;
+  return true;
+}
+
 /** Requests go from client to server in direction 0, replies in direction 1. */
 const REQUESTS = 0;
 const REPLIES = 1;
@@ -59,8 +105,8 @@ export function isPoke(data: Buffer, start: number, end: number): boolean {
 /**
  * Set to 0 to keep a client on its socket. Links are the default for local clients: with free
  * cores a sequential call over one costs no wake-up (10x the socket's rate on this project's
- * 2-core machine), and on a loaded machine it falls back to futex wake-ups, which cost what the
- * socket's do (benchmark/managers.md).
+ * 2-core machine), and with one core for both sides it costs two context switches and no
+ * wake-up (2-3x the socket's rate there: benchmark/managers.md).
  */
 export const LINK_ENV = 'NAPI_MULTIPROCESSING_MANAGER_LINK';
 
@@ -97,8 +143,24 @@ export function openLinkMemory(wired: unknown): SharedMemory {
   return memory;
 }
 
-/** Frames the links of this thread carried, by path (what tests and the bench notes look at). */
-export const linkFrames = { ringOut: 0, socketOut: 0, pokesOut: 0, ringIn: 0, socketIn: 0 };
+/**
+ * Frames the links of this thread carried, by path, and how its waits for a frame ended: while
+ * spinning, blocked on the futex, or neither (back to the event loop); `anyWaits`: a ring server's
+ * spins for any of several clients that talk at once; `slowYields`: yields that gave the core to
+ * someone else than the peer for a while (see handOver). What tests and the bench notes look at.
+ */
+export const linkFrames = {
+  ringOut: 0,
+  socketOut: 0,
+  pokesOut: 0,
+  ringIn: 0,
+  socketIn: 0,
+  spun: 0,
+  blocked: 0,
+  missed: 0,
+  anyWaits: 0,
+  slowYields: 0,
+};
 
 export class RingLink {
   readonly io: FrameSocket;
@@ -113,7 +175,7 @@ export class RingLink {
    * for a link and never mapped it (or never meant to) still has its replies on the socket.
    */
   #peerMapped: boolean;
-  /** Whether the peer was watching its ring when this side last wrote to it. */
+  /** Whether the peer was watching its ring, or blocked on it, when this side last wrote to it. */
   #peerAwake = false;
 
   constructor(memory: SharedMemory, side: 'client' | 'server', io: FrameSocket, socketFrames = 0) {
@@ -146,7 +208,7 @@ export class RingLink {
     ) {
       linkFrames.ringOut++;
       const how = this.#out.wakeReader();
-      this.#peerAwake = how === 0;
+      this.#peerAwake = how !== ASLEEP;
       if (how === ASLEEP) {
         linkFrames.pokesOut++;
         this.io.send(POKE_FRAME);
@@ -183,13 +245,16 @@ export class RingLink {
   }
 
   /**
-   * Waits a moment for the peer's next frame: spins (if the peer was awake, or with `probe`),
-   * then blocks on the futex, each for a budget that adapts to how often it is enough (see
-   * Spinner). True when a frame came.
+   * Waits a moment for the peer's next frame: spins handing its core over (if the peer was
+   * awake, or with `probe`), then blocks on the futex, each for a budget that adapts to how
+   * often it is enough (see Spinner). True when a frame came.
    */
   await(spin: Spinner, block: Spinner, probe?: Spinner): boolean {
-    const spinner = this.#peerAwake ? spin : probe;
-    return spinner?.until(this.#ready) === true || block.until(this.#ready, this.#in.block);
+    const spinner = !mayYield() ? undefined : this.#peerAwake ? spin : probe;
+    if (spinner?.until(this.#ready, handOver) === true) return (linkFrames.spun++, true);
+    if (block.until(this.#ready, this.#in.block)) return (linkFrames.blocked++, true);
+    linkFrames.missed++;
+    return false;
   }
 
   readonly #ready = (): boolean => this.#in.ready;

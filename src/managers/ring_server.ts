@@ -3,7 +3,7 @@
  * the manager's event loop.
  *
  * A poke over a client's socket starts the serving loop. It takes every frame waiting in every
- * linked client's ring, and when none is left it spins (adaptive, bounded: src/shm/spin.ts) for
+ * linked client's ring, and when none is left it waits (spinning, then blocked: link.ts) for
  * the next one, since a sequential client sends its next call a few microseconds after it had its
  * reply; only when the spin finds nothing does it mark every ring as asleep and return to the
  * event loop. It never holds the loop for more than TURN_MS at a time: past that it goes on in
@@ -11,7 +11,18 @@
  */
 import type { FrameHandler, FrameSocket } from '../connection/frame_socket.js';
 import { RingError } from '../shm/frame-ring.js';
-import { newBlocker, newProbe, newSpin, PROBE_MASK, RingLink, newLinkMemory, wireLink } from './link.js';
+import {
+  handOver,
+  linkFrames,
+  mayYield,
+  newBlocker,
+  newProbe,
+  newSpin,
+  PROBE_MASK,
+  RingLink,
+  newLinkMemory,
+  wireLink,
+} from './link.js';
 
 const TURN_MS = 1;
 /** Frames taken from one client before the others get their turn. */
@@ -60,23 +71,28 @@ export class RingServer {
     return !session.io!.socket.destroyed;
   }
 
-  /** Serves every ring until the clients go quiet (a poke, or a throttled client let go). */
-  readonly wake = (): void => {
+  /**
+   * Serves every ring until the clients go quiet (a poke, or a throttled client let go).
+   * `talker`: the session that poked, or that talked in the turn this one continues.
+   */
+  readonly wake = (talker?: LinkedSession): void => {
     if (this.#serving) return;
     this.#serving = true;
     try {
-      this.#serve();
+      this.#serve(talker);
     } finally {
       this.#serving = false;
     }
   };
 
-  #serve(): void {
+  #serve(first: LinkedSession | undefined): void {
     const until = performance.now() + TURN_MS;
     // The sessions that sent something in this turn: usually one sequential client, however many
     // others are linked and idle (an idle pool worker, the thread worker beside a process one).
-    let talking = 0;
-    let talker: LinkedSession | undefined;
+    // A turn that a poke starts has one already: the frame that came with the poke was taken
+    // ahead of it (takeAhead), and without it the turn's first wait would be one for any ring.
+    let talking = first === undefined ? 0 : 1;
+    let talker = first;
     for (;;) {
       let served = 0;
       for (const session of this.#sessions) {
@@ -85,7 +101,7 @@ export class RingServer {
         served += n;
       }
       if (performance.now() > until) {
-        setImmediate(this.wake);
+        setImmediate(this.wake, talking === 1 ? talker : undefined);
         return;
       }
       if (served > 0 || this.#await(talking <= 1 ? (talker ?? this.#lone()) : undefined)) continue;
@@ -105,7 +121,10 @@ export class RingServer {
    * that wait ends, within BLOCK_MAX_MS, or poke); with several talking, spins for any of them.
    */
   #await(talker: LinkedSession | undefined): boolean {
-    if (talker === undefined || !this.#sessions.has(talker)) return this.#spin.until(this.#anyReady);
+    if (talker === undefined || !this.#sessions.has(talker)) {
+      linkFrames.anyWaits++;
+      return mayYield() && this.#spin.until(this.#anyReady, handOver);
+    }
     return (
       !talker.paused && talker.link!.await(this.#spin, this.#block, (++this.#waits & PROBE_MASK) === 0 ? this.#probe : undefined)
     );

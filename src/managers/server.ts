@@ -298,7 +298,7 @@ export class ServerCore {
     if (link === undefined) return this.#onFrame(session, data, start, end);
     // What the client wrote to its ring before it sent this frame comes first.
     if (!this.#rings.takeAhead(session)) return;
-    if (isPoke(data, start, end)) return this.#rings.wake();
+    if (isPoke(data, start, end)) return this.#rings.wake(session);
     link.tookFromSocket();
     this.#onFrame(session, data, start, end);
   }

@@ -375,6 +375,14 @@ pub fn futex_wake_all(
     Ok(futex_wake(word, count) as u32)
 }
 
+/// Gives the calling thread's core to another runnable thread, if the kernel has one for it
+/// (`sched_yield`): how a side of a manager's link hands its core straight to a peer that waits
+/// for it on the same core, with no futex wake-up and no sleep (see `src/managers/link.ts`).
+#[napi]
+pub fn yield_cpu() {
+    std::thread::yield_now();
+}
+
 /// Longest single sleep of an async waiter: it then looks whether its JS side is still there.
 const SLICE: Duration = Duration::from_millis(500);
 
