@@ -6,6 +6,8 @@
  * counters on both sides.
  *
  *   npx tsx benchmark/managers-link-probe.ts [n] [rounds]
+ *
+ * `INFLIGHT=100` keeps that many loops in flight at once (the bench's "100 calls in flight" row).
  */
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { linkFrames } from '../src/managers/link.js';
 
 const n = Number(process.argv[2] ?? 20000);
 const rounds = Number(process.argv[3] ?? 3);
+const inflight = Number(process.env.INFLIGHT ?? 1);
 
 /** Voluntary and involuntary context switches of every thread of this process. */
 function switches(): { vol: number; invol: number } {
@@ -60,10 +63,16 @@ if (process.argv[2] === 'child') {
       await d.get(i);
     }
     const end = begin();
-    for (let i = 0; i < count; i++) {
-      await d.set(i, i);
-      await d.get(i);
-    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inflight }, async () => {
+        while (next < count) {
+          const i = next++;
+          await d.set(i, i);
+          await d.get(i);
+        }
+      }),
+    );
     process.send!(end());
   });
 } else {
