@@ -6,13 +6,11 @@
 // here are counted here until the last thread holding them frees them, whichever thread that is.
 // With the native core, shared objects live in segments it maps instead (memory that other
 // processes can map too): those count as long as any thread of this process maps them.
-import v8 from 'node:v8';
-import vm from 'node:vm';
-
 import test from 'ava';
 
 import { Pool, Queue } from '../../index.js';
 import { binding } from '../../src/native/binding.js';
+import { exposedGc } from '../../src/worker/idle.js';
 import { eventually, within } from '../helpers/pool.js';
 
 const MiB = 2 ** 20;
@@ -21,13 +19,13 @@ function sharedBytes(): number {
   return process.memoryUsage().arrayBuffers + (binding?.shmMappedBytes?.() ?? 0);
 }
 
-/** A full collection of this thread's heap (the test's own references must go first). */
+/**
+ * A full collection of this thread's heap (the test's own references must go first), fetched as a
+ * worker fetches its own, which the workers may be doing at the same moment (src/worker/idle.ts).
+ */
 function collectHere(): void {
-  const exposed = (globalThis as { gc?: () => void }).gc;
-  if (exposed) return exposed();
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  v8.setFlagsFromString('--no-expose-gc');
+  const gc = exposedGc();
+  if (gc === undefined) throw new Error('no gc: every try lost the race for --expose-gc');
   gc();
 }
 

@@ -34,20 +34,35 @@ function collect(): void {
   timer = undefined;
   collectedAt = sharedObjectsMade();
   gc ??= exposedGc();
-  gc();
+  // Not fetched this time (see exposedGc): the next idle moment tries again.
+  if (gc === undefined) collectedAt = 0;
+  gc?.();
 }
 
-/** V8's collector, which Node only exposes with --expose-gc: set it just long enough to fetch it. */
-function exposedGc(): () => void {
+/** Tries before exposedGc gives up for now; each try is two flag changes and a new context. */
+const GC_TRIES = 8;
+
+/**
+ * V8's collector, which Node only exposes with --expose-gc: set it just long enough to fetch it
+ * from a new context. V8's flags belong to the process, so another thread doing the same (two
+ * pool workers that went idle together) may turn the flag off between this thread's setting it
+ * and its new context: then that context has no `gc`, and this tries again. Undefined when every
+ * try lost that race (never an exception: this runs on an idle worker's timer).
+ */
+export function exposedGc(): (() => void) | undefined {
   const global = (globalThis as { gc?: unknown }).gc;
   if (typeof global === 'function') return global as () => void;
   // Loaded here, not at the top: a worker that never needs a collection never loads them.
   const v8 = process.getBuiltinModule('node:v8');
   const vm = process.getBuiltinModule('node:vm');
-  v8.setFlagsFromString('--expose-gc');
-  try {
-    return vm.runInNewContext('gc') as () => void;
-  } finally {
-    v8.setFlagsFromString('--no-expose-gc');
+  for (let tries = 0; tries < GC_TRIES; tries++) {
+    v8.setFlagsFromString('--expose-gc');
+    try {
+      const found: unknown = vm.runInNewContext('typeof gc === "function" ? gc : undefined');
+      if (typeof found === 'function') return found as () => void;
+    } finally {
+      v8.setFlagsFromString('--no-expose-gc');
+    }
   }
+  return undefined;
 }
