@@ -30,6 +30,7 @@ export function formatStats(stats: Record<string, NodeStats>, elapsedMs: number)
   lines.push(
     `Time elapsed since server creation ${elapsedMs / 1000}`,
     `${running} active tasks, ${cpus} cores`,
+    '', // pp's closing print(""): an empty line
     '',
   );
   return lines.join('\n');
