@@ -99,6 +99,20 @@ test('statistics count jobs and time per node, and printStats prints them as pp 
   t.regex(printed, /0 active tasks, 2 cores/);
 });
 
+test("printStats prints pp's print_stats() lines: its header, its column widths, seconds with no unit", async (t) => {
+  await using js = new JobServer({ ncpus: 1 });
+  await within(t, 60_000, js.submit(native.sumPrimes, [1000])());
+  let printed = '';
+  js.printStats((text) => (printed += text));
+  const lines = printed.split('\n');
+  // ppft 1.7's print_stats(): "    %6i |        %6.2f |     %8.4f |  %11.6f | %s", then the wall time as str(float).
+  t.is(lines[1], ' job count | % of all jobs | job time sum | time per job | job server');
+  t.regex(lines[2]!, /^ {9}1 \| {8}100\.00 \| {5}[ \d]{2}\d\.\d{4} \| {2}[ \d]{3}\d\.\d{6} \| local$/);
+  t.regex(lines[3]!, /^Time elapsed since server creation \d+(\.\d+)?$/);
+  // pp ends with print(""): an empty line after the last one.
+  t.deepEqual(lines.slice(4), ['0 active tasks, 1 cores', '', '']);
+});
+
 test('printStats leaves out nodes that ran no job and counts the local cores, as pp does', async (t) => {
   // Two local cpus take both jobs before the ppserver (never reached here) would get one.
   await using js = new JobServer({ ncpus: 2, ppservers: ['redis://127.0.0.1:1'] });

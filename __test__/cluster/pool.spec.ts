@@ -204,6 +204,41 @@ if (!haveRedis) {
     }
   });
 
+  test.serial(
+    'an AbortSignal rejects apply, applyAsync, map and imap with an AbortError and removes their waiting jobs',
+    async (t) => {
+      await using pool = clusterPool(t);
+      const redis = inspect(t.context.redis);
+      const isAbort = (reason: unknown) => (e: unknown) => e instanceof Error && e.name === 'AbortError' && e.cause === reason;
+      try {
+        const ac = new AbortController();
+        const work = [
+          pool.apply(slowSquare, [1, 1500], { signal: ac.signal }),
+          pool.applyAsync(slowSquare, [2, 1500], { signal: ac.signal }).get(),
+          pool.starmap(
+            slowSquare,
+            Array.from({ length: 8 }, (_, i) => [i, 1500]),
+            1,
+            { signal: ac.signal },
+          ),
+          // Queued behind the slow jobs: still waiting in Redis when the signal aborts.
+          pool.map(square, [4, 5], 1, { signal: ac.signal }),
+          pool.imap(square, [3], { signal: ac.signal }).next(),
+        ].map((p) => p.catch((e: unknown) => e));
+        for (let i = 0; i < 200 && (await redis.llen(`bull:${QUEUE}:wait`)) === 0; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        const reason = new Error('changed my mind');
+        ac.abort(reason);
+        for (const error of await within(t, 10_000, Promise.all(work))) t.true(isAbort(reason)(error), String(error));
+        for (let i = 0; i < 200 && (await redis.llen(`bull:${QUEUE}:wait`)) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+        t.is(await redis.llen(`bull:${QUEUE}:wait`), 0, 'the waiting jobs were removed');
+        t.deepEqual(await within(t, 30_000, pool.map(square, [1, 2, 3])), [1, 4, 9], 'the pool goes on');
+      } finally {
+        redis.disconnect();
+      }
+    },
+  );
+
   test.serial('a result list Redis refuses to read fails the work instead of hanging', async (t) => {
     // A rogue "worker" that answers by overwriting the pool's result list with a string.
     const { Worker } = await import('bullmq');

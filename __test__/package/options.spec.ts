@@ -3,11 +3,13 @@
 import test from 'ava';
 
 import {
+  BaseManager,
   Barrier,
   BoundedSemaphore,
   Condition,
   JoinableQueue,
   Lock,
+  Manager,
   Pool,
   Process,
   Queue,
@@ -101,6 +103,18 @@ test('queues: put/get options refuse unknown names', async (t) => {
   }
   const simple = new SimpleQueue<number>();
   simple.close();
+});
+
+test('managers: unknown options are refused with the closest known name, as everywhere else', async (t) => {
+  await refusesOption(t, () => new Manager({ adress: '/tmp/x' } as never), 'adress');
+  await refusesOption(t, () => new BaseManager({ authKey: 'abc' } as never), 'authKey');
+  class Registered extends BaseManager {}
+  await refusesOption(t, () => Registered.register('thing', () => ({}), { expose: [] } as never), 'expose');
+  t.regex(t.throws(() => new Manager({ adress: '/tmp/x' } as never))!.message, /did you mean "address"/);
+  t.regex(t.throws(() => new BaseManager({ authKey: 'abc' } as never))!.message, /did you mean "authkey"/);
+  await using manager = new Manager();
+  const lock = await manager.Lock();
+  await refusesOption(t, () => lock.acquire({ timout: 5 } as never), 'timout');
 });
 
 test('native.sumPrimesInto: unknown options are refused', async (t) => {

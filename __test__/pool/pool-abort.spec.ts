@@ -48,7 +48,7 @@ for (const backend of backends) {
     );
   });
 
-  test(`${backend}: aborting map drops what has not started; imap and mapAsync reject too`, async (t) => {
+  test(`${backend}: aborting map drops what has not started; imap, mapAsync and applyAsync reject too`, async (t) => {
     await using pool = new Pool({ backend, processes: 1 });
     const ac = new AbortController();
     const started = mark();
@@ -72,6 +72,13 @@ for (const backend of backends) {
     ac3.abort();
     t.true(isAbort()(await rejection(t, result.get())));
     t.is(errors.length, 1);
+
+    const ac4 = new AbortController();
+    const started4 = mark();
+    const single = pool.applyAsync(spin, [started4], { signal: ac4.signal });
+    t.true(await eventually(() => existsSync(started4), 30_000));
+    ac4.abort();
+    t.true(isAbort()(await rejection(t, single.get())));
     t.is(await within(t, 30_000, pool.apply(fixture('add'), [1, 2])), 3);
   });
 }
@@ -124,7 +131,7 @@ test('async: aborting drops queued calls and stops waiting for the running one',
   );
 });
 
-test('native: aborting a map stops its kernels; other operations still finish', async (t) => {
+test('native: aborting map, apply, applyAsync or imap stops its kernels; other operations still finish', async (t) => {
   await using pool = new Pool({ backend: 'native', processes: 1 });
   const ac = new AbortController();
   // Minutes of work on one thread, unless the abort stops it.
@@ -140,6 +147,20 @@ test('native: aborting a map stops its kernels; other operations still finish', 
   t.true(isAbort()(await rejection(t, work)));
   t.is(await within(t, 30_000, other), 454396537, 'the other operation was run again, not failed');
   t.is(await within(t, 30_000, pool.apply(native.sumPrimes, [100000])), 454396537);
+
+  // apply, applyAsync and imap of a kernel that would run for minutes stop as map does.
+  for (const start of [
+    (signal: AbortSignal) => pool.apply(native.sumPrimes, [500_000_000], { signal }),
+    (signal: AbortSignal) => pool.applyAsync(native.sumPrimes, [500_000_000], { signal }).get(),
+    (signal: AbortSignal) => pool.imap(native.sumPrimes, [500_000_000], { signal }).next(),
+  ]) {
+    const ac2 = new AbortController();
+    const running = start(ac2.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ac2.abort();
+    t.true(isAbort()(await rejection(t, running)));
+  }
+  t.is(await within(t, 30_000, pool.apply(native.sumPrimes, [1000])), 76127);
 });
 
 test('signal is validated; options objects refuse unknown names', async (t) => {

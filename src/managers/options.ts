@@ -1,14 +1,7 @@
 /** Option-object checks shared by the manager classes. */
+import { validateOptions } from '../validate.js';
 
-/** An unknown option name (a typo) -> TypeError naming it, as everywhere in the package. */
+/** An unknown option name (a typo) -> TypeError naming it and the closest known one, as everywhere in the package. */
 export function checkOptions(options: object, known: readonly string[], name: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      const error = new TypeError(`Unknown option "${name}.${key}"; known options are ${known.join(', ')}`) as TypeError & {
-        code: string;
-      };
-      error.code = 'ERR_INVALID_ARG_VALUE';
-      throw error;
-    }
-  }
+  validateOptions(options, name, Object.fromEntries(known.map((key) => [key, true as const])));
 }
