@@ -149,6 +149,21 @@ test('maxtasksperchild: 1: a replaced worker hands over what it had not delivere
   await drainExactly(t, queues, tasks.length, 0);
 });
 
+processTest('process Pool, maxtasksperchild: 1: a replaced child process hands over what it had not delivered yet', async (t) => {
+  for (let run = 0; run < 3; run++) {
+    const queues = makeQueues();
+    const pool = new Pool({ processes: 2, maxtasksperchild: 1, backend: 'process' });
+    const tasks = Array.from({ length: 8 }, (_, k) => [queues, k, k % 2 === 1] as [Queues, number, boolean]);
+    t.deepEqual(
+      await within(t, 120_000, pool.starmap(produce, tasks, 1), `run ${run}: tasks`),
+      tasks.map(([, k]) => k),
+    );
+    pool.close();
+    await within(t, 60_000, pool.join(), `run ${run}: join`);
+    await drainExactly(t, queues, tasks.length, run);
+  }
+});
+
 test('await using: the pool is disposed (close + join) with every item delivered', async (t) => {
   const queues = makeQueues();
   {

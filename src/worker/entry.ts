@@ -393,12 +393,18 @@ function sendThenExit(message: FromWorker, code: number): void {
   }
 }
 
+let exiting = false;
+
 /**
  * Exits once what this worker wrote to stdout and stderr has been handed over. A thread's stdio
  * is a stream to the parent that holds what the parent has not taken yet; ending the thread from
  * outside (worker.terminate()) drops it, so a worker always ends itself, through here.
  */
 function exitFlushed(code: number, deliver = true): void {
+  // The first way out wins: a pool may ask a retiring worker to stop twice (maxtasksperchild, then
+  // close()), and a second pass would exit before a child's handover message had been written.
+  if (exiting) return;
+  exiting = true;
   const flushed = (stream: NodeJS.WritableStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
   // A thread's undelivered puts go to its parent at exit (handover-child.ts); a child process's here.
   const delivered = deliver && isMainThread ? handOverToParent() : Promise.resolve();
