@@ -5,6 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 
 import { JoinableQueue, Pool, Process, Queue, SimpleQueue, WorkerCrashedError } from '../../index.js';
+import { processShared } from '../../src/shm/memory.js';
 import { within } from '../helpers/pool.js';
 
 const RUNS = 20;
@@ -94,6 +95,47 @@ test('thread Process: every item the target put is there exactly once after join
   }
 });
 
+// A child process hands its outboxes to its parent over the IPC channel as it ends (entry.ts).
+// Fewer runs: each one starts two child processes.
+const processTest = processShared ? test : test.skip;
+
+processTest(
+  'process Pool: every item tasks put is there exactly once after close() + join() (5 runs, 3 queue kinds, put and putSync)',
+  async (t) => {
+    for (let run = 0; run < 5; run++) {
+      const queues = makeQueues();
+      const pool = new Pool({ processes: 2, backend: 'process' });
+      const tasks: [Queues, number, boolean][] = [
+        [queues, 0, false],
+        [queues, 1, true],
+      ];
+      t.deepEqual(await within(t, 60_000, pool.starmap(produce, tasks, 1), `run ${run}: tasks`), [0, 1]);
+      pool.close();
+      await within(t, 30_000, pool.join(), `run ${run}: join`);
+      await drainExactly(t, queues, 2, run);
+    }
+  },
+);
+
+processTest(
+  'process Process: every item the target put is there exactly once after join() (5 runs, 3 queue kinds, put and putSync)',
+  async (t) => {
+    for (let run = 0; run < 5; run++) {
+      const queues = makeQueues();
+      const processes = [false, true].map(
+        (sync, k) => new Process({ target: produce, args: [queues, k, sync], backend: 'process' }),
+      );
+      for (const p of processes) p.start();
+      for (const p of processes) await within(t, 60_000, p.join(), `run ${run}: join`);
+      t.deepEqual(
+        processes.map((p) => p.exitCode),
+        [0, 0],
+      );
+      await drainExactly(t, queues, 2, run);
+    }
+  },
+);
+
 test('maxtasksperchild: 1: a replaced worker hands over what it had not delivered yet', async (t) => {
   const queues = makeQueues();
   const pool = new Pool({ processes: 2, maxtasksperchild: 1 });
@@ -105,6 +147,21 @@ test('maxtasksperchild: 1: a replaced worker hands over what it had not delivere
   pool.close();
   await within(t, 60_000, pool.join(), 'join');
   await drainExactly(t, queues, tasks.length, 0);
+});
+
+processTest('process Pool, maxtasksperchild: 1: a replaced child process hands over what it had not delivered yet', async (t) => {
+  for (let run = 0; run < 3; run++) {
+    const queues = makeQueues();
+    const pool = new Pool({ processes: 2, maxtasksperchild: 1, backend: 'process' });
+    const tasks = Array.from({ length: 8 }, (_, k) => [queues, k, k % 2 === 1] as [Queues, number, boolean]);
+    t.deepEqual(
+      await within(t, 120_000, pool.starmap(produce, tasks, 1), `run ${run}: tasks`),
+      tasks.map(([, k]) => k),
+    );
+    pool.close();
+    await within(t, 60_000, pool.join(), `run ${run}: join`);
+    await drainExactly(t, queues, tasks.length, run);
+  }
 });
 
 test('await using: the pool is disposed (close + join) with every item delivered', async (t) => {

@@ -6,7 +6,7 @@
 import { availableParallelism, constants } from 'node:os';
 
 import { ProcessError } from '../errors.js';
-import { ChildHandover } from '../shm/handover.js';
+import { ChildHandover, adopt } from '../shm/handover.js';
 import { localSpec } from '../backends/async/backend.js';
 import { toTaskSpec, type AnyFunction, type TaskArgs, type TaskLike, type TaskSpec } from '../task.js';
 import { encode } from '../reduction/transfer.js';
@@ -132,8 +132,10 @@ export class Process<T extends TaskLike = TaskLike> {
         resolve();
       });
     });
-    handle.onMessage(() => {
-      // 'ready' / 'target-done': the exit code says everything the parent needs.
+    handle.onMessage((message) => {
+      // What a child process had not delivered as it ended. Otherwise ('ready', 'target-done') the
+      // exit code says everything the parent needs.
+      if (message.t === 'handed') adopt(message.outboxes);
     });
     try {
       handle.post(

@@ -34,6 +34,15 @@ export function allDelivered(): Promise<void> {
   return outboxes ? outboxes.allDelivered() : Promise.resolve();
 }
 
+/**
+ * Empties this thread's outboxes for a parent in another process (a child process hands them over
+ * its IPC channel, handover.ts's `adopt` takes them there): nothing if it never had any.
+ */
+export function handOverAll(): HandedOver[] {
+  receiveFromChildren?.();
+  return outboxes?.handOverAll() ?? [];
+}
+
 let parent: HandoverLink | null = null;
 
 /** In a worker started with a link: hands everything undelivered over on request and at exit. */
@@ -56,8 +65,7 @@ export function serveParent(link: HandoverLink): void {
 function handToParent(reply: boolean): void {
   const link = parent!;
   // What this thread's own children left goes on up too.
-  receiveFromChildren?.();
-  const handed = outboxes?.handOverAll() ?? [];
+  const handed = handOverAll();
   if (handed.length === 0 && !reply) return;
   link.port.postMessage(
     { t: 'handed', outboxes: handed, reply } satisfies HandoverMessage,

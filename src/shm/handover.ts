@@ -56,7 +56,8 @@ const watcher = {
   },
 };
 
-function adopt(outboxes: HandedOver[]): void {
+/** Delivers, from this thread on, what a child thread or child process handed over. */
+export function adopt(outboxes: HandedOver[]): void {
   for (const handed of outboxes) outboxOf(Ring.adopt(handed.ring)).adopt(handed);
 }
 

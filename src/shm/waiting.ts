@@ -44,10 +44,25 @@ const waitAsync = (
 
 const OUTCOMES: readonly WaitOutcome[] = ['ok', 'not-equal', 'timed-out'];
 
+/**
+ * The longest a worker thread sleeps in the addon's futex wait at a time. Worker.terminate() (a
+ * pool's terminate(), Node's exit) stops a thread only when it runs JavaScript again, which
+ * Atomics.wait lets it do at once but a native wait does not: a worker blocked in getSync() on an
+ * empty queue could never be stopped, and Node could never exit.
+ */
+const WORKER_FUTEX_SLICE_MS = 100;
+
 /** `Atomics.wait`, or the kernel's futex for memory shared with other processes. */
 function waitOn(array: Int32Array, index: number, value: number, timeout: number): WaitOutcome {
   if (!isProcessShared(array.buffer)) return Atomics.wait(array, index, value, timeout);
-  return OUTCOMES[binding!.futexWaitSync(array, index, value, timeout)]!;
+  if (threadId === 0) return OUTCOMES[binding!.futexWaitSync(array, index, value, timeout)]!;
+  const end = performance.now() + timeout;
+  for (;;) {
+    const left = end - performance.now();
+    const slice = Math.max(0, Math.min(left, WORKER_FUTEX_SLICE_MS));
+    const outcome = OUTCOMES[binding!.futexWaitSync(array, index, value, slice)]!;
+    if (outcome !== 'timed-out' || slice >= left) return outcome;
+  }
 }
 
 /** `Atomics.notify` (all by default), reaching other processes for memory shared with them. */

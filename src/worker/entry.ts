@@ -3,7 +3,7 @@
  * It receives jobs, runs them one at a time (as a Python pool worker does), and replies.
  */
 import type { TaskSpec } from '../task.js';
-import { allDelivered, serveParent } from '../shm/handover-child.js';
+import { allDelivered, handOverAll, serveParent } from '../shm/handover-child.js';
 import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
@@ -395,16 +395,38 @@ function sendThenExit(message: FromWorker, code: number): void {
   }
 }
 
+let exiting = false;
+
 /**
  * Exits once what this worker wrote to stdout and stderr has been handed over. A thread's stdio
  * is a stream to the parent that holds what the parent has not taken yet; ending the thread from
  * outside (worker.terminate()) drops it, so a worker always ends itself, through here.
  */
 function exitFlushed(code: number, deliver = true): void {
+  // The first way out wins: a pool may ask a retiring worker to stop twice (maxtasksperchild, then
+  // close()), and a second pass would exit before a child's handover message had been written.
+  if (exiting) return;
+  exiting = true;
   const flushed = (stream: NodeJS.WritableStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
-  // A child process's undelivered puts go before it does (a thread hands them to its parent).
-  const delivered = deliver && isMainThread ? allDelivered() : Promise.resolve();
+  // A thread's undelivered puts go to its parent at exit (handover-child.ts); a child process's here.
+  const delivered = deliver && isMainThread ? handOverToParent() : Promise.resolve();
   void delivered.then(() => Promise.all([flushed(process.stdout), flushed(process.stderr)])).finally(() => process.exit(code));
+}
+
+/**
+ * A child process hands what its outboxes hold to its parent over the IPC channel, as a thread
+ * does over its handover port: the parent delivers it from then on, so the child exits at once and
+ * the parent's join() returns with every put in its hands, even when nobody reads until then. A
+ * message partly in the ring goes with the ring's writer mutex, a plain word in the shared segment.
+ * With no parent left, or none reachable, the child delivers them itself, waiting for readers.
+ */
+function handOverToParent(): Promise<void> {
+  const handed = process.connected ? handOverAll() : [];
+  if (handed.length === 0) return allDelivered();
+  return new Promise((resolve) => {
+    // An error here means the parent has gone, and the channel with it: nobody to hand them to.
+    process.send!({ t: 'handed', outboxes: handed } satisfies FromWorker, undefined, {}, () => resolve());
+  });
 }
 
 let started = false;

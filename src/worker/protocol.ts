@@ -5,6 +5,7 @@
  */
 import { RemoteError, rebuildableErrors } from '../errors.js';
 import type { HandoverLink } from '../shm/handover.js';
+import type { HandedOver } from '../shm/outbox.js';
 import type { TaskSpec } from '../task.js';
 
 /**
@@ -70,7 +71,9 @@ export type FromWorker =
    * the results its current batch had finished, and the job it was running, if any. Every other
    * job it held had not started. `results` is absent when they could not be sent.
    */
-  | { t: 'exiting'; results?: JobResults; running?: number; error?: SerializedError };
+  | { t: 'exiting'; results?: JobResults; running?: number; error?: SerializedError }
+  /** Sent by a child process as it ends: what its outboxes held, for the parent to deliver. */
+  | { t: 'handed'; outboxes: HandedOver[] };
 
 export interface SerializedError {
   __napiMpError: true;

@@ -243,10 +243,12 @@ function spawnProcess(options: SpawnOptions): WorkerHandle {
         });
       }),
     // Ref first: whoever stops a child awaits its exit, which must keep Node alive until then.
+    // Asked by message, the child hands over what its tasks put and is not delivered yet, then
+    // exits; a disconnect means that its parent is gone, and it exits with no more ado.
     stop: () => {
       child.ref();
-      if (child.connected) child.disconnect();
-      else child.kill('SIGTERM');
+      if (!child.connected) child.kill('SIGTERM');
+      else child.send({ t: 'stop' } satisfies ToWorker, (error) => error && child.kill('SIGTERM'));
     },
     terminate: () => {
       child.ref();

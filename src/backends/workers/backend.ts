@@ -18,7 +18,7 @@
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 
 import { PoolTerminatedError, WorkerCrashedError } from '../../errors.js';
-import { ChildHandover } from '../../shm/handover.js';
+import { ChildHandover, adopt } from '../../shm/handover.js';
 import { describeTask, type TaskSpec } from '../../task.js';
 import { decode, encode, hasShared } from '../../reduction/transfer.js';
 import { processRefusal } from '../../shm/memory.js';
@@ -302,6 +302,9 @@ export class WorkerBackend implements Backend {
         return;
       case 'done':
         this.#settle(slot, message, message.ms);
+        return;
+      case 'handed':
+        adopt(message.outboxes);
         return;
       case 'exiting':
         slot.retiring = true;
