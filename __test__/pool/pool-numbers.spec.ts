@@ -6,8 +6,12 @@
  */
 import test, { type ExecutionContext } from 'ava';
 
-import { Pool, WorkerCrashedError } from '../../index.js';
+import { Event, Pool, task, WorkerCrashedError } from '../../index.js';
+import type * as SharedTasks from '../fixtures/process-shared-tasks.js';
 import { backends, fixture, runLengths, within } from '../helpers/pool.js';
+
+const sharedTasks = new URL('../fixtures/process-shared-tasks.ts', import.meta.url);
+const sharedFixture = <K extends keyof typeof SharedTasks>(name: K) => task<(typeof SharedTasks)[K]>(sharedTasks, name);
 
 function range(n: number): number[];
 function range<T>(n: number, f: (i: number) => T): T[];
@@ -127,17 +131,22 @@ for (const backend of backends) {
     const negate = (x: number) => -x;
     // Warm: the task is known to be cheap, so each worker may hold a slice behind its running job.
     await within(t, 30_000, pool.map(negate, xs));
-    const sleeps = [pool.apply(fixture('sleep'), [500]), pool.apply(fixture('sleep'), [500])];
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Both workers busy until released (not for a while: on a loaded machine a timer-based wait
+    // could end before the map below is even cut, and the map would finish instead of aborting).
+    const ready = [new Event(), new Event()];
+    const go = new Event();
+    const holds = ready.map((started) => pool.apply(sharedFixture('waitEvent'), [started, go, 60_000]));
+    for (const started of ready) t.true(await started.wait(60_000));
     const ac = new AbortController();
     const aborted = pool.map(negate, xs, { signal: ac.signal });
     await new Promise((resolve) => setImmediate(resolve));
     // The slices are held, not running: the workers are not stopped, and will still run them.
     ac.abort();
     await t.throwsAsync(aborted, { name: 'AbortError' });
+    go.set();
     const ys = range(20_000, (i) => 3 * i + 2);
     t.true(await doubles(t, pool, ys));
-    await within(t, 30_000, Promise.all(sleeps));
+    t.deepEqual(await within(t, 30_000, Promise.all(holds)), [true, true]);
   });
 
   test(`${backend}: what map() maps is the array as it was when called, holes and own iterators as before`, async (t) => {
