@@ -2,6 +2,9 @@
 // outbox) must still arrive, exactly once: after a Pool's close() + join(), after a Process's
 // join(), and when maxtasksperchild replaces a worker. Nothing reads while the workers run, so each
 // task's 3,000 items (about 90 KB) overflow the buffer and most of them sit in the outbox at the end.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
 import test, { type ExecutionContext } from 'ava';
 
 import { JoinableQueue, Pool, Process, Queue, SimpleQueue, WorkerCrashedError } from '../../index.js';
@@ -225,3 +228,16 @@ test('Processes putting one large item each as their last statement: every item 
     [...Array(10).keys()],
   );
 });
+
+for (const backend of ['thread', 'process'] as const) {
+  test(`${backend} Pool: a script draining with top-level await q.get() gets every item a task put beyond the buffer (the worker delivering them keeps Node alive)`, async (t) => {
+    const script = fileURLToPath(new URL('../fixtures/undelivered-drain.ts', import.meta.url));
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import=tsx', script, backend, '3000'], { timeout: 120_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      );
+    });
+    t.is(code, 0, stderr);
+    t.deepEqual(JSON.parse(stdout.trim()), { put: 3000, inOrder: 3000 });
+  });
+}

@@ -15,6 +15,8 @@ export interface Outboxes {
   handOverAll(): HandedOver[];
   /** Resolves once every outbox of this thread has delivered what it holds. */
   allDelivered(): Promise<void>;
+  /** Whether any outbox of this thread holds messages not delivered yet. */
+  holds(): boolean;
 }
 
 let outboxes: Outboxes | undefined;
@@ -32,6 +34,11 @@ export function registerChildren(receive: () => void): void {
 /** Resolves once this thread's outboxes, if it ever had any, have delivered what they hold. */
 export function allDelivered(): Promise<void> {
   return outboxes ? outboxes.allDelivered() : Promise.resolve();
+}
+
+/** Whether this thread's outboxes hold messages not delivered yet. */
+export function holdsUndelivered(): boolean {
+  return outboxes?.holds() ?? false;
 }
 
 /**

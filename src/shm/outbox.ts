@@ -51,7 +51,7 @@ export async function allDelivered(): Promise<void> {
   while (holding.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-registerOutboxes({ handOverAll, allDelivered });
+registerOutboxes({ handOverAll, allDelivered, holds: () => holding.size > 0 });
 
 function noop(): void {}
 

@@ -3,7 +3,7 @@
  * It receives jobs, runs them one at a time (as a Python pool worker does), and replies.
  */
 import type { TaskSpec } from '../task.js';
-import { allDelivered, handOverAll, serveParent } from '../shm/handover-child.js';
+import { allDelivered, handOverAll, holdsUndelivered, serveParent } from '../shm/handover-child.js';
 import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
@@ -299,6 +299,24 @@ function reply(results: JobResults, ms: number): void {
   }
 }
 
+let watchingDelivery = false;
+
+/**
+ * What this worker's tasks put and a queue could not take yet, the worker delivers in the
+ * background as readers make room. Its parent must stay alive until then, and a reader there
+ * waiting in `await q.get()` holds no event loop open (it waits on shared memory), while the pool
+ * lets go of a worker with no job: so the pool is told to keep this worker until all is delivered.
+ */
+function keepParentWhileUndelivered(): void {
+  if (watchingDelivery || !holdsUndelivered()) return;
+  watchingDelivery = true;
+  send({ t: 'holding' });
+  void allDelivered().then(() => {
+    watchingDelivery = false;
+    send({ t: 'delivered' });
+  });
+}
+
 let queue: Promise<void> = Promise.resolve();
 let processName = '';
 let role: 'pool' | 'process' | undefined;
@@ -360,6 +378,7 @@ async function handle(message: ToWorker): Promise<void> {
       running = batch;
       await runBatch(message, batch);
       running = undefined;
+      keepParentWhileUndelivered();
       reply(batch, batch.ms);
       workerIdle();
       return;

@@ -67,6 +67,12 @@ export type FromWorker =
   | ({ t: 'done'; ms: number } & JobResults)
   | { t: 'target-done'; ok: boolean; error?: SerializedError }
   /**
+   * Sent before a job's 'done' when what its tasks put is not all delivered yet (the worker
+   * delivers it in the background): the pool keeps the worker ref'd until 'delivered'.
+   */
+  | { t: 'holding' }
+  | { t: 'delivered' }
+  /**
    * Sent by a pool worker as it exits (process.exit, an uncaught error, an unhandled rejection):
    * the results its current batch had finished, and the job it was running, if any. Every other
    * job it held had not started. `results` is absent when they could not be sent.

@@ -45,6 +45,8 @@ interface Slot {
   ready: boolean;
   /** Set when this worker must take no more work (maxtasksperchild reached, or stopping). */
   retiring: boolean;
+  /** The worker is delivering what its tasks put (entry.ts): it keeps Node alive until done. */
+  holding?: boolean;
   startupError?: unknown;
   /** The pool asked this worker to end (an exit before it was ready is then no failed start). */
   stopped?: boolean;
@@ -306,6 +308,14 @@ export class WorkerBackend implements Backend {
       case 'handed':
         adopt(message.outboxes);
         return;
+      case 'holding':
+        slot.holding = true;
+        slot.handle.ref();
+        return;
+      case 'delivered':
+        slot.holding = false;
+        if (slot.inFlight.size === 0) slot.handle.unref();
+        return;
       case 'exiting':
         slot.retiring = true;
         if (message.error) slot.exitError = deserializeError(message.error);
@@ -346,7 +356,7 @@ export class WorkerBackend implements Backend {
     // A result's callback may have terminated the pool: then every worker is being stopped already.
     if (this.#state === 'terminated') return;
     if (slot.inFlight.size === 0) {
-      slot.handle.unref();
+      if (!slot.holding) slot.handle.unref();
       if (slot.retiring) this.#stop(slot);
     }
     this.#dispatch();
