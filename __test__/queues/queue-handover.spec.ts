@@ -84,19 +84,23 @@ test('thread Pool: every item tasks put is there exactly once after close() + jo
   }
 });
 
-test('thread Process: every item the target put is there exactly once after join() (20 runs, 3 queue kinds, put and putSync)', async (t) => {
-  for (let run = 0; run < RUNS; run++) {
+/** `runs` times: two Processes put (one `await put`, one `putSync`), end, and are joined; then every item is drained. */
+async function processesDeliverAll(t: ExecutionContext, runs: number, backend: 'thread' | 'process'): Promise<void> {
+  for (let run = 0; run < runs; run++) {
     const queues = makeQueues();
-    const processes = [false, true].map((sync, k) => new Process({ target: produce, args: [queues, k, sync] }));
+    const processes = [false, true].map((sync, k) => new Process({ target: produce, args: [queues, k, sync], backend }));
     for (const p of processes) p.start();
-    for (const p of processes) await within(t, 30_000, p.join(), `run ${run}: join`);
+    for (const p of processes) await within(t, 60_000, p.join(), `run ${run}: join`);
     t.deepEqual(
       processes.map((p) => p.exitCode),
       [0, 0],
     );
     await drainExactly(t, queues, 2, run);
   }
-});
+}
+
+test('thread Process: every item the target put is there exactly once after join() (20 runs, 3 queue kinds, put and putSync)', (t) =>
+  processesDeliverAll(t, RUNS, 'thread'));
 
 // A child process hands its outboxes to its parent over the IPC channel as it ends (entry.ts).
 // Fewer runs: each one starts two child processes.
@@ -122,21 +126,7 @@ processTest(
 
 processTest(
   'process Process: every item the target put is there exactly once after join() (5 runs, 3 queue kinds, put and putSync)',
-  async (t) => {
-    for (let run = 0; run < 5; run++) {
-      const queues = makeQueues();
-      const processes = [false, true].map(
-        (sync, k) => new Process({ target: produce, args: [queues, k, sync], backend: 'process' }),
-      );
-      for (const p of processes) p.start();
-      for (const p of processes) await within(t, 60_000, p.join(), `run ${run}: join`);
-      t.deepEqual(
-        processes.map((p) => p.exitCode),
-        [0, 0],
-      );
-      await drainExactly(t, queues, 2, run);
-    }
-  },
+  (t) => processesDeliverAll(t, 5, 'process'),
 );
 
 test('maxtasksperchild: 1: a replaced worker hands over what it had not delivered yet', async (t) => {

@@ -314,7 +314,8 @@ export class WorkerBackend implements Backend {
         return;
       case 'delivered':
         slot.holding = false;
-        if (slot.inFlight.size === 0) slot.handle.unref();
+        // (Not once asked to stop: whoever stopped it awaits its exit, which must keep Node alive.)
+        if (slot.inFlight.size === 0 && !slot.stopped) slot.handle.unref();
         return;
       case 'exiting':
         slot.retiring = true;
