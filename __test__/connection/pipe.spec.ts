@@ -96,7 +96,7 @@ test('recvSync of large messages sent by the same thread: pollSync, recvSync, re
   // process alive), which no in-process deadline can catch.
   const script = fileURLToPath(new URL('../fixtures/same-thread-reads.ts', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, 'pipe'], { timeout: 30_000 }, (error, out) =>
+    execFile(process.execPath, ['--import=tsx', script, 'pipe'], { timeout: 120_000 }, (error, out) =>
       error ? reject(error) : resolve(out),
     );
   });

@@ -30,7 +30,7 @@ test('the addon loads in several worker_threads at once (context-aware) and each
 });
 
 test('the addon loads in a child process', async (t) => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', inChild], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import=tsx', inChild], { timeout: 120_000 });
   const result = JSON.parse(stdout);
   t.is(result.available, native.available);
   t.is(result.sumPrimes, 454396537);

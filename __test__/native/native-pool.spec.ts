@@ -148,7 +148,7 @@ test('a Rust panic is a JS Error (sync) and a rejected Promise (rayon thread), n
   const { execFile } = await import('node:child_process');
   const script = new URL('../fixtures/rust-panics.ts', import.meta.url).pathname;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script], { timeout: 60_000 }, (error, out) =>
+    execFile(process.execPath, ['--import=tsx', script], { timeout: 120_000 }, (error, out) =>
       error ? reject(error) : resolve(out),
     );
   });

@@ -87,7 +87,7 @@ test('thread workers start when Node runs with --input-type=module (eval and std
   const entry = new URL('../../index.ts', import.meta.url).href;
   const script = `import { Pool } from ${JSON.stringify(entry)}; const pool = new Pool({ processes: 1 }); console.log(await pool.apply((x) => x * 2, [21])); await pool.terminate();`;
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { timeout: 30_000 }, (error, out) =>
+    execFile(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { timeout: 120_000 }, (error, out) =>
       error ? reject(error) : resolve(out),
     );
   });

@@ -126,7 +126,7 @@ test('a daemon Process does not keep Node alive and is stopped when the parent e
   const run = (mode: string) =>
     new Promise<{ ms: number; pid: number }>((resolve, reject) => {
       const start = performance.now();
-      execFile(process.execPath, ['--import=tsx', script, mode], { timeout: 30_000 }, (error, stdout) => {
+      execFile(process.execPath, ['--import=tsx', script, mode], { timeout: 120_000 }, (error, stdout) => {
         if (error) reject(error);
         else resolve({ ms: performance.now() - start, pid: Number(stdout.trim()) });
       });
@@ -144,7 +144,7 @@ for (const backend of backends) {
     const { fileURLToPath } = await import('node:url');
     const script = fileURLToPath(new URL('../fixtures/daemon-join.ts', import.meta.url));
     const stdout = await new Promise<string>((resolve, reject) => {
-      execFile(process.execPath, ['--import=tsx', script, backend], { timeout: 30_000 }, (error, out) =>
+      execFile(process.execPath, ['--import=tsx', script, backend], { timeout: 120_000 }, (error, out) =>
         error ? reject(error) : resolve(out),
       );
     });

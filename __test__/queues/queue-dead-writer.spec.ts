@@ -17,7 +17,7 @@ const TOLERANCE = 3_000; // ms of slack for timers on a loaded machine (2 cores,
 function runFixture(scenario: string): Promise<Record<string, any>> {
   const script = fileURLToPath(new URL('../fixtures/dead-writer.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, scenario], { timeout: 60_000 }, (error, stdout) =>
+    execFile(process.execPath, ['--import=tsx', script, scenario], { timeout: 120_000 }, (error, stdout) =>
       error ? reject(error) : resolve(JSON.parse(stdout) as Record<string, any>),
     );
   });

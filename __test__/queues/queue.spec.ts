@@ -146,7 +146,7 @@ test('a synchronous get of a large message put by the same thread returns it, an
   // In a child process: before the fix the get spun forever, freezing the whole process.
   const script = fileURLToPath(new URL('../fixtures/same-thread-reads.ts', import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, 'queue'], { timeout: 30_000 }, (error, out) =>
+    execFile(process.execPath, ['--import=tsx', script, 'queue'], { timeout: 120_000 }, (error, out) =>
       error ? reject(error) : resolve(out),
     );
   });

@@ -7,7 +7,7 @@ const script = fileURLToPath(new URL('../fixtures/wake-in-transit.ts', import.me
 
 function runFixture(mode: 'changed' | 'unchanged'): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import=tsx', script, mode], { timeout: 30_000 }, (error, stdout) => {
+    execFile(process.execPath, ['--import=tsx', script, mode], { timeout: 120_000 }, (error, stdout) => {
       if (error && typeof error.code !== 'number') reject(error);
       else resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout });
     });
