@@ -8,7 +8,6 @@ import { decode, encode, hasShared } from '../reduction/transfer.js';
 import { importTaskModule, setCurrentProcess } from '../process/state.js';
 import { workerBusy, workerIdle } from './idle.js';
 import { packNumbers } from './numbers.js';
-import { runQueueWaitMs, withoutRunQueueWait } from './run_queue.js';
 import type { FromWorker, JobResults, RunMessage, ToWorker } from './protocol.js';
 import { serializeError } from './protocol.js';
 
@@ -201,7 +200,7 @@ async function callNumbers(fn: (...args: unknown[]) => unknown, items: Float64Ar
 interface Running extends JobResults {
   values: unknown[];
   failed: number[];
-  /** Time spent in the task's calls so far, less the time the thread waited for a CPU (run_queue.ts). */
+  /** Time spent in the task's calls so far. */
   ms: number;
 }
 
@@ -226,7 +225,6 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
     loadError = error;
   }
   const start = process.hrtime();
-  const waited = runQueueWaitMs();
   for (const list of message.lists) {
     try {
       if (!fn) throw loadError;
@@ -240,7 +238,7 @@ async function runBatch(message: RunMessage, batch: Running): Promise<void> {
       batch.values.push(serializeError(explainScope(error, spec)));
     }
   }
-  batch.ms = withoutRunQueueWait(msSince(start), waited);
+  batch.ms = msSince(start);
 }
 
 /** `results` as they cross to the parent: the successful values encoded, shared objects described. */
